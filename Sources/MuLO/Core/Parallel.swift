@@ -1,0 +1,38 @@
+import Dispatch
+import Foundation
+
+/// Wraps a raw pointer so it can cross into `concurrentPerform` closures: the callers
+/// guarantee that chunks touch disjoint ranges.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+}
+
+public enum Parallel {
+    /// Worker count for elementwise kernels; results never depend on it.
+    nonisolated(unsafe) public static var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Runs `body(range)` over `0..<count` split into contiguous chunks. Small inputs run inline
+    /// because dispatch costs more than it saves below `minChunk` elements per worker.
+    public static func forEachChunk(_ count: Int, minChunk: Int = 1 << 15,
+                                    _ body: (Range<Int>) -> Void) {
+        let chunks = min(workers, max(1, count / minChunk))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks
+                let hi = count * (c + 1) / chunks
+                box.value(lo..<hi)
+            }
+        }
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,173 @@
+/// Which part of a dataset a batch comes from (METHOD §5).
+public enum DataSplit: String, Sendable, CaseIterable {
+    case train, innerValid = "inner-valid", outerValid = "outer-valid", test
+}
+
+/// How stored pixels become model inputs: x = (pixel − mean[c]) / std[c].
+public struct Preprocessing: Sendable, Equatable {
+    public let mean: [Float]
+    public let std: [Float]
+
+    /// pixel/255, for uint8 images.
+    public static func unitScale(channels: Int) -> Preprocessing {
+        Preprocessing(mean: .init(repeating: 0, count: channels), std: .init(repeating: 255, count: channels))
+    }
+
+    /// ImageNet per-channel normalisation on the 0–255 scale (METHOD §4.5).
+    public static let imagenet = Preprocessing(mean: [0.485 * 255, 0.456 * 255, 0.406 * 255],
+                                               std: [0.229 * 255, 0.224 * 255, 0.225 * 255])
+
+    public static func identity(channels: Int) -> Preprocessing {
+        Preprocessing(mean: .init(repeating: 0, count: channels), std: .init(repeating: 1, count: channels))
+    }
+}
+
+/// Images flattened row-major (H, W, C), stored compactly as bytes where possible.
+public struct ImageArray: Sendable {
+    public enum Pixels: Sendable {
+        case bytes([UInt8])
+        case floats([Float])
+    }
+
+    public let count: Int
+    public let inputDim: Int
+    public let pixels: Pixels
+    public let labels: [Int32]
+
+    public init(count: Int, inputDim: Int, pixels: Pixels, labels: [Int32]) {
+        self.count = count
+        self.inputDim = inputDim
+        self.pixels = pixels
+        self.labels = labels
+    }
+}
+
+/// A labelled image classification dataset with the METHOD §5 splits.
+public final class ImageDataset: Sendable {
+    public let name: String
+    public let height: Int, width: Int, channels: Int
+    public let classes: Int
+    public let preprocessing: Preprocessing
+    /// Fractions of `trainSet` for train, inner-valid and outer-valid.
+    public let splitBounds: (train: ClosedRange<Double>, inner: ClosedRange<Double>, outer: ClosedRange<Double>)
+    let trainSet: ImageArray
+    let testSet: ImageArray?
+
+    public var inputDim: Int { height * width * channels }
+
+    public init(name: String, height: Int, width: Int, channels: Int, classes: Int,
+                preprocessing: Preprocessing, train: ImageArray, test: ImageArray?,
+                splitBounds: (ClosedRange<Double>, ClosedRange<Double>, ClosedRange<Double>) = (0...0.8, 0.8...0.9, 0.9...1)) throws {
+        let d = height * width * channels
+        for (label, set) in [("train", train), ("test", test)] {
+            guard let set else { continue }
+            guard set.inputDim == d else {
+                throw DataError("\(name): \(label) images have \(set.inputDim) values each, expected \(height)x\(width)x\(channels) = \(d)")
+            }
+            guard set.labels.count == set.count else {
+                throw DataError("\(name): \(label) has \(set.count) images but \(set.labels.count) labels")
+            }
+            if let bad = set.labels.first(where: { $0 < 0 || Int($0) >= classes }) {
+                throw DataError("\(name): \(label) label \(bad) is outside 0..<\(classes)")
+            }
+        }
+        guard preprocessing.mean.count == channels, preprocessing.std.count == channels else {
+            throw DataError("\(name): preprocessing has the wrong number of channels")
+        }
+        self.name = name
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.classes = classes
+        self.preprocessing = preprocessing
+        self.trainSet = train
+        self.testSet = test
+        self.splitBounds = splitBounds
+    }
+
+    /// The images and index range that make up `split`.
+    public func range(_ split: DataSplit) throws -> (set: ImageArray, range: Range<Int>) {
+        let n = Double(trainSet.count)
+        func part(_ f: ClosedRange<Double>) -> Range<Int> {
+            Int((f.lowerBound * n).rounded(.down))..<Int((f.upperBound * n).rounded(.down))
+        }
+        switch split {
+        case .train: return (trainSet, part(splitBounds.train))
+        case .innerValid: return (trainSet, part(splitBounds.inner))
+        case .outerValid: return (trainSet, part(splitBounds.outer))
+        case .test:
+            guard let testSet else { throw DataError("\(name): this dataset has no test set") }
+            return (testSet, 0..<testSet.count)
+        }
+    }
+
+    public func count(_ split: DataSplit) throws -> Int { try range(split).range.count }
+
+    /// A training batch: `size` distinct random examples of `split`, chosen by `key`.
+    public func sampleBatch(_ split: DataSplit, size: Int, key: RNGKey, into batch: inout Batch) throws {
+        let (set, r) = try range(split)
+        guard size <= r.count else {
+            throw DataError("\(name): batch of \(size) is larger than the \(split.rawValue) split (\(r.count))")
+        }
+        let picks = key.distinctIndices(size, below: r.count).map { r.lowerBound + $0 }
+        gather(set, picks, into: &batch)
+    }
+
+    /// Examples `start..<start+size` of `split`, in order (for evaluation).
+    public func sequentialBatch(_ split: DataSplit, start: Int, size: Int, into batch: inout Batch) throws {
+        let (set, r) = try range(split)
+        guard start >= 0, start + size <= r.count else {
+            throw DataError("\(name): examples \(start)..<\(start + size) are outside the \(split.rawValue) split (\(r.count))")
+        }
+        gather(set, Array((r.lowerBound + start)..<(r.lowerBound + start + size)), into: &batch)
+    }
+
+    private func gather(_ set: ImageArray, _ indices: [Int], into batch: inout Batch) {
+        let d = inputDim, c = channels
+        batch.resize(size: indices.count, inputDim: d)
+        let std = preprocessing.std, mean = preprocessing.mean
+        batch.inputs.withUnsafeMutableBufferPointer { x in
+            for (row, idx) in indices.enumerated() {
+                let dst = x.baseAddress! + row * d
+                switch set.pixels {
+                case .bytes(let px):
+                    px.withUnsafeBufferPointer { src in
+                        for k in 0..<d { dst[k] = (Float(src[idx * d + k]) - mean[k % c]) / std[k % c] }
+                    }
+                case .floats(let px):
+                    px.withUnsafeBufferPointer { src in
+                        for k in 0..<d { dst[k] = (src[idx * d + k] - mean[k % c]) / std[k % c] }
+                    }
+                }
+            }
+        }
+        for (row, idx) in indices.enumerated() { batch.labels[row] = set.labels[idx] }
+    }
+}
+
+/// A minibatch: inputs [size, inputDim] row-major and integer labels. Reused across steps.
+public struct Batch: Sendable {
+    public private(set) var size: Int = 0
+    public private(set) var inputDim: Int = 0
+    public var inputs: [Float] = []
+    public var labels: [Int32] = []
+
+    public init() {}
+
+    public init(inputs: [Float], labels: [Int32], inputDim: Int) {
+        precondition(inputs.count == labels.count * inputDim)
+        self.size = labels.count
+        self.inputDim = inputDim
+        self.inputs = inputs
+        self.labels = labels
+    }
+
+    mutating func resize(size: Int, inputDim: Int) {
+        if self.size != size || self.inputDim != inputDim {
+            self.size = size
+            self.inputDim = inputDim
+            inputs = [Float](repeating: 0, count: size * inputDim)
+            labels = [Int32](repeating: 0, count: size)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import CHDF5
+import CHDF5Shim
+
+extension HDF5File {
+    /// Writes a dataset of any rank (shape `[]` is a 0-d scalar); parent groups are created.
+    public func write<T: HDF5Element>(_ objectPath: String, shape: [Int], _ values: [T]) throws {
+        try withHDF5 {
+            guard shape.reduce(1, *) == values.count else {
+                throw HDF5Error(file: path, object: objectPath,
+                                message: "shape \(shape) does not hold \(values.count) values")
+            }
+            let space = try dataspace(shape, maxShape: nil, objectPath)
+            defer { H5Sclose(space) }
+            let lcpl = try linkCreationList(objectPath)
+            defer { H5Pclose(lcpl) }
+            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, 0, 0)
+            guard dset >= 0 else { throw fail(objectPath, "cannot create dataset") }
+            defer { H5Dclose(dset) }
+            let status = values.withUnsafeBytes { H5Dwrite(dset, T.memoryType, 0, 0, 0, $0.baseAddress) }
+            guard status >= 0 else { throw fail(objectPath, "cannot write dataset") }
+        }
+    }
+
+    public func write(_ objectPath: String, _ tensor: Tensor) throws {
+        try write(objectPath, shape: tensor.shape, tensor.data)
+    }
+
+    /// The shape of a dataset (`[]` for a scalar).
+    public func shape(_ objectPath: String) throws -> [Int] {
+        try withHDF5 {
+            let dset = try openDataset(objectPath)
+            defer { H5Dclose(dset) }
+            return try datasetShape(dset, objectPath)
+        }
+    }
+
+    /// Reads a dataset, checking its stored type is exactly `T` and, if given, its shape.
+    public func read<T: HDF5Element>(_ objectPath: String, as: T.Type = T.self,
+                                     expectShape: [Int]? = nil) throws -> (shape: [Int], values: [T]) {
+        try withHDF5 {
+            let dset = try openDataset(objectPath)
+            defer { H5Dclose(dset) }
+            let type = H5Dget_type(dset)
+            defer { H5Tclose(type) }
+            guard typeMatches(type, T.self) else {
+                throw HDF5Error(file: path, object: objectPath,
+                                message: "dtype is \(describeType(type)), expected \(T.dtypeName)")
+            }
+            let shape = try datasetShape(dset, objectPath)
+            if let expected = expectShape, expected != shape {
+                throw HDF5Error(file: path, object: objectPath,
+                                message: "shape is \(shape), expected \(expected)")
+            }
+            var values = [T](repeating: T(), count: shape.reduce(1, *))
+            if !values.isEmpty {
+                let status = values.withUnsafeMutableBytes {
+                    H5Dread(dset, T.memoryType, 0, 0, 0, $0.baseAddress)
+                }
+                guard status >= 0 else { throw fail(objectPath, "cannot read dataset (truncated file?)") }
+            }
+            return (shape, values)
+        }
+    }
+
+    public func readTensor(_ objectPath: String, expectShape: [Int]? = nil) throws -> Tensor {
+        let (shape, values) = try read(objectPath, as: Float.self, expectShape: expectShape)
+        return Tensor(shape: shape, data: values)
+    }
+
+    /// Reads a 0-d (or one-element) dataset.
+    public func readScalar<T: HDF5Element>(_ objectPath: String, as: T.Type = T.self) throws -> T {
+        let (shape, values) = try read(objectPath, as: T.self)
+        guard values.count == 1 else {
+            throw HDF5Error(file: path, object: objectPath, message: "expected a scalar, shape is \(shape)")
+        }
+        return values[0]
+    }
+
+    // MARK: Extendible 1-D datasets, for metrics appended during a run
+
+    /// Creates an empty, chunked, unlimited 1-D dataset.
+    public func createExtendible<T: HDF5Element>(_ objectPath: String, of: T.Type, chunk: Int = 1024) throws {
+        try withHDF5 {
+            let space = try dataspace([0], maxShape: [mulo_h5s_unlimited()], objectPath)
+            defer { H5Sclose(space) }
+            let dcpl = H5Pcreate(mulo_h5p_dataset_create())
+            defer { H5Pclose(dcpl) }
+            var chunkDims = [hsize_t(chunk)]
+            guard H5Pset_chunk(dcpl, 1, &chunkDims) >= 0 else { throw fail(objectPath, "cannot set chunking") }
+            let lcpl = try linkCreationList(objectPath)
+            defer { H5Pclose(lcpl) }
+            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, dcpl, 0)
+            guard dset >= 0 else { throw fail(objectPath, "cannot create extendible dataset") }
+            H5Dclose(dset)
+        }
+    }
+
+    /// Appends values to an extendible 1-D dataset.
+    public func append<T: HDF5Element>(_ objectPath: String, _ values: [T]) throws {
+        guard !values.isEmpty else { return }
+        try withHDF5 {
+            let dset = try openDataset(objectPath)
+            defer { H5Dclose(dset) }
+            let type = H5Dget_type(dset)
+            defer { H5Tclose(type) }
+            guard typeMatches(type, T.self) else {
+                throw HDF5Error(file: path, object: objectPath,
+                                message: "dtype is \(describeType(type)), cannot append \(T.dtypeName)")
+            }
+            let old = try datasetShape(dset, objectPath)
+            guard old.count == 1 else {
+                throw HDF5Error(file: path, object: objectPath, message: "append needs a 1-D dataset, shape is \(old)")
+            }
+            var newSize = [hsize_t(old[0] + values.count)]
+            guard H5Dset_extent(dset, &newSize) >= 0 else { throw fail(objectPath, "cannot extend dataset") }
+            let fileSpace = H5Dget_space(dset)
+            defer { H5Sclose(fileSpace) }
+            var start = [hsize_t(old[0])], count = [hsize_t(values.count)]
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
+            let memSpace = H5Screate_simple(1, &count, nil)
+            defer { H5Sclose(memSpace) }
+            let status = values.withUnsafeBytes {
+                H5Dwrite(dset, T.memoryType, memSpace, fileSpace, 0, $0.baseAddress)
+            }
+            guard status >= 0 else { throw fail(objectPath, "cannot append to dataset") }
+        }
+    }
+
+    // MARK: Helpers
+
+    func openDataset(_ objectPath: String) throws -> hid_t {
+        guard exists(objectPath) else {
+            throw HDF5Error(file: path, object: objectPath, message: "no such dataset")
+        }
+        let dset = H5Dopen2(id, objectPath, 0)
+        guard dset >= 0 else { throw fail(objectPath, "cannot open dataset (is it a group?)") }
+        return dset
+    }
+
+    func datasetShape(_ dset: hid_t, _ objectPath: String) throws -> [Int] {
+        let space = H5Dget_space(dset)
+        guard space >= 0 else { throw fail(objectPath, "cannot read dataspace") }
+        defer { H5Sclose(space) }
+        return try extent(space, objectPath)
+    }
+
+    func extent(_ space: hid_t, _ objectPath: String) throws -> [Int] {
+        let rank = H5Sget_simple_extent_ndims(space)
+        guard rank >= 0 else { throw fail(objectPath, "cannot read rank") }
+        var dims = [hsize_t](repeating: 0, count: Int(rank))
+        if rank > 0 { H5Sget_simple_extent_dims(space, &dims, nil) }
+        return dims.map { Int($0) }
+    }
+
+    func dataspace(_ shape: [Int], maxShape: [hsize_t]?, _ objectPath: String) throws -> hid_t {
+        let space: hid_t
+        if shape.isEmpty {
+            space = H5Screate(H5S_SCALAR)
+        } else {
+            var dims = shape.map { hsize_t($0) }
+            if var maxDims = maxShape {
+                space = H5Screate_simple(Int32(shape.count), &dims, &maxDims)
+            } else {
+                space = H5Screate_simple(Int32(shape.count), &dims, nil)
+            }
+        }
+        guard space >= 0 else { throw fail(objectPath, "cannot create dataspace for shape \(shape)") }
+        return space
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Progress for long commands: an in-place line (step, loss, rate, ETA) when stderr is a
+/// terminal, plain log lines at a modest rate otherwise (CI logs, files).
+public final class Progress: @unchecked Sendable {
+    private let total: Int
+    private let label: String
+    private let start = Date()
+    private let isTTY: Bool
+    private var lastPrint = Date.distantPast
+    private let logEvery: TimeInterval
+    private let enabled: Bool
+
+    public init(total: Int, label: String, enabled: Bool = true, logEvery: TimeInterval = 10) {
+        self.total = total
+        self.label = label
+        self.isTTY = isatty(STDERR_FILENO) != 0
+        self.logEvery = logEvery
+        self.enabled = enabled
+    }
+
+    /// Reports `done` of `total` units; `fields` are shown as `key value` pairs.
+    public func update(_ done: Int, _ fields: [(String, String)] = [], unit: String = "steps") {
+        guard enabled else { return }
+        let now = Date()
+        let finished = done >= total
+        guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        var parts = ["\(label) \(done)/\(total)"]
+        parts += fields.map { "\($0.0) \($0.1)" }
+        parts.append(String(format: "%.1f %@/s", rate, unit))
+        parts.append(finished ? "done in \(Self.duration(elapsed))" : "ETA \(Self.duration(eta))")
+        let line = parts.joined(separator: "  ")
+        if isTTY {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (finished ? "\n" : "")).utf8))
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// A message that does not disturb the progress line.
+    public func log(_ message: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data(((isTTY ? "\r\u{1B}[K" : "") + message + "\n").utf8))
+    }
+
+    public static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, t / 60 % 60)
+            : t >= 60 ? String(format: "%dm%02ds", t / 60, t % 60) : String(format: "%.1fs", s)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// How to train one task with one optimizer; stored with the run as JSON.
+public struct TrainConfig: Codable, Sendable, Equatable {
+    public var task: String
+    public var optimizer: String
+    public var steps: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var evalInterval: Int
+    public var evalExamples: Int
+    /// The optimizer's own settings, for the record.
+    public var optimizerSettings: [String: String]
+
+    public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
+                evalInterval: Int, evalExamples: Int = 10_000, optimizerSettings: [String: String] = [:]) {
+        self.task = task
+        self.optimizer = optimizer
+        self.steps = steps
+        self.batchSize = batchSize
+        self.seed = seed
+        self.evalInterval = evalInterval
+        self.evalExamples = evalExamples
+        self.optimizerSettings = optimizerSettings
+    }
+}
+
+public struct TrainResult: Sendable {
+    /// Minibatch loss at every step, before that step's update (METHOD §6.3).
+    public var trainLoss: [Float] = []
+    public var evalSteps: [Int] = []
+    public var testLoss: [Float] = []
+    public var testAccuracy: [Float] = []
+    /// The step whose loss was non-finite, if the run diverged.
+    public var divergedAt: Int?
+    public var params: [Tensor] = []
+    public var wallTime: Double = 0
+}
+
+/// Trains `task` with `optimizer`: seed → (initialisation key, data key); step s draws its
+/// batch from `dataKey.split(s)`, so a run is a function of its config and seed.
+public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
+                                progress: Progress? = nil) throws -> TrainResult {
+    let root = RNGKey(seed: config.seed)
+    let dataKey = root.split(1)
+    var params = task.initialize(key: root.split(0))
+    var grads = task.zeroGradients()
+    var state = optimizer.initialState(for: params)
+    let scales = task.updateScales
+    let workspace = task.makeWorkspace(batchSize: config.batchSize)
+    var batch = Batch()
+    var result = TrainResult()
+    let evalSplit: DataSplit = (try? task.dataset.count(.test)) != nil ? .test : .outerValid
+    let start = Date()
+
+    func evaluate(at step: Int) throws {
+        let (loss, acc) = try task.evaluate(params, split: evalSplit, limit: config.evalExamples)
+        result.evalSteps.append(step)
+        result.testLoss.append(loss)
+        result.testAccuracy.append(acc)
+        progress?.log(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
+    }
+
+    for step in 0..<config.steps {
+        if config.evalInterval > 0 && step % config.evalInterval == 0 { try evaluate(at: step) }
+        try task.dataset.sampleBatch(.train, size: config.batchSize, key: dataKey.split(UInt64(step)), into: &batch)
+        let loss = task.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
+        result.trainLoss.append(loss)
+        guard loss.isFinite else {
+            result.divergedAt = step
+            progress?.log("diverged at step \(step): loss is \(loss)")
+            break
+        }
+        optimizer.update(&params, grads: grads, scales: scales, state: &state)
+        progress?.update(step + 1, [("loss", String(format: "%.4f", loss))])
+    }
+    if result.divergedAt == nil { try evaluate(at: config.steps) }
+    result.params = params
+    result.wallTime = Date().timeIntervalSince(start)
+    return result
+}
+
+extension TrainResult {
+    /// Writes the run (curves, final parameters, configuration) to an HDF5 file, atomically.
+    public func write(to path: String, config: TrainConfig, task: any Task) throws {
+        let file = try HDF5File.create(path)
+        let json = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
+        try file.setAttribute("kind", "mulo-train-run")
+        try file.setAttribute("config", json)
+        try file.setAttribute("task", task.name)
+        try file.setAttribute("wall_time_s", wallTime)
+        try file.setAttribute("diverged_at", divergedAt ?? -1)
+        try file.createExtendible("curves/train_loss", of: Float.self)
+        try file.append("curves/train_loss", trainLoss)
+        try file.write("curves/eval_step", shape: [evalSteps.count], evalSteps.map(Int64.init))
+        try file.write("curves/test_loss", shape: [testLoss.count], testLoss)
+        try file.write("curves/test_accuracy", shape: [testAccuracy.count], testAccuracy)
+        for (spec, t) in zip(task.parameterSpecs, params) {
+            try file.write("params/\(spec.name)", t)
+        }
+        try file.commit()
+    }
+}
+
+extension JSONEncoder {
+    /// Deterministic JSON (sorted keys) for configs stored in files.
+    public static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct BenchInner: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inner",
+        abstract: "One training step (forward, backward, Adam) of mlp-w{W}-d2 on 784-dim inputs vs sgemm.")
+
+    @Option(parsing: .upToNextOption, help: "Widths.")
+    var widths: [Int] = [128, 512, 1024, 2048, 4096]
+
+    @Option(help: "Batch size.")
+    var batch = 128
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard !widths.isEmpty, widths.allSatisfy({ $0 > 0 }), batch > 0 else {
+            throw ValidationError("widths and batch must be positive")
+        }
+    }
+
+    func run() throws {
+        runtime.apply()
+        try runReportingErrors {
+            let sgemm = Timing.sgemmGFLOPs()
+            let rows = try InnerBench.run(widths: widths, batch: batch, sgemm: sgemm)
+            if json {
+                struct Out: Encodable { let sgemm_gflops: Double; let threads: Int; let rows: [InnerBenchRow] }
+                let data = try JSONEncoder.sorted.encode(Out(sgemm_gflops: sgemm, threads: BLAS.threads, rows: rows))
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print(String(format: "sgemm 2048³: %.1f GFLOP/s with %d BLAS threads", sgemm, BLAS.threads))
+            print("  width      params   ms/step   GFLOP/s   of sgemm   Adam share")
+            for r in rows {
+                print(String(format: "%7d  %10d  %8.3f  %8.1f  %8.1f%%  %9.1f%%", r.width, r.params, r.msPerStep,
+                             r.gflops, 100 * r.fractionOfSgemm, 100 * r.optimizerShare))
+            }
+        }
+    }
+}

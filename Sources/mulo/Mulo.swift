@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Mulo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mulo",
+        abstract: "Meta-train and evaluate μP learned optimizers (μLO).",
+        subcommands: [Train.self, CheckReference.self, Bench.self],
+        defaultSubcommand: Train.self
+    )
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+/// Options every compute command shares.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and elementwise kernels (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Directory holding HDF5 datasets (<dataset>.h5); default $MULO_DATA_DIR or ./data.")
+    var dataDir: String?
+
+    func validate() throws {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func apply() {
+        let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.setThreads(n)
+        Parallel.workers = n
+    }
+}
+
+/// Errors from the library become one clean line and exit code 1, never a stack dump.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one task with a hand-designed optimizer and write its curves to HDF5.")
+
+    @Option(help: "Task name, {mlp|mumlp}-w{W}-d{D}_{dataset}.")
+    var task = "mumlp-w128-d3_fashionmnist-28x28x1"
+
+    @Option(help: "Optimizer: \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var optimizer = "adam"
+
+    @Option(help: "Learning rate (peak learning rate with --cosine).")
+    var lr: Float = 1e-3
+
+    @Option(help: "Training steps.")
+    var steps = 1000
+
+    @Option(help: "Minibatch size.")
+    var batch = 128
+
+    @Option(help: "Seed: fixes initialisation and data order.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Output HDF5 file (default runs/<task>_<optimizer>_s<seed>.h5).")
+    var out: String?
+
+    @Option(help: "Evaluate test loss/accuracy every N steps (0: only at the end).")
+    var evalInterval = 100
+
+    @Option(help: "Examples per evaluation.")
+    var evalExamples = 10_000
+
+    @Option(help: "Adam β1.") var beta1: Float = 0.9
+    @Option(help: "Adam β2.") var beta2: Float = 0.999
+    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-4
+    @Option(help: "SGD momentum.") var momentum: Float = 0
+    @Flag(help: "Warmup-cosine schedule decaying to 0.1·lr at the last step.") var cosine = false
+    @Option(help: "Warmup steps with --cosine.") var warmup = 0
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard HandDesigned(rawValue: optimizer) != nil else {
+            throw ValidationError("unknown optimizer '\(optimizer)'; choose one of \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard evalInterval >= 0, evalExamples > 0 else { throw ValidationError("--eval-interval must be ≥ 0 and --eval-examples > 0") }
+        guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("β1 and β2 must be in [0, 1)") }
+        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
+        do { _ = try TaskName(parsing: task) } catch { throw ValidationError("\(error)") }
+        if let out {
+            let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            guard FileManager.default.fileExists(atPath: dir) else {
+                throw ValidationError("output directory \(dir) does not exist")
+            }
+        }
+    }
+
+    func run() throws {
+        runtime.apply()
+        try runReportingErrors {
+            let taskName = try TaskName(parsing: task)
+            let mlp = try taskName.makeTask(dataDir: runtime.dataDir)
+            guard batch <= (try mlp.dataset.count(.train)) else {
+                throw ValidationError("--batch \(batch) exceeds the training split of \(mlp.dataset.name)")
+            }
+            let kind = HandDesigned(rawValue: optimizer)!
+            var s = HandDesigned.Settings()
+            (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr, beta1, beta2, weightDecay, momentum)
+            (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
+            let config = TrainConfig(task: mlp.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
+                                     seed: seed, evalInterval: evalInterval, evalExamples: evalExamples,
+                                     optimizerSettings: kind.describe(s))
+            let path = try out ?? defaultOutput(mlp.name, kind.rawValue)
+            print("training \(mlp.name) (\(mlp.parameterCount) parameters) with \(kind.rawValue), \(steps) steps, batch \(batch), seed \(seed)")
+            let progress = Progress(total: steps, label: "step")
+            let result = try train(task: mlp, optimizer: kind.make(s), config: config, progress: progress)
+            try result.write(to: path, config: config, task: mlp)
+            if let d = result.divergedAt { print("warning: the run diverged at step \(d)") }
+            if let loss = result.testLoss.last, let acc = result.testAccuracy.last {
+                print(String(format: "final test loss %.4f  accuracy %.4f  (%.1fs)", loss, acc, result.wallTime))
+            }
+            print("wrote \(path)")
+        }
+    }
+
+    private func defaultOutput(_ task: String, _ opt: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: "runs", withIntermediateDirectories: true)
+        return "runs/\(task)_\(opt)_s\(seed).h5"
+    }
+}

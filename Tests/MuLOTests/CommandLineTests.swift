@@ -1,0 +1,98 @@
+import Foundation
+import MuLO
+import Testing
+
+/// End-to-end: the built `mulo` tool, its output and its files.
+@Suite("mulo command line", .serialized)
+struct CommandLineTests {
+    @Test func trainOnSyntheticWritesAReadableRun() throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("run.h5").path
+        let r = try Support.mulo(["train", "--task", "mumlp-w32-d2_synthetic-8x8x1", "--optimizer", "adam", "--lr", "3e-3",
+                                  "--steps", "120", "--batch", "32", "--seed", "0", "--eval-interval", "40", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("wrote \(out)"))
+        #expect(r.stderr.contains("step 120/120"))  // plain progress lines when not on a TTY
+        let f = try HDF5File.open(out)
+        let loss = try f.read("curves/train_loss", as: Float.self).values
+        #expect(loss.count == 120)
+        #expect(loss.suffix(10).reduce(0, +) < loss.prefix(10).reduce(0, +))
+        #expect(try f.read("curves/eval_step", as: Int64.self).values == [0, 40, 80, 120])
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(try f.attributeString("config").utf8))
+        #expect(config.task == "mumlp-w32-d2_synthetic-8x8x1" && config.steps == 120)
+        #expect(try f.children("params").count == 6)
+        let dump = try Support.run(URL(fileURLWithPath: "/usr/bin/h5dump"), ["-H", out])
+        #expect(dump.status == 0 && dump.stdout.contains("train_loss"))
+    }
+
+    @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
+    func trainOnFashionMNIST() throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("fm.h5").path
+        let r = try Support.mulo(["train", "--task", "mumlp-w64-d3_fashionmnist-28x28x1", "--optimizer", "muadam", "--lr", "0.03", "--steps", "100",
+                                  "--batch", "64", "--eval-interval", "0", "--eval-examples", "2000", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = try HDF5File.open(out)
+        let loss = try f.read("curves/train_loss", as: Float.self).values
+        let (early, late): (Float, Float) = (loss.prefix(10).reduce(0, +), loss.suffix(10).reduce(0, +))
+        #expect(late < 0.7 * early)
+        #expect(try f.read("curves/test_accuracy", as: Float.self).values.last! > 0.6)
+    }
+
+    @Test(arguments: [["--optimizer", "adamax"], ["--lr", "-1"], ["--steps", "0"], ["--task", "mumlp-w0-d3_synthetic-8x8x1"],
+                      ["--batch", "0"], ["--bogus"], ["--task", "mumlp-w8-d1_nosuchdata-8x8x1"],
+                      ["--out", "/nonexistent-dir/x.h5"]])
+    func badFlagsFailCleanlyAndWriteNothing(flags: [String]) throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("never.h5").path
+        var args = ["train", "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "5", "--out", out]
+        args += flags
+        let r = try Support.mulo(args, cwd: dir)
+        #expect(r.status != 0)
+        #expect(r.stderr.lowercased().contains("error"))
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test func checkReferencePassesOnTheGoldenFile() throws {
+        let r = try Support.mulo(["check-reference", Support.goldenPath])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("ok    mumlp_task/loss"))
+        #expect(!r.stdout.contains("FAIL"))
+    }
+
+    @Test func checkReferenceFailsOnAWrongReference() throws {
+        let dir = try Support.tempDir()
+        let path = dir.appendingPathComponent("wrong.h5").path
+        // A copy of the golden task with one gradient entry changed must be caught.
+        let src = try HDF5File.open(Support.goldenPath)
+        let dst = try HDF5File.create(path)
+        let g = "mumlp_task"
+        for a in ["layers", "input_dim", "classes"] { try dst.setAttribute(a, try src.attributeInt(a, on: g), on: g) }
+        for a in ["input_mult", "output_mult"] { try dst.setAttribute(a, try src.attributeDouble(a, on: g), on: g) }
+        try dst.setAttribute("widths", try src.attributeInts("widths", on: g), on: g)
+        for sub in ["params", "grads", "lr_scale"] {
+            for name in try src.children("\(g)/\(sub)") {
+                var t = try src.readTensor("\(g)/\(sub)/\(name)")
+                if sub == "grads" && name == "linear_1.w" { t.data[3] += 1e-3 }
+                try dst.write("\(g)/\(sub)/\(name)", t)
+            }
+        }
+        for name in ["x", "logits", "loss"] { try dst.write("\(g)/\(name)", try src.readTensor("\(g)/\(name)")) }
+        try dst.write("\(g)/y", shape: [8], try src.read("\(g)/y", as: Int32.self).values)
+        try dst.commit()
+        let r = try Support.mulo(["check-reference", path])
+        #expect(r.status != 0)
+        #expect(r.stdout.contains("FAIL  mumlp_task/grads/linear_1.w"))
+        let missing = try Support.mulo(["check-reference", dir.appendingPathComponent("none.h5").path])
+        #expect(missing.status != 0 && missing.stderr.contains("no such file"))
+    }
+
+    @Test func benchInnerPrintsJSON() throws {
+        let r = try Support.mulo(["bench", "inner", "--widths", "32", "64", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        struct Out: Decodable { let sgemm_gflops: Double; let rows: [InnerBenchRow] }
+        let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
+        #expect(out.rows.map(\.width) == [32, 64] && out.sgemm_gflops > 0)
+    }
+}

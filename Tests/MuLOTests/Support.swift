@@ -1,0 +1,69 @@
+import Foundation
+import MuLO
+
+/// Paths and helpers shared by the suites.
+enum Support {
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var goldenPath: String { ReferenceChecker.defaultGoldenPath(repoRoot: repoRoot.path) }
+
+    /// A fresh empty directory for one test.
+    static func tempDir(_ label: String = #function) throws -> URL {
+        let safe = label.filter { $0.isLetter || $0.isNumber }
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mulo-tests-\(safe)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static var fashionMNISTAvailable: Bool {
+        FileManager.default.fileExists(atPath: DatasetLoader.fashionMNISTDefaultDir + "/train-images-idx3-ubyte.gz")
+    }
+
+    /// The `mulo` executable built next to this test bundle.
+    static var muloExecutable: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("mulo")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return repoRoot.appendingPathComponent(".build/release/mulo")
+    }
+
+    struct RunResult {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs an executable to completion and captures its output.
+    static func run(_ executable: URL, _ args: [String], cwd: URL? = nil,
+                    env: [String: String] = [:]) throws -> RunResult {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read before waiting so a full pipe cannot block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func mulo(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> RunResult {
+        try run(muloExecutable, args, cwd: cwd, env: env)
+    }
+
+    /// Population mean and standard deviation in float64.
+    static func meanStd(_ xs: [Float]) -> (Double, Double) {
+        let n = Double(xs.count)
+        let mean = xs.reduce(0.0) { $0 + Double($1) } / n
+        let variance = xs.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+        return (mean, variance.squareRoot())
+    }
+}
