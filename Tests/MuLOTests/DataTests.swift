@@ -12,6 +12,7 @@ struct DataTests {
         #expect(try ds.count(.innerValid) == 6_000)
         #expect(try ds.count(.outerValid) == 6_000)
         #expect(try ds.count(.test) == 10_000)
+        #expect(try DataSplit.allCases.filter { $0 != .test }.map { try ds.count($0) }.reduce(0, +) == 60_000)
         var batch = Batch()
         try ds.sequentialBatch(.test, start: 0, size: 10_000, into: &batch)
         #expect(batch.labels.allSatisfy { (0..<10).contains($0) })
