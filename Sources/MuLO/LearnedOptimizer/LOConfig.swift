@@ -1,0 +1,53 @@
+import Foundation
+
+/// The fixed (not meta-learned) settings of a small_fc_lopt learned optimizer.
+public struct LOConfig: Sendable, Equatable, Codable {
+    public var parametrization: Parametrization
+    /// λ1: 0.01 for μLOs, 0.001 for SP LOs (METHOD §2.7).
+    public var stepMult: Float
+    /// λ2 = 0.001.
+    public var expMult: Float
+    public var hiddenSize: Int
+    public var baseMomentumDecays: [Float]
+    public var baseRMSDecays: [Float]
+    public var baseAdafactorDecays: [Float]
+
+    public init(parametrization: Parametrization, stepMult: Float? = nil, expMult: Float = 0.001, hiddenSize: Int = 32,
+                baseMomentumDecays: [Float] = [0.9, 0.99, 0.999], baseRMSDecays: [Float] = [0.999],
+                baseAdafactorDecays: [Float] = [0.9, 0.99, 0.999]) {
+        self.parametrization = parametrization
+        self.stepMult = stepMult ?? (parametrization == .mup ? 0.01 : 0.001)
+        self.expMult = expMult
+        self.hiddenSize = hiddenSize
+        self.baseMomentumDecays = baseMomentumDecays
+        self.baseRMSDecays = baseRMSDecays
+        self.baseAdafactorDecays = baseAdafactorDecays
+    }
+
+    public static let mu = LOConfig(parametrization: .mup)
+    public static let sp = LOConfig(parametrization: .standard)
+}
+
+/// Effective decays β = 1 − exp(10·(ln(1 − β0)/10 + θ_d)), in float32 in the reference's order
+/// of operations (METHOD §2.1); rms and Adafactor decays are clipped to [0, 1].
+public struct LODecays: Sendable, Equatable {
+    public var momentum: [Float]
+    public var rms: Float
+    public var adafactor: [Float]
+
+    public init(theta: LOTheta, config: LOConfig) {
+        func decay(_ base: Float, _ offset: Float) -> Float {
+            let x = Foundation.log(1 - base) / 10 + offset
+            return 1 - Foundation.exp(x * 10)
+        }
+        momentum = zip(config.baseMomentumDecays, theta.momentumDecays.data).map(decay)
+        rms = min(max(decay(config.baseRMSDecays[0], theta.rmsDecays.data[0]), 0), 1)
+        adafactor = zip(config.baseAdafactorDecays, theta.adafactorDecays.data).map { min(max(decay($0, $1), 0), 1) }
+    }
+}
+
+/// The 11 time features tanh(t/x − 1) (METHOD §2.4), from the global step counter.
+public func timeFeatures(step t: Int32) -> [Float] {
+    let scales: [Float] = [1, 3, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000]
+    return scales.map { Foundation.tanh(Float(t) / $0 - 1) }
+}
