@@ -9,8 +9,14 @@ struct Train: ParsableCommand {
     @Option(help: "Task name, {mlp|mumlp}-w{W}-d{D}_{dataset}.")
     var task = "mumlp-w128-d3_fashionmnist-28x28x1"
 
-    @Option(help: "Optimizer: \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Optimizer: \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")), or lo (a learned optimizer from --checkpoint).")
     var optimizer = "adam"
+
+    @Option(help: "Learned-optimizer θ file (with --optimizer lo).")
+    var checkpoint: String?
+
+    @Flag(help: "Allow a learned optimizer whose parametrization differs from the task's.")
+    var force = false
 
     @Option(help: "Learning rate (peak learning rate with --cosine).")
     var lr: Float = 1e-3
@@ -43,8 +49,11 @@ struct Train: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard HandDesigned(rawValue: optimizer) != nil else {
-            throw ValidationError("unknown optimizer '\(optimizer)'; choose one of \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard HandDesigned(rawValue: optimizer) != nil || optimizer == "lo" else {
+            throw ValidationError("unknown optimizer '\(optimizer)'; choose one of \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")), lo")
+        }
+        guard (optimizer == "lo") == (checkpoint != nil) else {
+            throw ValidationError(optimizer == "lo" ? "--optimizer lo needs --checkpoint THETA.h5" : "--checkpoint goes with --optimizer lo")
         }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
@@ -67,19 +76,16 @@ struct Train: ParsableCommand {
             let taskName = try TaskName(parsing: task)
             let mlp = try taskName.makeTask(dataDir: runtime.dataDir)
             guard batch <= (try mlp.dataset.count(.train)) else {
-                throw ValidationError("--batch \(batch) exceeds the training split of \(mlp.dataset.name)")
+                throw DataError("--batch \(batch) exceeds the training split of \(mlp.dataset.name)")
             }
-            let kind = HandDesigned(rawValue: optimizer)!
-            var s = HandDesigned.Settings()
-            (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr, beta1, beta2, weightDecay, momentum)
-            (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
-            let config = TrainConfig(task: mlp.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
+            let (opt, settings) = try makeOptimizer(for: mlp)
+            let config = TrainConfig(task: mlp.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, evalInterval: evalInterval, evalExamples: evalExamples,
-                                     optimizerSettings: kind.describe(s))
-            let path = try out ?? defaultOutput(mlp.name, kind.rawValue)
-            print("training \(mlp.name) (\(mlp.parameterCount) parameters) with \(kind.rawValue), \(steps) steps, batch \(batch), seed \(seed)")
+                                     optimizerSettings: settings)
+            let path = try out ?? defaultOutput(mlp.name, optimizer)
+            print("training \(mlp.name) (\(mlp.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
             let progress = Progress(total: steps, label: "step")
-            let result = try train(task: mlp, optimizer: kind.make(s), config: config, progress: progress)
+            let result = try train(task: mlp, optimizer: opt, config: config, progress: progress)
             try result.write(to: path, config: config, task: mlp)
             if let d = result.divergedAt { print("warning: the run diverged at step \(d)") }
             if let loss = result.testLoss.last, let acc = result.testAccuracy.last {
@@ -87,6 +93,28 @@ struct Train: ParsableCommand {
             }
             print("wrote \(path)")
         }
+    }
+
+    /// The hand-designed optimizer named by the flags, or the learned one in --checkpoint.
+    private func makeOptimizer(for task: MLPTask) throws -> (any Optimizer, [String: String]) {
+        if let checkpoint {
+            let (theta, config) = try LOCheckpoint.load(checkpoint)
+            guard config.parametrization == task.parametrization || force else {
+                throw LOError("""
+                    the learned optimizer in \(checkpoint) is \(config.parametrization == .mup ? "μP (mu)" : "standard (sp)") \
+                    but \(task.name) is \(task.parametrization == .mup ? "μP" : "standard"); μLOs train mumlp-… tasks and \
+                    SP LOs mlp-… tasks (--force to run anyway)
+                    """)
+            }
+            return (LearnedOptimizer(theta: theta, config: config),
+                    ["checkpoint": checkpoint, "parametrization": config.parametrization.rawValue,
+                     "step_mult": "\(config.stepMult)", "exp_mult": "\(config.expMult)"])
+        }
+        let kind = HandDesigned(rawValue: optimizer)!
+        var s = HandDesigned.Settings()
+        (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr, beta1, beta2, weightDecay, momentum)
+        (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
+        return (kind.make(s), kind.describe(s))
     }
 
     private func defaultOutput(_ task: String, _ opt: String) throws -> String {

@@ -96,3 +96,51 @@ struct CommandLineTests {
         #expect(out.rows.map(\.width) == [32, 64] && out.sgemm_gflops > 0)
     }
 }
+
+@Suite("mulo learned-optimizer commands", .serialized)
+struct LearnedOptimizerCommandTests {
+    @Test func loInitThenTrainWithTheLearnedOptimizer() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("theta.h5").path
+        #expect(try Support.mulo(["lo-init", "--parametrization", "mu", "--seed", "3", "--out", theta]).status == 0)
+        let out = dir.appendingPathComponent("run.h5").path
+        let r = try Support.mulo(["train", "--task", "mumlp-w16-d2_synthetic-8x8x1", "--optimizer", "lo", "--checkpoint", theta,
+                                  "--steps", "10", "--batch", "16", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let loss = try HDF5File.open(out).read("curves/train_loss", as: Float.self).values
+        #expect(loss.count == 10 && loss.allSatisfy(\.isFinite))
+    }
+
+    @Test func parametrizationMismatchIsRefusedUnlessForced() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("theta.h5").path
+        #expect(try Support.mulo(["lo-init", "--parametrization", "sp", "--out", theta]).status == 0)
+        let args = ["train", "--task", "mumlp-w16-d1_synthetic-4x4x1", "--optimizer", "lo", "--checkpoint", theta,
+                    "--steps", "3", "--batch", "8", "--out", dir.appendingPathComponent("x.h5").path]
+        let refused = try Support.mulo(args)
+        #expect(refused.status != 0 && refused.stderr.contains("--force"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.h5").path))
+        #expect(try Support.mulo(args + ["--force"]).status == 0)
+        let notLO = try Support.mulo(["train", "--optimizer", "lo", "--checkpoint", Support.goldenPath, "--steps", "1",
+                                      "--task", "mumlp-w8-d1_synthetic-4x4x1", "--out", dir.appendingPathComponent("y.h5").path])
+        #expect(notLO.status != 0 && notLO.stderr.contains("theta"))
+        let noCheckpoint = try Support.mulo(["train", "--optimizer", "lo", "--steps", "1"])
+        #expect(noCheckpoint.status != 0 && noCheckpoint.stderr.contains("--checkpoint"))
+    }
+
+    @Test func checkReferenceCoversTheLearnedOptimizerCases() throws {
+        let r = try Support.mulo(["check-reference"], env: ["MULO_GOLDEN": Support.goldenPath])
+        #expect(r.status == 0, "\(r.stdout)")
+        for name in ["sp", "mu", "mu_late"] {
+            #expect(r.stdout.contains("ok    cases/\(name) [fast] step 5 params"))
+            #expect(r.stdout.contains("ok    cases/\(name) [reference] final_state"))
+        }
+    }
+
+    @Test func benchLOPrintsTheDocumentedJSON() throws {
+        let r = try Support.mulo(["bench", "lo", "--params", "20000", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        for key in ["params", "lo_ns_per_param", "adam_ns_per_param", "sgemm_gflops"] { #expect(rows[0][key] != nil) }
+    }
+}

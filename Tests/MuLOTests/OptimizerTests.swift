@@ -38,13 +38,47 @@ struct OptimizerTests {
         #expect(r.end < 0.1 * r.start, "\(kind): \(r.start) → \(r.end)")
     }
 
-    @Test(arguments: HandDesigned.allCases)
-    func everyOptimizerIsDeterministicAndThreadIndependent(kind: HandDesigned) {
-        Self.checkThreadIndependence(kind.make(Self.settings()))
+    /// Every update rule by name: the hand-designed ones and the learned optimizers.
+    static let everyOptimizer = HandDesigned.allCases.map(\.rawValue) + ["lo-mu", "lo-sp", "lo-mu-reference", "lo-mu-hidden8"]
+
+    static func make(_ name: String) -> any Optimizer {
+        if let kind = HandDesigned(rawValue: name) { return kind.make(settings()) }
+        let config: LOConfig = name.hasPrefix("lo-sp") ? .sp : .mu
+        if name.hasSuffix("hidden8") {
+            return LearnedOptimizer(theta: .initial(key: RNGKey(seed: 1), hidden: 8),
+                                    config: LOConfig(parametrization: .mup, hiddenSize: 8))
+        }
+        return LearnedOptimizer(theta: .initial(key: RNGKey(seed: 1)), config: config,
+                                implementation: name.hasSuffix("reference") ? .reference : .fast)
+    }
+
+    @Test(arguments: everyOptimizer)
+    func everyOptimizerIsDeterministicAndThreadIndependent(name: String) {
+        Self.checkThreadIndependence(Self.make(name))
+    }
+
+    /// Protocol behaviour shared by every optimizer: the state matches the parameters, updates
+    /// touch every tensor (a 0-d one included) and keep them finite.
+    @Test(arguments: everyOptimizer)
+    func everyOptimizerUpdatesEveryTensor(name: String) {
+        Self.checkUpdatesEveryTensor(Self.make(name))
+    }
+
+    static func checkUpdatesEveryTensor<O: Optimizer>(_ opt: O) {
+        let shapes: [[Int]] = [[6, 5], [5], []]
+        var params = shapes.map { Tensor(shape: $0, repeating: 0.3) }
+        let start = params
+        var state = opt.initialState(for: params)
+        let grads = shapes.map { Tensor(shape: $0, repeating: 0.05) }
+        for _ in 0..<3 { opt.update(&params, grads: grads, scales: [0.5, 1, 1], state: &state) }
+        for (p, p0) in zip(params, start) {
+            #expect(p.shape == p0.shape && p != p0)
+            #expect(!p.data.contains { !$0.isFinite })
+        }
     }
 
     static func checkThreadIndependence<O: Optimizer>(_ opt: O) {
-        let n = 300_001
+        let n = 30_001
         var g = [Float](repeating: 0, count: n)
         RNGKey(seed: 1).fillNormal(&g)
         func run(workers: Int) -> [Float] {

@@ -36,3 +36,21 @@ struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+extension Parallel {
+    /// Runs `body(block)` for every block in 0..<blocks, spread over the workers. Callers fix
+    /// `blocks` from the data alone, so per-block partial results never depend on the thread count.
+    public static func forEachBlock(_ blocks: Int, _ body: (Int) -> Void) {
+        let lanes = min(workers, blocks)
+        if lanes <= 1 {
+            for b in 0..<blocks { body(b) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for b in stride(from: lane, to: blocks, by: lanes) { box.value(b) }
+            }
+        }
+    }
+}

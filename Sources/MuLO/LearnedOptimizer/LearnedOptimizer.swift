@@ -26,12 +26,16 @@ public struct LearnedOptimizer: Optimizer {
     public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout LOState) {
         precondition(params.count == state.tensors.count && grads.count == params.count && scales.count == params.count)
         let decays = LODecays(theta: theta, config: config)
-        let fast = implementation == .fast ? FastLOStep(theta: theta, decays: decays, config: config, step: state.step) : nil
+        // The fast kernels are built for hidden size 32 (the method's); other sizes use the reference path.
+        let useFast = implementation == .fast && theta.hiddenSize == FastLOStep.hidden
+        let fast = useFast ? FastLOStep(theta: theta, decays: decays, config: config, step: state.step) : nil
+        if !isKnownUniquelyReferenced(&state.scratch) { state.scratch = LOScratch() }
         for k in params.indices {
             precondition(grads[k].count == params[k].count && state.tensors[k].count == params[k].count,
                          "tensor \(k): parameter, gradient and state sizes differ")
             if let fast {
-                fast.update(&params[k].data, grad: grads[k].data, state: &state.tensors[k], scale: scales[k])
+                fast.update(&params[k].data, grad: grads[k].data, state: &state.tensors[k], scale: scales[k],
+                            scratch: state.scratch)
             } else {
                 ReferenceLOStep.update(&params[k].data, grad: grads[k].data.map(GradientGuard.sanitize),
                                        state: &state.tensors[k], scale: scales[k], step: state.step,

@@ -1,0 +1,2 @@
+#include "mulo_kernels.h"
+#include "mulo_lo.h"

@@ -1,0 +1,53 @@
+#ifndef MULO_LO_H
+#define MULO_LO_H
+#include <stddef.h>
+
+// The fast learned-optimizer step (METHOD §8): sweeps over one tensor's elements. Swift does
+// the O(rows + cols) vector step in between and splits the rows into fixed blocks, so the
+// float64 sums below never depend on the thread count.
+//
+// Layout: a matrix is row-major [n0][n1] (logical [fan_in, fan_out]); momenta are k-major
+// (m + k·n). Gradients are read raw and sanitised here (NaN → 0, clamp to ±1e18).
+
+/// The MLP after normalisation and time have been folded into layer 0 (hidden size 32).
+typedef struct {
+    const float *w0p;   // [nf][32]: layer-0 rows of the per-element features, scaled by n_f
+    const float *w1;    // [32][32]
+    const float *b1;    // [32]
+    const float *w2;    // [32][2]
+    const float *b2;    // [2]
+    float exp_mult, step_mult, scale;
+} mulo_lo_mlp;
+
+/// Sweep 1 of a matrix, rows a0..a1: updates M and V; adds Σ(g²+1e-30) per row into
+/// row_g2[a], per column into col_g2[b] (this block's own buffer, n1 values, zeroed here), and
+/// the 10 element-only sums of squares (g, p, M×3, V, M·rsqrt(V)×3, rsqrt(V)) into sums.
+void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n0, size_t n1,
+                           size_t a0, size_t a1, const float bm[3], float bv,
+                           double *row_g2, double *col_g2, double sums[10]);
+
+/// Sweep 2 of a matrix, rows a0..a1: Σ (g·fa_k[a]·fb_k[b])² and Σ (M_k·fa_k[a]·fb_k[b])², k = 0..2,
+/// into sums[0..2] and sums[3..5]. fa: [3][n0], fb: [3][n1].
+void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t a0, size_t a1,
+                           const float *fa, const float *fb, double sums[6]);
+
+/// Sweep 3 of a matrix, rows a0..a1: recompute the 16 per-element features, run the MLP with
+/// layer-0 pre-activation termA[a][h] + termB(b, h) + Σ_f x_f·w0p[f][h], update p. termB is
+/// tile-major, termB[(b/16)·32·16 + h·16 + b%16], with n1 padded up to a multiple of 16, so
+/// that one tile's terms are contiguous.
+void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1,
+                          size_t a0, size_t a1, const float *fa, const float *fb,
+                          const float *termA, const float *termB, const mulo_lo_mlp *mlp);
+
+/// Sweep 1 of a vector, elements e0..e1: updates M, V and Vd; 22 sums of squares in the order
+/// g, p, M×3, V, M·rsqrt(V)×3, rsqrt(V), facG×3, Vd×3, rsqrt(Vd+1e-8)×3, M·(Vd+1e-6)^-½×3.
+void mulo_lo_sweep1_vector(const float *g, const float *p, float *m, float *v, float *vd, size_t n,
+                           size_t e0, size_t e1, const float bm[3], float bv, const float ba[3],
+                           double sums[22]);
+
+/// Sweep 3 of a vector: the 22 features in the order of sweep 1 (duplicated columns merged in
+/// w0p), layer-0 bias `base` [32], update p.
+void mulo_lo_apply_vector(const float *g, float *p, const float *m, const float *v, const float *vd,
+                          size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp);
+
+#endif

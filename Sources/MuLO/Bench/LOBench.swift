@@ -1,0 +1,52 @@
+import Foundation
+
+/// `mulo bench lo`: the learned-optimizer step on realistic tensors (the weights and biases of a
+/// 3-hidden-layer MLP on 784-dim inputs, sized to N parameters) against an Adam step on the
+/// same tensors and sgemm, all measured in one process.
+public struct LOBenchRow: Codable, Sendable {
+    public let params: Int
+    public let width: Int
+    public let lo_ns_per_param: Double
+    public let adam_ns_per_param: Double
+    public let lo_over_adam: Double
+    public let sgemm_gflops: Double
+    /// 3.2 kFLOP per parameter (METHOD §8.2) over the measured time.
+    public let lo_effective_gflops: Double
+    /// The compute bound at sgemm speed: 3.2 kFLOP / sgemm rate.
+    public let bound_ns_per_param: Double
+}
+
+public enum LOBench {
+    public static let flopsPerParam = 3200.0
+
+    /// The MLP width W whose 784→W→W→W→10 parameter count is closest to `params`.
+    public static func width(forParams params: Int) -> Int {
+        func count(_ w: Int) -> Int { 784 * w + w + 2 * (w * w + w) + 10 * w + 10 }
+        var w = 1
+        while count(w + 1) <= params { w += 1 }
+        return abs(count(w + 1) - params) < abs(count(w) - params) ? w + 1 : w
+    }
+
+    public static func run(params: Int, sgemm: Double, implementation: LearnedOptimizer.Implementation = .fast) -> LOBenchRow {
+        let w = width(forParams: params)
+        let config = MLPConfig(inputDim: 784, hiddenWidths: [w, w, w], classes: 10, parametrization: .mup)
+        var tensors = config.initialize(key: RNGKey(seed: 0))
+        let grads = tensors.enumerated().map { i, t in
+            var g = Tensor(zeros: t.shape)
+            RNGKey(seed: 1).split(UInt64(i)).fillNormal(&g.data, std: 1e-3)
+            return g
+        }
+        let scales = config.parameterSpecs.map(\.updateScale)
+        let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
+        var loState = lo.initialState(for: tensors)
+        let loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
+        let adam = Adam(schedule: .constant(1e-4))
+        var adamState = adam.initialState(for: tensors)
+        let adamTime = Timing.secondsPerCall { adam.update(&tensors, grads: grads, scales: scales, state: &adamState) }
+        let n = Double(tensors.reduce(0) { $0 + $1.count })
+        return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: loTime / n * 1e9, adam_ns_per_param: adamTime / n * 1e9,
+                          lo_over_adam: loTime / adamTime, sgemm_gflops: sgemm,
+                          lo_effective_gflops: flopsPerParam * n / loTime / 1e9,
+                          bound_ns_per_param: flopsPerParam / sgemm)
+    }
+}
