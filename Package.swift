@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian packages, found through pkg-config.
@@ -28,7 +29,8 @@ let package = Package(
         ),
         .target(
             name: "MuLO",
-            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels"],
+            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels",
+                           .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
         ),
         .executableTarget(

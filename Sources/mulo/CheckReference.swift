@@ -13,7 +13,7 @@ struct CheckReference: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let path = file ?? ReferenceChecker.defaultGoldenPath(repoRoot: repositoryRoot())
+            let path = file ?? ReferenceChecker.defaultGoldenPath(repoRoot: RepositoryPaths.root)
             print("checking against \(path)")
             let checks = try ReferenceChecker.checkAll(path: path)
             checks.forEach { print($0.line) }
@@ -21,16 +21,5 @@ struct CheckReference: ParsableCommand {
             print("\(checks.count - failed) passed, \(failed) failed")
             if failed > 0 { throw ExitCode.failure }
         }
-    }
-
-    /// The repository holding this executable (.build/<config>/mulo), else the working directory.
-    private func repositoryRoot() -> String {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<5 {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath
     }
 }

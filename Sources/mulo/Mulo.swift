@@ -5,7 +5,7 @@ struct Mulo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mulo",
         abstract: "Meta-train and evaluate μP learned optimizers (μLO).",
-        subcommands: [Train.self, LOInit.self, CheckReference.self, Bench.self],
-        defaultSubcommand: Train.self
+        subcommands: [MetaTrain.self, Train.self, LOInit.self, CheckReference.self, Bench.self],
+        defaultSubcommand: MetaTrain.self
     )
 }

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Meta-training checkpoints (METHOD §7.5) in a run directory:
+///   checkpoint-<step>.h5   full state, written atomically, the newest k kept
+///   latest                 the newest checkpoint's file name (written atomically)
+///   theta.h5               θ alone, for evaluation and export
+/// A checkpoint holds θ under the reference names, the outer AdamW moments and count, the
+/// outer step (which with the seed fixes every random number), for each family and particle
+/// both copies' parameters and LO state, e, T_ep, isDone and ξ, the metrics so far, and the
+/// configuration as JSON with its departures from the paper.
+public enum MetaCheckpoint {
+    public static let kind = "mulo-meta-checkpoint"
+
+    public static func fileName(step: Int) -> String { String(format: "checkpoint-%06d.h5", step) }
+
+    public static func save(_ trainer: MetaTrainer, to path: String) throws {
+        let s = trainer.state, c = trainer.config
+        let file = try HDF5File.create(path)
+        try file.setAttribute("kind", kind)
+        try file.setAttribute("config", String(decoding: try JSONEncoder.sorted.encode(c), as: UTF8.self))
+        try file.setAttribute("config_identity", c.identity)
+        try file.setAttribute("departures_from_paper", c.departures)
+        try file.setAttribute("outer_step", s.outerStep)
+        try file.setAttribute("seed", Int(c.seed))
+        try LOCheckpoint.writeTheta(s.theta, to: file)
+        try LOCheckpoint.writeConfig(c.loConfig, to: file, on: "theta")
+        try file.write("outer_optimizer/m", shape: [s.adam.m.count], s.adam.m)
+        try file.write("outer_optimizer/v", shape: [s.adam.v.count], s.adam.v)
+        try file.setAttribute("count", s.adam.count, on: "outer_optimizer")
+        for (f, task) in trainer.tasks.enumerated() {
+            let g = "families/\(f)"
+            try file.setAttribute("task", task.name, on: g)
+            for (i, p) in s.particles[f].enumerated() {
+                let pg = "\(g)/particles/\(i)"
+                try file.setAttribute("episode_step", p.episodeStep, on: pg)
+                try file.setAttribute("episode_length", p.episodeLength, on: pg)
+                try file.setAttribute("is_done", p.isDone ? 1 : 0, on: pg)
+                try file.write("\(pg)/xi", shape: [p.xi.count], p.xi)
+                for (name, copy) in [("pos", p.pos), ("neg", p.neg)] {
+                    try writeCopy(copy, specs: task.parameterSpecs, to: file, group: "\(pg)/\(name)")
+                }
+            }
+        }
+        try writeMetrics(s.metrics, tasks: trainer.tasks, to: file)
+        try file.commit()
+    }
+
+    static func writeCopy(_ c: Particle.Copy, specs: [ParameterSpec], to file: HDF5File, group: String) throws {
+        try file.setAttribute("lo_step", Int(c.lo.step), on: group)
+        for (spec, (t, lo)) in zip(specs, zip(c.params, c.lo.tensors)) {
+            try file.write("\(group)/params/\(spec.name)", t)
+            let g = "\(group)/lo/\(spec.name)"
+            try file.write("\(g)/momentum", shape: [3, lo.count], lo.momentum)
+            try file.write("\(g)/rms", shape: [lo.count], lo.rms)
+            try file.write("\(g)/v_row", shape: [3, lo.vRow.count / 3], lo.vRow)
+            try file.write("\(g)/v_col", shape: [3, lo.vCol.count / 3], lo.vCol)
+            try file.write("\(g)/v_diag", shape: [3, lo.vDiag.count / 3], lo.vDiag)
+        }
+    }
+
+    static func writeMetrics(_ m: MetaMetrics, tasks: [any Task], to file: HDF5File) throws {
+        func series<T: HDF5Element>(_ name: String, _ values: [T]) throws {
+            try file.createExtendible("metrics/\(name)", of: T.self)
+            try file.append("metrics/\(name)", values)
+        }
+        try series("outer_step", m.outerStep)
+        try series("meta_loss", m.metaLoss)
+        try series("learning_rate", m.learningRate)
+        try series("update_norm", m.updateNorm)
+        try series("wall_time_s", m.wallTime)
+        try series("inner_steps_per_s", m.innerStepsPerSecond)
+        for (f, task) in tasks.enumerated() {
+            try series("family_loss/\(task.name)", m.familyLoss[f])
+        }
+    }
+
+    /// Restores `trainer.state` from a checkpoint written under the same experiment identity.
+    public static func restore(_ trainer: MetaTrainer, from path: String) throws {
+        let file = try HDF5File.open(path)
+        defer { try? file.close() }
+        guard (try? file.attributeString("kind")) == kind else {
+            throw MetaConfigError("\(path) is not a MuLO meta-training checkpoint")
+        }
+        let identity = try file.attributeString("config_identity")
+        guard identity == trainer.config.identity else {
+            let stored = (try? file.attributeString("config")) ?? "?"
+            throw MetaConfigError("""
+                \(path) was written by a different configuration; refusing to resume it with \(trainer.config.name). \
+                Checkpoint configuration: \(stored)
+                """)
+        }
+        var s = trainer.state
+        s.theta = try ReferenceChecker.readTheta(file, group: "theta")
+        let n = s.theta.count
+        s.adam.m = try file.read("outer_optimizer/m", as: Float.self, expectShape: [n]).values
+        s.adam.v = try file.read("outer_optimizer/v", as: Float.self, expectShape: [n]).values
+        s.adam.count = try file.attributeInt("count", on: "outer_optimizer")
+        s.outerStep = try file.attributeInt("outer_step")
+        for (f, task) in trainer.tasks.enumerated() {
+            let g = "families/\(f)"
+            guard try file.attributeString("task", on: g) == task.name else {
+                throw MetaConfigError("\(path): family \(f) is not \(task.name)")
+            }
+            s.particles[f] = try (0..<trainer.config.pairs).map { i in
+                let pg = "\(g)/particles/\(i)"
+                return Particle(pos: try readCopy(file, specs: task.parameterSpecs, group: "\(pg)/pos"),
+                                neg: try readCopy(file, specs: task.parameterSpecs, group: "\(pg)/neg"),
+                                episodeStep: try file.attributeInt("episode_step", on: pg),
+                                episodeLength: try file.attributeInt("episode_length", on: pg),
+                                isDone: try file.attributeInt("is_done", on: pg) != 0,
+                                xi: try file.read("\(pg)/xi", as: Float.self, expectShape: [n]).values)
+            }
+        }
+        s.metrics = try readMetrics(file, tasks: trainer.tasks, steps: s.outerStep)
+        trainer.state = s
+    }
+
+    static func readCopy(_ file: HDF5File, specs: [ParameterSpec], group: String) throws -> Particle.Copy {
+        let params = try specs.map { try file.readTensor("\(group)/params/\($0.name)", expectShape: $0.shape) }
+        var lo = LOState(shapes: specs.map(\.shape), step: Int32(try file.attributeInt("lo_step", on: group)))
+        for (k, spec) in specs.enumerated() {
+            let g = "\(group)/lo/\(spec.name)"
+            var t = lo.tensors[k]
+            t.momentum = try file.read("\(g)/momentum", as: Float.self, expectShape: [3, t.count]).values
+            t.rms = try file.read("\(g)/rms", as: Float.self, expectShape: [t.count]).values
+            t.vRow = try file.read("\(g)/v_row", as: Float.self, expectShape: [3, t.vRow.count / 3]).values
+            t.vCol = try file.read("\(g)/v_col", as: Float.self, expectShape: [3, t.vCol.count / 3]).values
+            t.vDiag = try file.read("\(g)/v_diag", as: Float.self, expectShape: [3, t.vDiag.count / 3]).values
+            lo.tensors[k] = t
+        }
+        return Particle.Copy(params: params, lo: lo)
+    }
+
+    static func readMetrics(_ file: HDF5File, tasks: [any Task], steps: Int) throws -> MetaMetrics {
+        func series<T: HDF5Element>(_ name: String, _: T.Type) throws -> [T] {
+            try file.read("metrics/\(name)", as: T.self, expectShape: [steps]).values
+        }
+        var m = MetaMetrics(families: tasks.count)
+        m.outerStep = try series("outer_step", Int64.self)
+        m.metaLoss = try series("meta_loss", Float.self)
+        m.learningRate = try series("learning_rate", Float.self)
+        m.updateNorm = try series("update_norm", Float.self)
+        m.wallTime = try series("wall_time_s", Double.self)
+        m.innerStepsPerSecond = try series("inner_steps_per_s", Float.self)
+        m.familyLoss = try tasks.map { try series("family_loss/\($0.name)", Float.self) }
+        return m
+    }
+
+    // MARK: Run directories
+
+    /// The newest checkpoint named by `dir/latest`, or nil if the directory has none.
+    public static func latest(in dir: String) throws -> String? {
+        let pointer = (dir as NSString).appendingPathComponent("latest")
+        guard FileManager.default.fileExists(atPath: pointer) else { return nil }
+        let name = try String(contentsOfFile: pointer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = (dir as NSString).appendingPathComponent(name)
+        guard !name.isEmpty, !name.contains("/"), FileManager.default.fileExists(atPath: path) else {
+            throw MetaConfigError("\(pointer) names '\(name)', which is not a checkpoint in \(dir)")
+        }
+        return path
+    }
+
+    /// Writes a checkpoint, then θ alone, then the pointer, then prunes old checkpoints. Each
+    /// file appears atomically, and the pointer moves only once its checkpoint is complete.
+    public static func checkpoint(_ trainer: MetaTrainer, in dir: String) throws -> String {
+        let name = fileName(step: trainer.state.outerStep)
+        let path = (dir as NSString).appendingPathComponent(name)
+        try save(trainer, to: path)
+        try LOCheckpoint.save(trainer.state.theta, config: trainer.config.loConfig,
+                              to: (dir as NSString).appendingPathComponent("theta.h5"),
+                              metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",
+                                         "config": String(decoding: try JSONEncoder.sorted.encode(trainer.config), as: UTF8.self)])
+        try writeAtomically(name + "\n", to: (dir as NSString).appendingPathComponent("latest"))
+        let old = try FileManager.default.contentsOfDirectory(atPath: dir)
+            .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".h5") }.sorted().dropLast(trainer.config.keepCheckpoints)
+        for f in old { try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(f)) }
+        return path
+    }
+
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        try text.write(toFile: temp, atomically: false, encoding: .utf8)
+        guard rename(temp, path) == 0 else {
+            unlink(temp)
+            throw MetaConfigError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import TOMLKit
+
+/// Reads MetaTasks/*.toml. Unknown keys and wrongly typed values are errors that name the key,
+/// so a typo never silently falls back to a default. The schema is in MetaTasks/README.md.
+extension MetaConfig {
+    public static func load(_ path: String) throws -> MetaConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw MetaConfigError("\(path): cannot read the file")
+        }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw MetaConfigError("\(path): not valid TOML: \(error)")
+        }
+        let defaultName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(table, defaultName: defaultName, source: path)
+    }
+
+    public static func parse(_ table: TOMLTable, defaultName: String, source: String) throws -> MetaConfig {
+        var r = Reader(table: table, section: "", source: source)
+        var c = MetaConfig(name: try r.string("name") ?? defaultName)
+        c.seed = try r.uint("seed") ?? c.seed
+        c.outerSteps = try r.int("outer_steps") ?? c.outerSteps
+        guard let families = table["families"] else {
+            throw MetaConfigError("\(source): no [[families]] entries: the family list is empty")
+        }
+        guard let list = families.array else { throw MetaConfigError("\(source): families must be an array of tables ([[families]])") }
+        c.families = try list.enumerated().map { i, item in
+            guard let t = item.table else { throw MetaConfigError("\(source): families[\(i)] is not a table") }
+            var f = Reader(table: t, section: "families[\(i)]", source: source)
+            guard let template = try f.string("template") else { throw MetaConfigError("\(source): families[\(i)] needs a template") }
+            let explicit = try f.ints("widths")
+            let range = try f.ints("width_range")
+            let widths: [Int]
+            switch (explicit, range) {
+            case let (w?, nil): widths = w
+            case let (nil, r?):
+                guard r.count == 2, r[0] >= 1, r[1] >= r[0] else {
+                    throw MetaConfigError("\(source): families[\(i)].width_range must be [low, high] with 1 ≤ low ≤ high")
+                }
+                widths = powersOfTwo(from: r[0], to: r[1])
+                guard !widths.isEmpty else { throw MetaConfigError("\(source): families[\(i)].width_range \(r) holds no power of two") }
+            default:
+                throw MetaConfigError("\(source): families[\(i)] needs exactly one of widths = [..] or width_range = [low, high]")
+            }
+            let family = Family(template: template, widths: widths, batchSize: try f.int("batch_size") ?? 128)
+            try f.finish()
+            return family
+        }
+        var lo = Reader(table: try r.section("learned_optimizer"), section: "learned_optimizer", source: source)
+        if let p = try lo.string("parametrization") {
+            guard let v = Parametrization(rawValue: p) else {
+                throw MetaConfigError("\(source): learned_optimizer.parametrization must be \"mu\" or \"sp\", got \"\(p)\"")
+            }
+            c.parametrization = v
+            c.stepMult = v == .mup ? 0.01 : 0.001
+        }
+        c.stepMult = try lo.float("step_mult") ?? c.stepMult
+        c.expMult = try lo.float("exp_mult") ?? c.expMult
+        c.hiddenSize = try lo.int("hidden_size") ?? c.hiddenSize
+        c.initSeed = try lo.uint("init_seed") ?? c.initSeed
+        c.initCheckpoint = try lo.string("init_checkpoint")
+        try lo.finish()
+        var es = Reader(table: try r.section("estimator"), section: "estimator", source: source)
+        if let k = try es.string("kind") {
+            guard let v = Estimator(rawValue: k) else { throw MetaConfigError("\(source): estimator.kind must be \"pes\" or \"es\", got \"\(k)\"") }
+            c.estimator = v
+        }
+        c.pairs = try es.int("pairs") ?? c.pairs
+        c.sigma = try es.float("sigma") ?? c.sigma
+        c.truncation = try es.int("truncation") ?? c.truncation
+        c.episodeMin = try es.int("episode_min") ?? c.episodeMin
+        c.episodeMax = try es.int("episode_max") ?? c.episodeMax
+        c.initialOffsetMax = try es.int("initial_offset_max") ?? c.initialOffsetMax
+        try es.finish()
+        var oo = Reader(table: try r.section("outer_optimizer"), section: "outer_optimizer", source: source)
+        c.beta1 = try oo.float("beta1") ?? c.beta1
+        c.beta2 = try oo.float("beta2") ?? c.beta2
+        c.epsilon = try oo.float("epsilon") ?? c.epsilon
+        c.weightDecay = try oo.float("weight_decay") ?? c.weightDecay
+        c.updateClip = try oo.float("update_clip") ?? c.updateClip
+        c.lrInitial = try oo.float("lr_initial") ?? c.lrInitial
+        c.lrPeak = try oo.float("lr_peak") ?? c.lrPeak
+        c.lrFinal = try oo.float("lr_final") ?? c.lrFinal
+        c.warmupSteps = try oo.int("warmup_steps") ?? c.warmupSteps
+        c.decayEnd = try oo.int("decay_end") ?? c.decayEnd
+        try oo.finish()
+        var ck = Reader(table: try r.section("checkpoint"), section: "checkpoint", source: source)
+        c.checkpointInterval = try ck.int("interval") ?? c.checkpointInterval
+        c.keepCheckpoints = try ck.int("keep") ?? c.keepCheckpoints
+        try ck.finish()
+        r.used.insert("families")
+        try r.finish()
+        try c.validate()
+        return c
+    }
+
+    static func powersOfTwo(from low: Int, to high: Int) -> [Int] {
+        var out: [Int] = []
+        var w = 1
+        while w <= high {
+            if w >= low { out.append(w) }
+            w *= 2
+        }
+        return out
+    }
+}
+
+/// Typed access to one TOML table that remembers which keys were read, so `finish()` can
+/// reject the rest as unknown.
+private struct Reader {
+    let table: TOMLTable
+    let section: String
+    let source: String
+    var used = Set<String>()
+
+    init(table: TOMLTable, section: String, source: String) {
+        self.table = table
+        self.section = section
+        self.source = source
+    }
+
+    private func key(_ k: String) -> String { section.isEmpty ? k : "\(section).\(k)" }
+    private func bad(_ k: String, _ what: String) -> MetaConfigError { MetaConfigError("\(source): \(key(k)) must be \(what)") }
+
+    mutating func value(_ k: String) -> TOMLValueConvertible? {
+        used.insert(k)
+        return table[k]
+    }
+
+    mutating func string(_ k: String) throws -> String? {
+        guard let v = value(k) else { return nil }
+        guard let s = v.string else { throw bad(k, "a string") }
+        return s
+    }
+
+    mutating func int(_ k: String) throws -> Int? {
+        guard let v = value(k) else { return nil }
+        guard let i = v.int else { throw bad(k, "an integer") }
+        return i
+    }
+
+    mutating func uint(_ k: String) throws -> UInt64? {
+        guard let i = try int(k) else { return nil }
+        guard i >= 0 else { throw bad(k, "a non-negative integer") }
+        return UInt64(i)
+    }
+
+    mutating func float(_ k: String) throws -> Float? {
+        guard let v = value(k) else { return nil }
+        if let d = v.double { return Float(d) }
+        if let i = v.int { return Float(i) }
+        throw bad(k, "a number")
+    }
+
+    mutating func ints(_ k: String) throws -> [Int]? {
+        guard let v = value(k) else { return nil }
+        guard let a = v.array else { throw bad(k, "an array of integers") }
+        return try a.map { guard let i = $0.int else { throw bad(k, "an array of integers") }; return i }
+    }
+
+    mutating func section(_ k: String) throws -> TOMLTable {
+        guard let v = value(k) else { return TOMLTable() }
+        guard let t = v.table else { throw bad(k, "a table ([\(k)])") }
+        return t
+    }
+
+    func finish() throws {
+        let unknown = table.keys.filter { !used.contains($0) }.sorted()
+        if let first = unknown.first {
+            throw MetaConfigError("\(source): unknown key '\(key(first))'\(unknown.count > 1 ? " (and \(unknown.dropFirst().map(key).joined(separator: ", ")))" : "")")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Dispatch
+import Foundation
+
+/// Per-outer-step metrics, kept whole in every checkpoint so a resumed run continues them.
+public struct MetaMetrics: Sendable, Equatable {
+    public var outerStep: [Int64] = []
+    public var metaLoss: [Float] = []
+    /// [family][step]
+    public var familyLoss: [[Float]]
+    public var learningRate: [Float] = []
+    public var updateNorm: [Float] = []
+    /// Seconds of meta-training so far (summed over resumed runs) and throughput: not reproducible.
+    public var wallTime: [Double] = []
+    public var innerStepsPerSecond: [Float] = []
+
+    public init(families: Int) { familyLoss = .init(repeating: [], count: families) }
+
+    /// The reproducible part, for comparisons.
+    public var deterministic: [[Float]] { [outerStep.map(Float.init), metaLoss, learningRate, updateNorm] + familyLoss }
+}
+
+/// Everything a bit-exact resume needs. Random numbers are pure functions of (seed, outer step,
+/// family, particle, inner step), so no generator state beyond the outer step is kept.
+public struct MetaState: Sendable, Equatable {
+    public var theta: LOTheta
+    public var adam: OuterAdamW
+    public var outerStep: Int
+    /// [family][particle]
+    public var particles: [[Particle]]
+    public var metrics: MetaMetrics
+}
+
+/// Meta-training with PES or ES (METHOD §4): all families every outer step, equal-weight mean of
+/// the family gradients, AdamW with a clipped update. (family, particle) units run on `threads`
+/// workers, each with single-threaded BLAS; results are reduced in a fixed order, so θ is
+/// bit-identical for any thread count.
+/// Workers only read `config`, `tasks` and `state.theta` while units run; each unit owns its particle slot.
+public final class MetaTrainer: @unchecked Sendable {
+    public let config: MetaConfig
+    public let tasks: [any Task]
+    public var state: MetaState
+    public var threads: Int
+
+    public static let loggedLossForNonFinite: Float = 20
+
+    public init(config: MetaConfig, dataDir: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                initialTheta: LOTheta? = nil) throws {
+        try config.validate()
+        self.config = config
+        self.threads = max(1, threads)
+        tasks = try config.taskNames.map { try TaskName(parsing: $0).makeTask(dataDir: dataDir) }
+        for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.dataset.count(.train)) {
+            throw MetaConfigError("\(config.name): batch \(batch) is larger than the training split of \(task.name)")
+        }
+        let theta = initialTheta ?? LOTheta.initial(key: RNGKey(seed: config.initSeed), hidden: config.hiddenSize)
+        guard theta.hiddenSize == config.hiddenSize else {
+            throw MetaConfigError("\(config.name): initial θ has hidden size \(theta.hiddenSize), the config says \(config.hiddenSize)")
+        }
+        let root = RNGKey(seed: config.seed)
+        let particles = tasks.enumerated().map { f, task in
+            (0..<config.pairs).map { i in
+                Particle(task: task, key: root.split(2).split(UInt64(f)).split(UInt64(i)), config: config, thetaCount: theta.count)
+            }
+        }
+        state = MetaState(theta: theta, adam: OuterAdamW(size: theta.count), outerStep: 0, particles: particles,
+                          metrics: MetaMetrics(families: tasks.count))
+    }
+
+    /// Inner steps per outer step: two copies × K steps for every particle of every family.
+    public var innerStepsPerOuterStep: Int { tasks.count * config.pairs * 2 * config.truncation }
+
+    /// One outer step: every particle advances K inner steps, then θ takes one AdamW step.
+    @discardableResult
+    public func outerStep() throws -> (metaLoss: Float, familyLoss: [Float]) {
+        let start = Date()
+        let s = state.outerStep
+        let units = tasks.indices.flatMap { f in (0..<config.pairs).map { (f, $0) } }
+        let thetaFlat = state.theta.flat
+        let root = RNGKey(seed: config.seed).split(1).split(UInt64(s))
+
+        // Move the particles into a buffer each unit owns one slot of, so nothing is copied.
+        let slots = UnsafeMutablePointer<Particle>.allocate(capacity: units.count)
+        slots.initialize(from: state.particles.flatMap { $0 }, count: units.count)
+        state.particles = []
+        let estimates = UnsafeMutablePointer<GradientEstimator.Estimate?>.allocate(capacity: units.count)
+        estimates.initialize(repeating: nil, count: units.count)
+        defer {
+            state.particles = tasks.indices.map { f in (0..<config.pairs).map { slots[f * config.pairs + $0] } }
+            slots.deinitialize(count: units.count)
+            slots.deallocate()
+            estimates.deinitialize(count: units.count)
+            estimates.deallocate()
+        }
+        let failure = FirstError()
+        let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
+        BLAS.setThreads(1)
+        Parallel.workers = 1
+        defer {
+            BLAS.setThreads(savedBLAS)
+            Parallel.workers = savedWorkers
+        }
+        let next = Counter()
+        let shared = UncheckedBox((slots, estimates))
+        DispatchQueue.concurrentPerform(iterations: min(threads, units.count)) { _ in
+            while let u = next.take(below: units.count), !failure.isSet {
+                let (f, i) = units[u]
+                do {
+                    shared.value.1[u] = try runUnit(f: f, i: i, particle: &shared.value.0[u], theta: thetaFlat,
+                                                    key: root.split(UInt64(f)).split(UInt64(i)))
+                } catch {
+                    failure.set(error)
+                }
+            }
+        }
+        if let e = failure.error { throw e }
+
+        // Fixed-order reduction: particles within a family, then families.
+        var gradient = [Float](repeating: 0, count: thetaFlat.count)
+        var familyLoss = [Float](repeating: 0, count: tasks.count)
+        for f in tasks.indices {
+            var familyGrad = [Float](repeating: 0, count: thetaFlat.count)
+            for i in 0..<config.pairs {
+                let e = estimates[f * config.pairs + i]!
+                for j in familyGrad.indices { familyGrad[j] += e.gradient[j] }
+                familyLoss[f] += e.loss
+            }
+            familyLoss[f] /= Float(config.pairs)
+            for j in gradient.indices { gradient[j] += familyGrad[j] / Float(config.pairs) }
+        }
+        for j in gradient.indices {
+            gradient[j] /= Float(tasks.count)
+            if !gradient[j].isFinite { gradient[j] = 0 }
+        }
+        var theta = thetaFlat
+        let (lr, norm) = state.adam.step(&theta, gradient: gradient, config: config)
+        state.theta.flat = theta
+        state.outerStep += 1
+
+        let metaLoss = familyLoss.reduce(0, +) / Float(tasks.count)
+        let seconds = Date().timeIntervalSince(start)
+        var m = state.metrics
+        m.outerStep.append(Int64(state.outerStep))
+        m.metaLoss.append(metaLoss.isFinite ? metaLoss : Self.loggedLossForNonFinite)
+        for f in tasks.indices { m.familyLoss[f].append(familyLoss[f].isFinite ? familyLoss[f] : Self.loggedLossForNonFinite) }
+        m.learningRate.append(lr)
+        m.updateNorm.append(norm)
+        m.wallTime.append((m.wallTime.last ?? 0) + seconds)
+        m.innerStepsPerSecond.append(Float(Double(innerStepsPerOuterStep) / seconds))
+        state.metrics = m
+        return (metaLoss, familyLoss)
+    }
+
+    /// One particle's truncation: ε, K inner steps of both copies, its gradient estimate.
+    private func runUnit(f: Int, i: Int, particle: inout Particle, theta: [Float],
+                         key: RNGKey) throws -> GradientEstimator.Estimate {
+        var eps = [Float](repeating: 0, count: theta.count)
+        key.split(0).fillNormal(&eps, std: config.sigma)
+        var plus = state.theta, minus = state.theta
+        plus.flat = zip(theta, eps).map { $0 + $1 }
+        minus.flat = zip(theta, eps).map { $0 - $1 }
+        let lo = config.loConfig
+        let (opPlus, opMinus) = (LearnedOptimizer(theta: plus, config: lo), LearnedOptimizer(theta: minus, config: lo))
+        let task = tasks[f]
+        var work = InnerWork(task: task, batchSize: config.batchSizes[f])
+        var record = TruncationRecord()
+        for k in 0..<config.truncation {
+            let (lp, ln, done, mask) = try particle.innerStep(task: task, plus: opPlus, minus: opMinus,
+                                                              key: key.split(1 + UInt64(k)), config: config, work: &work)
+            record.append(pos: lp, neg: ln, done: done, mask: mask)
+        }
+        return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.sigma, kind: config.estimator)
+    }
+}
+
+/// A shared work index for dynamic scheduling; which worker takes a unit never changes its result.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take(below n: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < n else { return nil }
+        value += 1
+        return value - 1
+    }
+}
+
+final class FirstError: @unchecked Sendable {
+    private var stored: Error?
+    private let lock = NSLock()
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ e: Error) {
+        lock.lock()
+        if stored == nil { stored = e }
+        lock.unlock()
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct MetaTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta-train",
+        abstract: "Meta-train a learned optimizer with PES over the task families of a MetaTasks config.",
+        discussion: """
+            CONFIG is a .toml file or the name of one in MetaTasks/ (default: demo). Checkpoints go to \
+            --out DIR every `checkpoint.interval` outer steps and at the end; --resume continues from \
+            DIR/latest. Ctrl-C writes a checkpoint before exiting.
+            """)
+
+    @Argument(help: "Config file or MetaTasks/ name.")
+    var config = "demo"
+
+    @Option(help: "Run directory (default runs/meta-<config name>).")
+    var out: String?
+
+    @Flag(help: "Continue the run in --out from its latest checkpoint.")
+    var resume = false
+
+    @Option(help: "Stop after this many outer steps in total (default: the config's outer_steps).")
+    var steps: Int?
+
+    @Option(help: "Worker threads for particles (default: all cores); results do not depend on it.")
+    var threads: Int?
+
+    @Option(help: "Directory holding HDF5 datasets (<dataset>.h5); default $MULO_DATA_DIR or ./data.")
+    var dataDir: String?
+
+    func validate() throws {
+        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            guard let path = RepositoryPaths.metaConfig(config) else {
+                throw MetaConfigError("no config '\(config)': give a .toml path or a name in MetaTasks/")
+            }
+            var cfg = try MetaConfig.load(path)
+            if let steps { cfg.outerSteps = steps }
+            let dir = out ?? "runs/meta-\(cfg.name)"
+            let stop = StopSignal()
+            let trainer = try prepare(cfg, dir: dir)
+            try train(trainer, dir: dir, stop: stop)
+        }
+    }
+
+    /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in
+    /// DIR is touched before this succeeds.
+    private func prepare(_ cfg: MetaConfig, dir: String) throws -> MetaTrainer {
+        let fm = FileManager.default
+        let latest = fm.fileExists(atPath: dir) ? try MetaCheckpoint.latest(in: dir) : nil
+        if resume && latest == nil { throw MetaConfigError("--resume: \(dir) holds no checkpoint to resume") }
+        if !resume && latest != nil {
+            throw MetaConfigError("\(dir) already holds a run (\(latest!)); use --resume to continue it or another --out")
+        }
+        var initial: LOTheta?
+        if let ckpt = cfg.initCheckpoint, latest == nil {
+            let (theta, loaded) = try LOCheckpoint.load(ckpt)
+            guard loaded.parametrization == cfg.parametrization else {
+                throw MetaConfigError("init_checkpoint \(ckpt) is \(loaded.parametrization.rawValue), the config is \(cfg.parametrization.rawValue)")
+            }
+            initial = theta
+        }
+        let trainer = try MetaTrainer(config: cfg, dataDir: dataDir, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                      initialTheta: initial)
+        if let latest {
+            try MetaCheckpoint.restore(trainer, from: latest)
+            print("resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
+        }
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return trainer
+    }
+
+    private func train(_ trainer: MetaTrainer, dir: String, stop: StopSignal) throws {
+        let cfg = trainer.config
+        print("meta-training \(cfg.name): \(trainer.tasks.map(\.name).joined(separator: ", "))")
+        print("  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps, \(trainer.threads) threads")
+        let departures = cfg.departures
+        print(departures.isEmpty ? "  no departures from the paper's constants"
+              : "  departures from the paper's constants (stored in every checkpoint):\n" + departures.map { "    - \($0)" }.joined(separator: "\n"))
+        let startStep = trainer.state.outerStep
+        let progress = Progress(total: cfg.outerSteps - startStep, label: "outer step")
+        var ema: Float? = trainer.state.metrics.metaLoss.last
+        let firstLoss = trainer.state.metrics.metaLoss.first
+        var lastCheckpoint: String?
+        while trainer.state.outerStep < cfg.outerSteps {
+            let (loss, _) = try trainer.outerStep()
+            ema = ema.map { 0.95 * $0 + 0.05 * loss } ?? loss
+            let s = trainer.state.outerStep
+            progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!)),
+                                            ("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
+                            unit: "outer steps")
+            let stopping = stop.signal != nil
+            if s % cfg.checkpointInterval == 0 || s == cfg.outerSteps || stopping {
+                lastCheckpoint = try MetaCheckpoint.checkpoint(trainer, in: dir)
+            }
+            if let sig = stop.signal {
+                progress.log("interrupted at outer step \(s); checkpoint \(lastCheckpoint!) written; resume with --resume")
+                throw ExitCode(128 + sig)
+            }
+        }
+        let m = trainer.state.metrics
+        print("done: \(trainer.state.outerStep) outer steps, \(Progress.duration(m.wallTime.last ?? 0)) of meta-training")
+        if let first = firstLoss ?? m.metaLoss.first, let last = m.metaLoss.last {
+            let tail = m.metaLoss.suffix(max(1, m.metaLoss.count / 10))
+            print(String(format: "meta-loss: first %.4f, last %.4f, mean of the last 10%% %.4f", first, last,
+                         tail.reduce(0, +) / Float(tail.count)))
+        }
+        let latest = try lastCheckpoint ?? MetaCheckpoint.latest(in: dir) ?? "none"
+        print("checkpoint: \(latest)")
+        print("learned optimizer θ: \((dir as NSString).appendingPathComponent("theta.h5"))")
+    }
+}
