@@ -15,7 +15,7 @@ struct MetaTrain: ParsableCommand {
     @Argument(help: "Config file or MetaTasks/ name.")
     var config = "demo"
 
-    @Option(help: "Run directory (default runs/meta-<config name>).")
+    @Option(help: "Run directory (default runs/meta-<config name>, or the next free runs/meta-<name>-N).")
     var out: String?
 
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
@@ -42,11 +42,23 @@ struct MetaTrain: ParsableCommand {
             }
             var cfg = try MetaConfig.load(path)
             if let steps { cfg.outerSteps = steps }
-            let dir = out ?? "runs/meta-\(cfg.name)"
+            let dir = out ?? defaultDirectory(cfg.name)
             let stop = StopSignal()
             let trainer = try prepare(cfg, dir: dir)
             try train(trainer, dir: dir, stop: stop)
         }
+    }
+
+    /// runs/meta-<name>; a new run without --out never touches an earlier one, it takes the
+    /// next free runs/meta-<name>-N. With --resume, the newest of them.
+    private func defaultDirectory(_ name: String) -> String {
+        let fm = FileManager.default
+        let base = "runs/meta-\(name)"
+        let candidates = [base] + (2..<10_000).map { "\(base)-\($0)" }
+        func holdsRun(_ dir: String) -> Bool { fm.fileExists(atPath: dir) && ((try? MetaCheckpoint.latest(in: dir)) ?? nil) != nil }
+        let used = candidates.prefix(while: holdsRun)
+        if resume { return used.last ?? base }
+        return candidates[used.count]
     }
 
     /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in

@@ -10,6 +10,12 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         public var widths: [Int]
         public var batchSize: Int
 
+        public init(template: String, widths: [Int], batchSize: Int) {
+            self.template = template
+            self.widths = widths
+            self.batchSize = batchSize
+        }
+
         public var taskNames: [String] { widths.map { template.replacingOccurrences(of: "{W}", with: "\($0)") } }
     }
 

@@ -8,15 +8,16 @@ extension MetaConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw MetaConfigError("\(path): cannot read the file")
         }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch {
-            throw MetaConfigError("\(path): not valid TOML: \(error)")
-        }
         let defaultName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(table, defaultName: defaultName, source: path)
+        return try parse(toml: text, defaultName: defaultName, source: path)
     }
 
-    public static func parse(_ table: TOMLTable, defaultName: String, source: String) throws -> MetaConfig {
+    /// Parses and validates TOML text; `source` names it in errors.
+    public static func parse(toml text: String, defaultName: String, source: String) throws -> MetaConfig {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw MetaConfigError("\(source): not valid TOML: \(error)")
+        }
         var r = Reader(table: table, section: "", source: source)
         var c = MetaConfig(name: try r.string("name") ?? defaultName)
         c.seed = try r.uint("seed") ?? c.seed

@@ -1,0 +1,66 @@
+import Foundation
+
+/// `mulo bench meta`: PES meta-training throughput on one μP MLP task (METHOD §4), and where
+/// the time goes (learned-optimizer step vs forward/backward), measured in one process.
+public struct MetaBenchResult: Codable, Sendable {
+    public let task: String
+    public let pairs: Int
+    public let truncation: Int
+    public let batch: Int
+    public let threads: Int
+    public let inner_steps_per_s: Double
+    public let seconds_per_outer_step: Double
+    /// Single-threaded time of one LO step and one forward/backward on this task.
+    public let lo_step_ms: Double
+    public let forward_backward_ms: Double
+    public let lo_share: Double
+    public let sgemm_gflops: Double
+    /// (6·P·B + 3.2k·P) FLOP per inner step at the measured rate.
+    public let effective_gflops: Double
+}
+
+public enum MetaBench {
+    public static func run(task name: String = "mumlp-w128-d3_fashionmnist-28x28x1", pairs: Int = 8, truncation: Int = 50,
+                           batch: Int = 128, outerSteps: Int = 2, threads: Int, sgemm: Double) throws -> MetaBenchResult {
+        let t = try TaskName(parsing: name)
+        var config = MetaConfig(name: "bench")
+        config.families = [.init(template: name.replacingOccurrences(of: "-w\(t.width)-", with: "-w{W}-"),
+                                 widths: [t.width], batchSize: batch)]
+        config.parametrization = t.parametrization
+        config.stepMult = t.parametrization == .mup ? 0.01 : 0.001
+        config.pairs = pairs
+        config.truncation = truncation
+        let trainer = try MetaTrainer(config: config, threads: threads)
+        try trainer.outerStep()  // warm-up: allocations, first touches
+        let start = Date()
+        for _ in 0..<outerSteps { try trainer.outerStep() }
+        let perOuter = Date().timeIntervalSince(start) / Double(outerSteps)
+
+        // The split of one inner step, single-threaded as each particle runs.
+        let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
+        BLAS.setThreads(1)
+        Parallel.workers = 1
+        defer {
+            BLAS.setThreads(savedBLAS)
+            Parallel.workers = savedWorkers
+        }
+        let task = trainer.tasks[0]
+        var params = task.initialize(key: RNGKey(seed: 1))
+        var grads = task.zeroGradients()
+        let ws = task.makeWorkspace(batchSize: batch)
+        var b = Batch()
+        try task.dataset.sampleBatch(.train, size: batch, key: RNGKey(seed: 2), into: &b)
+        let fb = Timing.secondsPerCall { _ = task.lossAndGradient(params, batch: b, grads: &grads, workspace: ws) }
+        let lo = LearnedOptimizer(theta: trainer.state.theta, config: config.loConfig)
+        var loState = lo.initialState(for: params)
+        let scales = task.updateScales
+        let loTime = Timing.secondsPerCall { lo.update(&params, grads: grads, scales: scales, state: &loState) }
+        let p = Double(task.parameterCount)
+        let rate = Double(trainer.innerStepsPerOuterStep) / perOuter
+        return MetaBenchResult(task: name, pairs: pairs, truncation: truncation, batch: batch, threads: threads,
+                               inner_steps_per_s: rate, seconds_per_outer_step: perOuter,
+                               lo_step_ms: loTime * 1e3, forward_backward_ms: fb * 1e3, lo_share: loTime / (loTime + fb),
+                               sgemm_gflops: sgemm,
+                               effective_gflops: rate * (6 * p * Double(batch) + LOBench.flopsPerParam * p) / 1e9)
+    }
+}

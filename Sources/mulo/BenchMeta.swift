@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct BenchMeta: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta",
+        abstract: "PES meta-training throughput (inner steps/s) and the LO-step vs forward/backward split.")
+
+    @Option(help: "Task.") var task = "mumlp-w128-d3_fashionmnist-28x28x1"
+    @Option(help: "Antithetic pairs.") var pairs = 8
+    @Option(help: "Truncation length K.") var truncation = 50
+    @Option(help: "Inner batch size.") var batch = 128
+    @Option(help: "Outer steps to time (after one warm-up step).") var outerSteps = 2
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func validate() throws {
+        guard pairs >= 1, truncation >= 1, batch >= 1, outerSteps >= 1 else { throw ValidationError("sizes must be ≥ 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            BLAS.setThreads(n)
+            let sgemm = Timing.sgemmGFLOPs()
+            let r = try MetaBench.run(task: task, pairs: pairs, truncation: truncation, batch: batch,
+                                      outerSteps: outerSteps, threads: n, sgemm: sgemm)
+            if json {
+                print(String(decoding: try JSONEncoder.sorted.encode(r), as: UTF8.self))
+                return
+            }
+            print("PES on \(r.task): \(r.pairs) pairs, K \(r.truncation), batch \(r.batch), \(r.threads) threads")
+            print(String(format: "  %.0f inner steps/s (%.2f s per outer step of %d inner steps)", r.inner_steps_per_s,
+                         r.seconds_per_outer_step, 2 * r.pairs * r.truncation))
+            print(String(format: "  one inner step, 1 thread: LO step %.2f ms, forward/backward %.2f ms → LO share %.0f%%",
+                         r.lo_step_ms, r.forward_backward_ms, 100 * r.lo_share))
+            print(String(format: "  effective %.1f GFLOP/s = %.0f%% of sgemm (%.1f GFLOP/s, 2048³)", r.effective_gflops,
+                         100 * r.effective_gflops / r.sgemm_gflops, r.sgemm_gflops))
+        }
+    }
+}

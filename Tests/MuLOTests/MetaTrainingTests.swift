@@ -1,0 +1,270 @@
+import Foundation
+import MuLO
+import Testing
+
+@Suite("Meta-training")
+struct MetaTrainingTests {
+    /// A tiny experiment whose episodes end and reset within a few outer steps.
+    static func tiny(_ estimator: MetaConfig.Estimator = .pes) -> MetaConfig {
+        var c = MetaConfig(name: "tiny")
+        c.families = [.init(template: "mumlp-w{W}-d2_synthetic-6x6x1", widths: [8, 12], batchSize: 16)]
+        c.pairs = 3
+        c.truncation = 4
+        c.episodeMin = 5
+        c.episodeMax = 11
+        c.initialOffsetMax = 5
+        c.estimator = estimator
+        c.warmupSteps = 2
+        c.decayEnd = 20
+        c.outerSteps = 6
+        return c
+    }
+
+    /// Same θ bytes, outer optimizer, particles and reproducible metrics (wall time never is).
+    static func sameRun(_ a: MetaState, _ b: MetaState) -> Bool {
+        a.theta == b.theta && a.adam == b.adam && a.outerStep == b.outerStep && a.particles == b.particles
+            && a.metrics.deterministic == b.metrics.deterministic
+    }
+
+    @Test func resumeIsBitExact() throws {
+        let dir = try Support.tempDir()
+        let a = try MetaTrainer(config: Self.tiny(), threads: 2)
+        for _ in 0..<3 { try a.outerStep() }
+        let path = dir.appendingPathComponent("c.h5").path
+        try MetaCheckpoint.save(a, to: path)
+        let b = try MetaTrainer(config: Self.tiny(), threads: 2)
+        try MetaCheckpoint.restore(b, from: path)
+        #expect(b.state == a.state)  // everything, wall times included, right after the restore
+        for _ in 0..<3 {
+            try a.outerStep()
+            try b.outerStep()
+        }
+        #expect(a.state.theta.flat == b.state.theta.flat)
+        #expect(Self.sameRun(a.state, b.state))
+    }
+
+    @Test func threadCountDoesNotChangeResults() throws {
+        func run(_ threads: Int) throws -> MetaState {
+            let t = try MetaTrainer(config: Self.tiny(), threads: threads)
+            for _ in 0..<3 { try t.outerStep() }
+            return t.state
+        }
+        let one = try run(1), two = try run(2)
+        #expect(Self.sameRun(one, two))
+        #expect(one.theta != LOTheta.initial(key: RNGKey(seed: 0)))
+        // Episodes ended and particles were reset during these steps.
+        #expect(one.particles.flatMap { $0 }.contains { $0.pos.lo.step < 12 })
+    }
+
+    /// With ξ = 0 at the start, one PES step and one ES step give the same θ.
+    @Test func firstStepOfPESAndESAgree() throws {
+        let pes = try MetaTrainer(config: Self.tiny(.pes), threads: 2)
+        let es = try MetaTrainer(config: Self.tiny(.es), threads: 2)
+        try pes.outerStep()
+        try es.outerStep()
+        for (x, y) in zip(pes.state.theta.flat, es.state.theta.flat) { #expect(abs(x - y) <= 1e-6 * max(1, abs(y))) }
+    }
+
+    @Test func outerUpdateIsClippedAndFollowsTheSchedule() throws {
+        var c = Self.tiny()
+        c.updateClip = 1e-4
+        let t = try MetaTrainer(config: c, threads: 2)
+        let before = t.state.theta.flat
+        try t.outerStep()
+        try t.outerStep()
+        let moved = zip(t.state.theta.flat, before).map { Double($0 - $1) }
+        #expect((moved.reduce(0) { $0 + $1 * $1 }).squareRoot() <= 2e-4 * 1.0001)
+        #expect(t.state.metrics.learningRate == [c.schedule.value(at: 0), c.schedule.value(at: 1)])
+        #expect(t.state.adam.count == 2)
+    }
+
+    /// The demo config learns: meta-loss falls, and the meta-trained θ trains held-out seeds
+    /// of the demo task to a lower loss than the initial θ.
+    @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
+    func demoLearns() throws {
+        let config = try MetaConfig.load(Support.repoRoot.appendingPathComponent("MetaTasks/demo.toml").path)
+        let t = try MetaTrainer(config: config)
+        for _ in 0..<config.outerSteps { try t.outerStep() }
+        let loss = t.state.metrics.metaLoss
+        let (early, late) = (loss.prefix(20).reduce(0, +) / 20, loss.suffix(20).reduce(0, +) / 20)
+        #expect(late < 0.8 * early, "meta-loss \(early) → \(late)")
+        let task = try TaskName(parsing: "mumlp-w32-d2_fashionmnist-28x28x1").makeTask()
+        func finalLoss(_ theta: LOTheta, seed: UInt64) throws -> Float {
+            let run = TrainConfig(task: task.name, optimizer: "lo", steps: 150, batchSize: 32, seed: seed, evalInterval: 0, evalExamples: 1000)
+            let r = try train(task: task, optimizer: LearnedOptimizer(theta: theta, config: config.loConfig), config: run)
+            return r.trainLoss.suffix(20).reduce(0, +) / 20
+        }
+        let initial = LOTheta.initial(key: RNGKey(seed: config.initSeed))
+        for seed: UInt64 in [1001, 1002] {
+            let (before, after) = (try finalLoss(initial, seed: seed), try finalLoss(t.state.theta, seed: seed))
+            #expect(after < 0.8 * before, "held-out seed \(seed): initial θ \(before), meta-trained θ \(after)")
+        }
+    }
+
+    static func parse(_ text: String) throws -> MetaConfig {
+        try MetaConfig.parse(toml: text, defaultName: "t", source: "t.toml")
+    }
+
+    static let valid = """
+        [[families]]
+        template = "mumlp-w{W}-d3_synthetic-4x4x1"
+        width_range = [16, 100]
+        """
+
+    @Test func configsParseWithPaperDefaults() throws {
+        let c = try Self.parse(Self.valid)
+        #expect(c.families[0].widths == [16, 32, 64] && c.families[0].batchSize == 128)
+        #expect(c.pairs == 8 && c.sigma == 0.01 && c.truncation == 50 && c.outerSteps == 5000 && c.stepMult == 0.01)
+        let sp = try Self.parse("[[families]]\ntemplate = \"mlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]\n[learned_optimizer]\nparametrization = \"sp\"")
+        #expect(sp.stepMult == 0.001 && sp.parametrization == .standard)
+        #expect(c.departures.contains { $0.hasPrefix("tasks:") } && !c.departures.contains { $0.hasPrefix("sigma") })
+    }
+
+    @Test(arguments: [
+        ("unknown top-level key", "sigmaa = 1\n" + valid, "unknown key 'sigmaa'"),
+        ("unknown family key", valid + "\nbatch = 3", "unknown key 'families[0].batch'"),
+        ("unknown section key", valid + "\n[estimator]\nsgima = 0.1", "unknown key 'estimator.sgima'"),
+        ("width 0", "[[families]]\ntemplate = \"mumlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [0, 8]", "widths must be ≥ 1"),
+        ("sigma 0", valid + "\n[estimator]\nsigma = 0", "sigma must be > 0"),
+        ("negative sigma", valid + "\n[estimator]\nsigma = -0.1", "sigma must be > 0"),
+        ("no families", "seed = 1", "family list is empty"),
+        ("empty families", "families = []", "family list is empty"),
+        ("template without {W}", "[[families]]\ntemplate = \"mumlp-w8-d3_synthetic-4x4x1\"\nwidths = [8]", "no {W}"),
+        ("wrong type", valid + "\n[estimator]\npairs = \"eight\"", "estimator.pairs must be an integer"),
+        ("sp task with mu LO", "[[families]]\ntemplate = \"mlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]", "is sp but"),
+        ("bad estimator", valid + "\n[estimator]\nkind = \"reinforce\"", "pes"),
+        ("both width forms", "[[families]]\ntemplate = \"mumlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]\nwidth_range = [8, 16]", "exactly one"),
+    ])
+    func badConfigsAreClearErrors(label: String, text: String, message: String) {
+        let e = #expect(throws: MetaConfigError.self, "\(label)") { try Self.parse(text) }
+        #expect(e?.message.contains(message) == true, "\(label): \(e?.message ?? "no error")")
+    }
+}
+
+@Suite("mulo meta-train command", .serialized)
+struct MetaTrainCommandTests {
+    static let config = """
+        name = "cli-tiny"
+        outer_steps = 6
+        [[families]]
+        template = "mumlp-w{W}-d2_synthetic-6x6x1"
+        widths = [8, 12]
+        batch_size = 16
+        [estimator]
+        pairs = 2
+        truncation = 4
+        episode_min = 5
+        episode_max = 11
+        initial_offset_max = 5
+        [outer_optimizer]
+        warmup_steps = 2
+        decay_end = 20
+        [checkpoint]
+        interval = 2
+        keep = 2
+        """
+
+    func writeConfig(_ dir: URL, _ text: String = config, name: String = "cli.toml") throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func theta(_ dir: URL) throws -> [Float] {
+        try LOCheckpoint.load(dir.appendingPathComponent("theta.h5").path).theta.flat
+    }
+
+    func metrics(_ dir: URL) throws -> [[Float]] {
+        let f = try HDF5File.open(try MetaCheckpoint.latest(in: dir.path)!)
+        return try ["outer_step", "meta_loss", "learning_rate", "update_norm"].map { name in
+            name == "outer_step" ? try f.read("metrics/\(name)", as: Int64.self).values.map(Float.init)
+                : try f.read("metrics/\(name)", as: Float.self).values
+        }
+    }
+
+    @Test func resumeContinuesExactlyAndKeepsCheckpoints() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir)
+        let whole = dir.appendingPathComponent("whole"), split = dir.appendingPathComponent("split")
+        let r1 = try Support.mulo(["meta-train", cfg, "--out", whole.path])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(r1.stdout.contains("departures from the paper"))
+        #expect(try Support.mulo(["meta-train", cfg, "--out", split.path, "--steps", "3"]).status == 0)
+        let r2 = try Support.mulo(["meta-train", cfg, "--out", split.path, "--resume", "--threads", "1"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(r2.stdout.contains("resuming cli-tiny"))
+        #expect(try theta(whole) == theta(split))
+        #expect(try metrics(whole) == metrics(split))
+        let files = try FileManager.default.contentsOfDirectory(atPath: whole.path).filter { $0.hasPrefix("checkpoint-") }.sorted()
+        #expect(files == ["checkpoint-000004.h5", "checkpoint-000006.h5"])  // keep = 2
+        let ckpt = try HDF5File.open(whole.appendingPathComponent("checkpoint-000006.h5").path)
+        #expect(try ckpt.attributeStrings("departures_from_paper").contains { $0.hasPrefix("pairs: 2") })
+        #expect(try ckpt.read("families/1/particles/1/neg/params/linear_0.w", as: Float.self).shape == [36, 12])
+    }
+
+    @Test func existingRunsAndOtherConfigsAreRefused() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir)
+        let run = dir.appendingPathComponent("run")
+        #expect(try Support.mulo(["meta-train", cfg, "--out", run.path, "--steps", "2"]).status == 0)
+        let again = try Support.mulo(["meta-train", cfg, "--out", run.path])
+        #expect(again.status != 0 && again.stderr.contains("--resume"))
+        let other = try writeConfig(dir, Self.config.replacingOccurrences(of: "pairs = 2", with: "pairs = 3"), name: "other.toml")
+        let before = try Data(contentsOf: run.appendingPathComponent("checkpoint-000002.h5"))
+        let mismatch = try Support.mulo(["meta-train", other, "--out", run.path, "--resume"])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("different configuration"))
+        #expect(try Data(contentsOf: run.appendingPathComponent("checkpoint-000002.h5")) == before)
+        let none = try Support.mulo(["meta-train", cfg, "--out", dir.appendingPathComponent("empty").path, "--resume"])
+        #expect(none.status != 0 && none.stderr.contains("no checkpoint"))
+    }
+
+    @Test func corruptCheckpointsAreClearErrorsAndNothingIsOverwritten() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir)
+        let run = dir.appendingPathComponent("run")
+        #expect(try Support.mulo(["meta-train", cfg, "--out", run.path, "--steps", "2"]).status == 0)
+        let ckpt = run.appendingPathComponent("checkpoint-000002.h5")
+        let bytes = try Data(contentsOf: ckpt)
+        try bytes.prefix(bytes.count / 3).write(to: ckpt)
+        let listing = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+        let r = try Support.mulo(["meta-train", cfg, "--out", run.path, "--resume"])
+        #expect(r.status != 0 && r.stderr.contains("checkpoint-000002.h5"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("HDF5-DIAG"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == listing)
+        #expect(try Data(contentsOf: ckpt) == bytes.prefix(bytes.count / 3))
+    }
+
+    @Test func badConfigFailsBeforeWritingAnything() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir, Self.config.replacingOccurrences(of: "widths = [8, 12]", with: "widths = [0]"))
+        let out = dir.appendingPathComponent("run")
+        let r = try Support.mulo(["meta-train", cfg, "--out", out.path])
+        #expect(r.status != 0 && r.stderr.contains("widths must be ≥ 1"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let missing = try Support.mulo(["meta-train", "no-such-config", "--out", out.path])
+        #expect(missing.status != 0 && missing.stderr.contains("no config"))
+    }
+
+    /// Ctrl-C (SIGINT) finishes the outer step, writes a checkpoint and exits; the run resumes.
+    @Test func interruptWritesACheckpoint() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir, Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 100000")
+            .replacingOccurrences(of: "interval = 2", with: "interval = 100000"))
+        let run = dir.appendingPathComponent("run")
+        let p = Process()
+        p.executableURL = Support.muloExecutable
+        p.arguments = ["meta-train", cfg, "--out", run.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 2.5)
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let latest = try #require(try MetaCheckpoint.latest(in: run.path))
+        let step = try HDF5File.open(latest).attributeInt("outer_step")
+        #expect(step > 0)
+        let cont = try Support.mulo(["meta-train", cfg, "--out", run.path, "--resume", "--steps", "\(step + 1)"])
+        #expect(cont.status == 0, "\(cont.stderr)")
+    }
+}
