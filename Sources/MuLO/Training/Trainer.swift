@@ -11,6 +11,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var evalExamples: Int
     /// The optimizer's own settings, for the record.
     public var optimizerSettings: [String: String]
+    /// A loss above this also counts as divergence (evaluation uses the clip bound 1.5·ln C).
+    public var divergenceBound: Float?
 
     public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
                 evalInterval: Int, evalExamples: Int = 10_000, optimizerSettings: [String: String] = [:]) {
@@ -41,6 +43,16 @@ public struct TrainResult: Sendable {
 /// batch from `dataKey.split(s)`, so a run is a function of its config and seed.
 public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
                                 progress: Progress? = nil) throws -> TrainResult {
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, finalEvaluation: true)
+}
+
+/// `train` without the final test evaluation (tuning selects on training loss alone).
+func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig) throws -> TrainResult {
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, finalEvaluation: false)
+}
+
+private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
+                                     progress: Progress?, finalEvaluation: Bool) throws -> TrainResult {
     let root = RNGKey(seed: config.seed)
     let dataKey = root.split(1)
     var params = task.initialize(key: root.split(0))
@@ -66,7 +78,7 @@ public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfi
         try task.dataset.sampleBatch(.train, size: config.batchSize, key: dataKey.split(UInt64(step)), into: &batch)
         let loss = task.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
         result.trainLoss.append(loss)
-        guard loss.isFinite else {
+        guard loss.isFinite, loss <= (config.divergenceBound ?? .infinity) else {
             result.divergedAt = step
             progress?.log("diverged at step \(step): loss is \(loss)")
             break
@@ -74,7 +86,7 @@ public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfi
         optimizer.update(&params, grads: grads, scales: scales, state: &state)
         progress?.update(step + 1, [("loss", String(format: "%.4f", loss))])
     }
-    if result.divergedAt == nil { try evaluate(at: config.steps) }
+    if result.divergedAt == nil && finalEvaluation { try evaluate(at: config.steps) }
     result.params = params
     result.wallTime = Date().timeIntervalSince(start)
     return result
@@ -82,7 +94,7 @@ public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfi
 
 extension TrainResult {
     /// Writes the run (curves, final parameters, configuration) to an HDF5 file, atomically.
-    public func write(to path: String, config: TrainConfig, task: any Task) throws {
+    public func write(to path: String, config: TrainConfig, task: any Task, includeParams: Bool = true) throws {
         let file = try HDF5File.create(path)
         let json = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
         try file.setAttribute("kind", "mulo-train-run")
@@ -95,8 +107,8 @@ extension TrainResult {
         try file.write("curves/eval_step", shape: [evalSteps.count], evalSteps.map(Int64.init))
         try file.write("curves/test_loss", shape: [testLoss.count], testLoss)
         try file.write("curves/test_accuracy", shape: [testAccuracy.count], testAccuracy)
-        for (spec, t) in zip(task.parameterSpecs, params) {
-            try file.write("params/\(spec.name)", t)
+        if includeParams {
+            for (spec, t) in zip(task.parameterSpecs, params) { try file.write("params/\(spec.name)", t) }
         }
         try file.commit()
     }

@@ -1,0 +1,76 @@
+import Foundation
+
+/// An optimizer under evaluation: a learned one from a θ file, or a hand-designed baseline.
+/// Each trains the task in its own parametrization: μLOs and μAdam the μP MLP (`mumlp-…`), SP
+/// LOs, AdamW and SGD the standard one (`mlp-…`).
+public struct EvalOptimizer: Sendable {
+    public enum Kind: Sendable {
+        case learned(theta: LOTheta, config: LOConfig, path: String)
+        case baseline(HandDesigned, HandDesigned.Settings)
+    }
+
+    public let kind: Kind
+    /// A short, file-name-safe key (`adamw`, `lo-<file>`).
+    public let key: String
+    public let label: String
+
+    public init(kind: Kind, key: String, label: String) {
+        self.kind = kind
+        self.key = key
+        self.label = label
+    }
+
+    public static func learned(path: String) throws -> EvalOptimizer {
+        let (theta, config) = try LOCheckpoint.load(path)
+        let url = URL(fileURLWithPath: path)
+        // A run directory's θ is always theta.h5: name it after the directory instead.
+        let stem = url.deletingPathExtension().lastPathComponent == "theta"
+            ? url.deletingLastPathComponent().lastPathComponent : url.deletingPathExtension().lastPathComponent
+        let safe = String(stem.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        let name = config.parametrization == .mup ? "μLO" : "LO (SP)"
+        return EvalOptimizer(kind: .learned(theta: theta, config: config, path: path), key: "lo-\(safe)", label: "\(name) \(stem)")
+    }
+
+    public var parametrization: Parametrization {
+        switch kind {
+        case .learned(_, let c, _): return c.parametrization
+        case .baseline(let b, _): return b == .muadam ? .mup : .standard
+        }
+    }
+
+    public func make(totalSteps: Int) -> any Optimizer {
+        switch kind {
+        case .learned(let theta, let config, _): return LearnedOptimizer(theta: theta, config: config)
+        case .baseline(let b, var s):
+            s.totalSteps = totalSteps
+            return b.make(s)
+        }
+    }
+
+    public var settingsDescription: [String: String] {
+        switch kind {
+        case .learned(_, let c, let path):
+            return ["checkpoint": path, "parametrization": c.parametrization.rawValue, "step_mult": "\(c.stepMult)"]
+        case .baseline(let b, let s): return b.describe(s)
+        }
+    }
+}
+
+/// Task templates: `{W}` for the width; the model prefix follows each optimizer's parametrization
+/// and `depth`, if given, replaces the template's `-d<D>_`.
+public struct TaskTemplate: Sendable {
+    public let template: String
+
+    public init(_ template: String) throws {
+        guard template.contains("{W}") else {
+            throw TaskError("task template '\(template)' has no {W}; e.g. mumlp-w{W}-d3_fashionmnist-28x28x1")
+        }
+        _ = try TaskName(parsing: template.replacingOccurrences(of: "{W}", with: "8"))
+        self.template = template
+    }
+
+    public func name(width: Int, depth: Int?, parametrization: Parametrization) throws -> TaskName {
+        let base = try TaskName(parsing: template.replacingOccurrences(of: "{W}", with: "\(width)"))
+        return TaskName(parametrization: parametrization, width: width, depth: depth ?? base.depth, dataset: base.dataset)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// Aggregates of an evaluation: per optimizer and width, the final loss over seeds (mean ±
+/// standard error), divergences, test metrics, ranks; written as HDF5, CSV, a table and plots.
+public struct EvaluationReport {
+    public struct Cell: Sendable {
+        public let optimizer: String
+        public let width: Int
+        public let finalLoss: (mean: Double, se: Double)
+        public let diverged: Int
+        public let seeds: Int
+        public let testLoss: Double
+        public let testAccuracy: Double
+        public var rank: Double = .nan
+    }
+
+    public let spec: EvaluationSpec
+    public let optimizers: [EvalOptimizer]
+    public let runs: [EvaluationRun]
+    public private(set) var cells: [Cell] = []
+    /// Notes for the report, e.g. where baselines were tuned.
+    public var notes: [String] = []
+
+    public init(spec: EvaluationSpec, optimizers: [EvalOptimizer], runs: [EvaluationRun], notes: [String] = []) {
+        self.spec = spec
+        self.optimizers = optimizers
+        self.runs = runs
+        self.notes = notes
+        for o in optimizers {
+            for w in spec.widths {
+                let rs = runs.filter { $0.optimizer == o.key && $0.width == w }
+                let finals = rs.map(\.finalLoss)
+                let ok = rs.filter { $0.divergedAt == nil }
+                let diverged = rs.count - ok.count
+                // A diverged seed makes the mean +∞: the optimizer failed at this width.
+                let stats = diverged > 0 ? (Double.infinity, 0) : Statistics.meanSE(finals)
+                cells.append(Cell(optimizer: o.key, width: w, finalLoss: stats, diverged: diverged, seeds: rs.count,
+                                  testLoss: Self.mean(ok.compactMap { $0.testLoss.last.map(Double.init) }),
+                                  testAccuracy: Self.mean(ok.compactMap { $0.testAccuracy.last.map(Double.init) })))
+            }
+        }
+        for w in spec.widths {
+            let idx = cells.indices.filter { cells[$0].width == w }
+            let r = Statistics.ranks(idx.map { cells[$0].finalLoss.mean })
+            for (k, i) in idx.enumerated() { cells[i].rank = r[k] }
+        }
+    }
+
+    static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
+
+    public func averageRank(_ key: String) -> Double { Self.mean(cells.filter { $0.optimizer == key }.map(\.rank)) }
+
+    func label(_ key: String) -> String { optimizers.first { $0.key == key }?.label ?? key }
+
+    /// Final loss mean ± SE per optimizer (rows) and width (columns); * marks the best per width.
+    public var table: String {
+        let header = ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"]
+        var rows: [[String]] = [header]
+        for o in optimizers {
+            var row = [o.label]
+            for w in spec.widths {
+                let c = cells.first { $0.optimizer == o.key && $0.width == w }!
+                let best = c.finalLoss.mean.isFinite && c.rank == cells.filter { $0.width == w }.map(\.rank).min()
+                row.append(c.diverged > 0 ? "diverged \(c.diverged)/\(c.seeds)"
+                           : String(format: "%.4f ± %.4f%@", c.finalLoss.mean, c.finalLoss.se, best ? " *" : ""))
+            }
+            row.append(String(format: "%.2f", averageRank(o.key)))
+            rows.append(row)
+        }
+        let widths = header.indices.map { col in rows.map { $0[col].count }.max()! }
+        let lines = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        return ([lines[0], String(repeating: "-", count: lines[0].count)] + lines.dropFirst()).joined(separator: "\n")
+    }
+
+    public func writeCSV(to path: String) throws {
+        var out = "optimizer,label,width,seeds,diverged,final_loss_mean,final_loss_se,test_loss_mean,test_accuracy_mean,rank\n"
+        for c in cells {
+            out += "\(c.optimizer),\"\(label(c.optimizer))\",\(c.width),\(c.seeds),\(c.diverged),\(c.finalLoss.mean),\(c.finalLoss.se),"
+            out += "\(c.testLoss),\(c.testAccuracy),\(c.rank)\n"
+        }
+        try SVGPlot.write(out, to: path)
+    }
+
+    /// results.h5: `runs/<optimizer>/w<W>/s<seed>/{train_loss, test_step, test_loss, test_accuracy}`
+    /// with `task`, `diverged_at`, `final_loss` attributes; `summary/<optimizer>` tables by width.
+    public func writeHDF5(to path: String, settings: [String: [String: String]]) throws {
+        let f = try HDF5File.create(path)
+        try f.setAttribute("kind", "mulo-width-evaluation")
+        try f.setAttribute("template", spec.template.template)
+        try f.setAttribute("widths", spec.widths)
+        try f.setAttribute("steps", spec.steps)
+        try f.setAttribute("batch", spec.batch)
+        try f.setAttribute("seeds", spec.seeds)
+        try f.setAttribute("depth", spec.depth ?? -1)
+        try f.setAttribute("optimizer_settings", String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self))
+        try f.setAttribute("notes", notes.isEmpty ? [""] : notes)
+        for r in runs {
+            let g = "runs/\(r.optimizer)/w\(r.width)/s\(r.seed)"
+            try f.write("\(g)/train_loss", shape: [r.trainLoss.count], r.trainLoss)
+            try f.write("\(g)/test_step", shape: [r.testStep.count], r.testStep)
+            try f.write("\(g)/test_loss", shape: [r.testLoss.count], r.testLoss)
+            try f.write("\(g)/test_accuracy", shape: [r.testAccuracy.count], r.testAccuracy)
+            try f.setAttribute("task", r.task, on: g)
+            try f.setAttribute("diverged_at", r.divergedAt ?? -1, on: g)
+            try f.setAttribute("final_loss", r.finalLoss, on: g)
+        }
+        for o in optimizers {
+            let cs = cells.filter { $0.optimizer == o.key }
+            let g = "summary/\(o.key)"
+            try f.write("\(g)/width", shape: [cs.count], cs.map { Int64($0.width) })
+            try f.write("\(g)/final_loss_mean", shape: [cs.count], cs.map(\.finalLoss.mean))
+            try f.write("\(g)/final_loss_se", shape: [cs.count], cs.map(\.finalLoss.se))
+            try f.write("\(g)/diverged", shape: [cs.count], cs.map { Int64($0.diverged) })
+            try f.setAttribute("label", o.label, on: g)
+        }
+        try f.commit()
+    }
+
+    /// loss_curves.svg (one panel per width, seed-mean training loss smoothed) and
+    /// final_loss_vs_width.svg (log₂ width, mean ± SE).
+    public func writePlots(in dir: String, title: String) throws {
+        let bound = runs.first.map { _ in 1.5 * log(10.0) }
+        let curves = spec.widths.map { w in
+            Panel(title: "width \(w)", xLabel: "step", yLabel: "training loss", yScale: .log10,
+                  series: optimizers.compactMap { o in
+                      let rs = runs.filter { $0.optimizer == o.key && $0.width == w }
+                      guard let n = rs.map(\.trainLoss.count).max(), n > 0 else { return nil }
+                      let mean = (0..<n).map { s -> Float in
+                          let vals = rs.compactMap { s < $0.trainLoss.count ? $0.trainLoss[s] : nil }
+                          return vals.count == rs.count ? vals.reduce(0, +) / Float(vals.count) : .nan
+                      }
+                      let sm = Statistics.smooth(mean, window: max(1, n / 50))
+                      return Series(label: o.label, x: (0..<n).map(Double.init), y: sm)
+                  }, yMax: bound.map { $0 * 1.2 })
+        }
+        try SVGPlot.write(SVGPlot.render(curves, columns: min(3, curves.count), title: "\(title): training loss"),
+                          to: (dir as NSString).appendingPathComponent("loss_curves.svg"))
+        let final = Panel(title: "final training loss vs width", xLabel: "width (log₂)", yLabel: "final training loss",
+                          xScale: .log2, yScale: .linear,
+                          series: optimizers.map { o in
+                              let cs = cells.filter { $0.optimizer == o.key }
+                              return Series(label: o.label, x: cs.map { Double($0.width) },
+                                            y: cs.map { $0.finalLoss.mean }, error: cs.map { $0.finalLoss.se }, markers: true)
+                          })
+        try SVGPlot.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title),
+                          to: (dir as NSString).appendingPathComponent("final_loss_vs_width.svg"))
+    }
+}

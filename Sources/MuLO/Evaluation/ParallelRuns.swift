@@ -1,0 +1,22 @@
+import Dispatch
+import Foundation
+
+/// Runs independent jobs on `threads` workers, each with single-threaded BLAS and kernels, in
+/// the given order of preference; `job(i)` must only touch its own outputs. Errors stop the
+/// remaining jobs and the first one is rethrown.
+public func runInParallel(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int) throws -> Void) throws {
+    let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
+    BLAS.setThreads(1)
+    Parallel.workers = 1
+    defer {
+        BLAS.setThreads(savedBLAS)
+        Parallel.workers = savedWorkers
+    }
+    let next = Counter(), failure = FirstError()
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+        while let i = next.take(below: count), !failure.isSet {
+            do { try job(i) } catch { failure.set(error) }
+        }
+    }
+    if let e = failure.error { throw e }
+}

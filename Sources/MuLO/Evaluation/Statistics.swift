@@ -1,0 +1,41 @@
+import Foundation
+
+public enum Statistics {
+    /// The "final loss" of a run: the mean training loss over its last 5% of steps (at least 10),
+    /// which smooths minibatch noise; +∞ for a run that diverged.
+    public static func finalLoss(_ trainLoss: [Float], diverged: Bool) -> Double {
+        guard !diverged, !trainLoss.isEmpty else { return .infinity }
+        let tail = trainLoss.suffix(max(10, trainLoss.count / 20))
+        return tail.reduce(0.0) { $0 + Double($1) } / Double(tail.count)
+    }
+
+    /// Mean and standard error σ/√n with σ the population standard deviation (METHOD §6.3).
+    public static func meanSE(_ xs: [Double]) -> (mean: Double, se: Double) {
+        guard !xs.isEmpty else { return (.nan, .nan) }
+        let n = Double(xs.count)
+        let mean = xs.reduce(0, +) / n
+        let sd = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        return (mean, sd / n.squareRoot())
+    }
+
+    /// Moving average with window w (shorter at the start), for plotting noisy curves.
+    public static func smooth(_ xs: [Float], window w: Int) -> [Double] {
+        var out: [Double] = []
+        var sum = 0.0
+        for (i, x) in xs.enumerated() {
+            sum += Double(x)
+            if i >= w { sum -= Double(xs[i - w]) }
+            out.append(sum / Double(min(i + 1, w)))
+        }
+        return out
+    }
+
+    /// Ranks (1 = best) of values, ties sharing the mean rank; +∞ and NaN rank last.
+    public static func ranks(_ values: [Double]) -> [Double] {
+        let key = values.map { $0.isNaN ? Double.infinity : $0 }
+        return key.map { v in
+            let less = Double(key.filter { $0 < v }.count), equal = Double(key.filter { $0 == v }.count)
+            return less + (equal + 1) / 2
+        }
+    }
+}

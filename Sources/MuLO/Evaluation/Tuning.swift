@@ -1,0 +1,127 @@
+import Foundation
+
+/// A hyperparameter grid for a hand-designed optimizer (METHOD §6.2).
+public struct TuningGrid: Codable, Sendable, Equatable {
+    public var lr: [Float]
+    public var beta1: [Float] = [0.9]
+    public var beta2: [Float] = [0.999]
+    public var weight_decay: [Float] = [0]
+    public var momentum: [Float] = [0.9]
+
+    static func logSpaced(_ n: Int, _ a: Double, _ b: Double) -> [Float] {
+        (0..<n).map { Float(exp(log(a) + (log(b) - log(a)) * Double($0) / Double(n - 1))) }
+    }
+
+    /// `small` (quick, the default), `paper` (Tables 6 and 8: 512 μAdam / 504 AdamW settings), or a JSON file.
+    public static func named(_ name: String, for kind: HandDesigned) throws -> TuningGrid {
+        switch (name, kind) {
+        case ("small", .adamw), ("small", .adam):
+            return TuningGrid(lr: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], weight_decay: kind == .adamw ? [1e-4, 1e-2] : [0])
+        case ("small", .muadam): return TuningGrid(lr: [3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
+        case ("small", .sgd): return TuningGrid(lr: [1e-3, 1e-2, 1e-1, 1])
+        case ("paper", .muadam):
+            return TuningGrid(lr: logSpaced(32, 1e-6, 1), beta1: [0.85, 0.9, 0.95, 0.99], beta2: [0.9, 0.95, 0.99, 0.999])
+        case ("paper", .adamw), ("paper", .adam):
+            return TuningGrid(lr: logSpaced(14, 1e-5, 0.1), beta1: [0.9, 0.95, 0.99], beta2: [0.95, 0.99, 0.999],
+                              weight_decay: kind == .adamw ? [0.1, 0.01, 0.001, 0.0001] : [0])
+        case ("paper", .sgd): return TuningGrid(lr: logSpaced(16, 1e-4, 1))
+        default:
+            guard let data = FileManager.default.contents(atPath: name) else {
+                throw TaskError("grid '\(name)' is neither small, paper nor a readable JSON file")
+            }
+            do { return try JSONDecoder().decode(TuningGrid.self, from: data) } catch {
+                throw TaskError("grid file \(name): \(error)")
+            }
+        }
+    }
+
+    public func settings(for kind: HandDesigned, totalSteps: Int) -> [HandDesigned.Settings] {
+        var out: [HandDesigned.Settings] = []
+        for lr in lr {
+            for b1 in (kind == .sgd ? [0.9] : beta1) {
+                for b2 in (kind == .sgd ? [0.999] : beta2) {
+                    for wd in (kind == .adamw ? weight_decay : [0]) {
+                        for mom in (kind == .sgd ? momentum : [0]) {
+                            var s = HandDesigned.Settings()
+                            (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum, s.totalSteps) = (lr, b1, b2, wd, mom, totalSteps)
+                            out.append(s)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The outcome of tuning one baseline on one task and budget; cached as JSON and reused.
+public struct TuningResult: Codable, Sendable {
+    public struct Trial: Codable, Sendable {
+        public let settings: HandDesigned.Settings
+        public let finalLoss: Double
+    }
+
+    public let optimizer: String
+    public let task: String
+    public let steps: Int
+    public let batch: Int
+    public let grid: String
+    public let seed: Int
+    public let best: HandDesigned.Settings
+    public let bestLoss: Double
+    public let trials: [Trial]
+
+    public var summary: String {
+        "\(optimizer) tuned on \(task), \(steps) steps, batch \(batch), grid \(grid) (\(trials.count) settings, seed \(seed)): "
+            + "lr \(best.learningRate), β1 \(best.beta1), β2 \(best.beta2)" + (optimizer == "adamw" ? ", λ \(best.weightDecay)" : "")
+            + String(format: ", final loss %.4f", bestLoss)
+    }
+}
+
+public enum Tuner {
+    /// Tuning runs use their own seed so the evaluation's seeds stay held out.
+    public static let seed = 1000
+
+    public static func cachePath(dir: String, kind: HandDesigned, task: String, steps: Int, batch: Int, grid: String) -> String {
+        let g = grid == "small" || grid == "paper" ? grid : URL(fileURLWithPath: grid).deletingPathExtension().lastPathComponent
+        return (dir as NSString).appendingPathComponent("\(kind.rawValue)_\(task)_\(steps)steps_b\(batch)_\(g).json")
+    }
+
+    /// The cached result if present, else a grid search (selection: lowest final smoothed
+    /// training loss; diverged settings are never selected), cached before returning.
+    public static func tune(_ kind: HandDesigned, task name: TaskName, steps: Int, batch: Int, grid gridName: String,
+                            cacheDir: String, threads: Int, dataDir: String? = nil, log: ((String) -> Void)? = nil) throws -> TuningResult {
+        let path = cachePath(dir: cacheDir, kind: kind, task: name.description, steps: steps, batch: batch, grid: gridName)
+        if let data = FileManager.default.contents(atPath: path), let cached = try? JSONDecoder().decode(TuningResult.self, from: data) {
+            log?("using cached tuning \(path)")
+            return cached
+        }
+        let grid = try TuningGrid.named(gridName, for: kind)
+        let task = try name.makeTask(dataDir: dataDir)
+        let settings = grid.settings(for: kind, totalSteps: steps)
+        log?("tuning \(kind.rawValue) on \(name): \(settings.count) settings × \(steps) steps")
+        let losses = UnsafeMutablePointer<Double>.allocate(capacity: settings.count)
+        defer { losses.deallocate() }
+        let out = SendablePointer(losses)
+        try runInParallel(settings.count, threads: threads) { i in
+            var config = TrainConfig(task: task.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
+                                     seed: UInt64(seed), evalInterval: 0, evalExamples: 1)
+            config.divergenceBound = task.lossClipBound
+            let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config)
+            out.base[i] = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)
+        }
+        let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0]) }
+        guard let best = trials.filter({ $0.finalLoss.isFinite }).min(by: { $0.finalLoss < $1.finalLoss }) else {
+            throw TaskError("tuning \(kind.rawValue) on \(name): every setting diverged")
+        }
+        let result = TuningResult(optimizer: kind.rawValue, task: name.description, steps: steps, batch: batch, grid: gridName,
+                                  seed: seed, best: best.settings, bestLoss: best.finalLoss, trials: trials)
+        try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
+        let enc = JSONEncoder.sorted
+        enc.outputFormatting.insert(.prettyPrinted)
+        try SVGPlot.write(String(decoding: try enc.encode(result), as: UTF8.self), to: path)
+        log?(result.summary)
+        return result
+    }
+
+}

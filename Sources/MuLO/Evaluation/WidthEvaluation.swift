@@ -1,0 +1,114 @@
+import Foundation
+
+/// What `mulo evaluate-on-width` runs: every optimizer × width × seed on one task template.
+public struct EvaluationSpec: Sendable {
+    public var template: TaskTemplate
+    public var widths: [Int]
+    public var depth: Int?
+    public var steps: Int
+    public var seeds: Int
+    public var batch: Int
+    public var testInterval: Int
+    public var testExamples: Int
+
+    public init(template: TaskTemplate, widths: [Int], depth: Int? = nil, steps: Int = 1000, seeds: Int = 3, batch: Int = 128,
+                testInterval: Int = 100, testExamples: Int = 10_000) {
+        self.template = template
+        self.widths = widths
+        self.depth = depth
+        self.steps = steps
+        self.seeds = seeds
+        self.batch = batch
+        self.testInterval = testInterval
+        self.testExamples = testExamples
+    }
+}
+
+/// One finished (optimizer, width, seed) run.
+public struct EvaluationRun: Sendable {
+    public let optimizer: String
+    public let width: Int
+    public let seed: Int
+    public let task: String
+    public let trainLoss: [Float]
+    public let testStep: [Int64]
+    public let testLoss: [Float]
+    public let testAccuracy: [Float]
+    public let divergedAt: Int?
+    public var finalLoss: Double { Statistics.finalLoss(trainLoss, diverged: divergedAt != nil) }
+}
+
+public struct WidthEvaluation {
+    public let spec: EvaluationSpec
+    public let optimizers: [EvalOptimizer]
+    public let directory: String
+    public var dataDir: String?
+
+    public init(spec: EvaluationSpec, optimizers: [EvalOptimizer], directory: String, dataDir: String? = nil) {
+        self.spec = spec
+        self.optimizers = optimizers
+        self.directory = directory
+        self.dataDir = dataDir
+    }
+
+    struct Unit: Sendable {
+        let optimizer: Int, width: Int, seed: Int
+    }
+
+    func runPath(_ u: Unit) -> String {
+        (directory as NSString).appendingPathComponent("runs/\(optimizers[u.optimizer].key)_w\(u.width)_s\(u.seed).h5")
+    }
+
+    /// Every run, skipping those whose file already exists (an interrupted evaluation resumes),
+    /// the largest widths first so the cores stay busy to the end.
+    public func run(threads: Int, showProgress: Bool = true) throws -> [EvaluationRun] {
+        try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
+                                                withIntermediateDirectories: true)
+        // Build every task up front: bad names or missing data fail before any work.
+        let tasks = try optimizers.map { o in
+            try spec.widths.map { w in
+                try spec.template.name(width: w, depth: spec.depth, parametrization: o.parametrization).makeTask(dataDir: dataDir)
+            }
+        }
+        let units = spec.widths.indices.sorted { spec.widths[$0] > spec.widths[$1] }.flatMap { w in
+            optimizers.indices.flatMap { o in (0..<spec.seeds).map { Unit(optimizer: o, width: w, seed: $0) } }
+        }
+        let todo = units.filter { !isComplete(runPath($0)) }
+        let progress = Progress(total: todo.count, label: "runs", enabled: showProgress)
+        if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
+        let done = Counter()
+        let (sp, opts) = (spec, optimizers)
+        let paths = todo.map(runPath)
+        let box = UncheckedBox(progress)
+        try runInParallel(todo.count, threads: threads) { i in
+            let u = todo[i]
+            let task = tasks[u.optimizer][u.width]
+            var config = TrainConfig(task: task.name, optimizer: opts[u.optimizer].key, steps: sp.steps,
+                                     batchSize: sp.batch, seed: UInt64(u.seed), evalInterval: sp.testInterval,
+                                     evalExamples: sp.testExamples, optimizerSettings: opts[u.optimizer].settingsDescription)
+            config.divergenceBound = task.lossClipBound
+            let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config)
+            try result.write(to: paths[i], config: config, task: task, includeParams: false)
+            let n = (done.take(below: Int.max) ?? 0) + 1
+            box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
+        }
+        return try units.map { u in try load(runPath(u), unit: u) }
+    }
+
+    func isComplete(_ path: String) -> Bool {
+        guard let f = try? HDF5File.open(path) else { return false }
+        return (try? f.attributeString("kind")) == "mulo-train-run"
+    }
+
+    func load(_ path: String, unit u: Unit) throws -> EvaluationRun {
+        let f = try HDF5File.open(path)
+        let diverged = try f.attributeInt("diverged_at")
+        return EvaluationRun(optimizer: optimizers[u.optimizer].key, width: spec.widths[u.width], seed: u.seed,
+                             task: try f.attributeString("task"),
+                             trainLoss: try f.read("curves/train_loss", as: Float.self).values,
+                             testStep: try f.read("curves/eval_step", as: Int64.self).values,
+                             testLoss: try f.read("curves/test_loss", as: Float.self).values,
+                             testAccuracy: try f.read("curves/test_accuracy", as: Float.self).values,
+                             divergedAt: diverged >= 0 ? diverged : nil)
+    }
+}

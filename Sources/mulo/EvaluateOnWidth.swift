@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct EvaluateOnWidth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate-on-width",
+        abstract: "Train every optimizer at every width and seed; tables, CSV, HDF5 and plots of how they scale.",
+        discussion: """
+            Learned optimizers (--checkpoint, repeatable) train the task in their own parametrization \
+            (μLOs mumlp-…, SP LOs mlp-…); baselines (--baseline adamw|muadam|sgd) are tuned first \
+            (cached) at --tune-width. Finished runs are kept in OUT/runs/, so an interrupted evaluation \
+            resumes where it stopped.
+            """)
+
+    @Option(help: "Learned-optimizer θ file (repeatable).") var checkpoint: [String] = []
+    @Option(help: "Baseline: adamw, muadam or sgd (repeatable).") var baseline: [String] = []
+    @Option(help: "Task template with {W}.") var template = "mumlp-w{W}-d3_fashionmnist-28x28x1"
+    @Option(parsing: .upToNextOption, help: "Widths (default 128 … 4096, powers of two).")
+    var widths: [Int] = [128, 256, 512, 1024, 2048, 4096]
+    @Option(help: "Hidden layers (default: the template's).") var depth: Int?
+    @Option(help: "Training steps per run.") var steps = 1000
+    @Option(help: "Seeds per (optimizer, width).") var seeds = 3
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Test loss/accuracy every N steps (0: only at the end).") var testInterval = 100
+    @Option(help: "Test images per evaluation.") var testExamples = 10_000
+    @Flag(help: "Use baselines with their default settings instead of tuning them.") var noTune = false
+    @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?
+    @OptionGroup var tuning: TuningOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard !checkpoint.isEmpty || !baseline.isEmpty else { throw ValidationError("give at least one --checkpoint or --baseline") }
+        _ = try parseBaselines(baseline)
+        guard !widths.isEmpty, widths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--widths must all be ≥ 1") }
+        guard steps >= 1, seeds >= 1, batch >= 1, testInterval >= 0, testExamples >= 1 else {
+            throw ValidationError("--steps, --seeds, --batch, --test-examples must be ≥ 1")
+        }
+        if let depth, depth < 1 { throw ValidationError("--depth must be ≥ 1") }
+        do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let threads = runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            // Every input is checked before any training starts.
+            var optimizers = try checkpoint.map { path -> EvalOptimizer in
+                do { return try EvalOptimizer.learned(path: path) } catch {
+                    throw LOError("--checkpoint \(path) is not a learned optimizer: \(error)")
+                }
+            }
+            let tmpl = try TaskTemplate(template)
+            let spec = EvaluationSpec(template: tmpl, widths: widths, depth: depth, steps: steps, seeds: seeds, batch: batch,
+                                      testInterval: testInterval, testExamples: testExamples)
+            for w in widths {
+                for p in Parametrization.allCases { _ = try tmpl.name(width: w, depth: depth, parametrization: p) }
+            }
+            var notes: [String] = []
+            for kind in try parseBaselines(baseline) {
+                var settings = HandDesigned.Settings()
+                var label = kind == .muadam ? "μAdam" : kind == .adamw ? "AdamW" : "SGD"
+                if noTune {
+                    notes.append("\(kind.rawValue): default settings \(kind.describe(settings)) (not tuned)")
+                    label += " (default)"
+                } else {
+                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: kind == .muadam ? .mup : .standard)
+                    let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
+                                           cacheDir: tuning.tuningDir, threads: threads, dataDir: runtime.dataDir) { print($0) }
+                    settings = r.best
+                    notes.append(r.summary)
+                    label += " (tuned)"
+                }
+                optimizers.append(EvalOptimizer(kind: .baseline(kind, settings), key: kind.rawValue, label: label))
+            }
+            let dir = out ?? "runs/eval-\(optimizers[0].key)"
+            let eval = WidthEvaluation(spec: spec, optimizers: optimizers, directory: dir, dataDir: runtime.dataDir)
+            print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")
+            let runs = try eval.run(threads: threads)
+            let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)
+            try report.writeHDF5(to: (dir as NSString).appendingPathComponent("results.h5"),
+                                 settings: Dictionary(uniqueKeysWithValues: optimizers.map { ($0.key, $0.settingsDescription) }))
+            try report.writeCSV(to: (dir as NSString).appendingPathComponent("summary.csv"))
+            let title = "\(template)\(depth.map { ", depth \($0)" } ?? ""), \(steps) steps"
+            try report.writePlots(in: dir, title: title)
+            try report.table.write(toFile: (dir as NSString).appendingPathComponent("table.txt"), atomically: true, encoding: .utf8)
+            print("\nfinal training loss (mean of the last 5% of steps; mean ± s.e. over \(seeds) seeds; * best per width)")
+            print(report.table)
+            for n in notes { print("  \(n)") }
+            print("\nwrote \(dir)/results.h5, summary.csv, table.txt, loss_curves.svg, final_loss_vs_width.svg")
+        }
+    }
+}
