@@ -24,7 +24,8 @@ struct EvaluateOnWidth: ParsableCommand {
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Test loss/accuracy every N steps (0: only at the end).") var testInterval = 100
     @Option(help: "Test images per evaluation.") var testExamples = 10_000
-    @Flag(help: "Use baselines with their default settings instead of tuning them.") var noTune = false
+    @Flag(help: "Use baselines untuned, with --lr (and default β, λ) instead of tuning them.") var noTune = false
+    @Option(help: "Learning rate of untuned baselines (with --no-tune).") var lr: Float = 1e-3
     @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?
     @OptionGroup var tuning: TuningOptions
     @OptionGroup var runtime: RuntimeOptions
@@ -36,6 +37,7 @@ struct EvaluateOnWidth: ParsableCommand {
         guard steps >= 1, seeds >= 1, batch >= 1, testInterval >= 0, testExamples >= 1 else {
             throw ValidationError("--steps, --seeds, --batch, --test-examples must be ≥ 1")
         }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive") }
         if let depth, depth < 1 { throw ValidationError("--depth must be ≥ 1") }
         do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
     }
@@ -58,6 +60,7 @@ struct EvaluateOnWidth: ParsableCommand {
             var notes: [String] = []
             for kind in try parseBaselines(baseline) {
                 var settings = HandDesigned.Settings()
+                settings.learningRate = lr
                 var label = kind == .muadam ? "μAdam" : kind == .adamw ? "AdamW" : "SGD"
                 if noTune {
                     notes.append("\(kind.rawValue): default settings \(kind.describe(settings)) (not tuned)")

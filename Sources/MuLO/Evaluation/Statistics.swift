@@ -9,13 +9,18 @@ public enum Statistics {
         return tail.reduce(0.0) { $0 + Double($1) } / Double(tail.count)
     }
 
+    /// Population standard deviation.
+    public static func std(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return .nan }
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count)).squareRoot()
+    }
+
     /// Mean and standard error σ/√n with σ the population standard deviation (METHOD §6.3).
     public static func meanSE(_ xs: [Double]) -> (mean: Double, se: Double) {
         guard !xs.isEmpty else { return (.nan, .nan) }
         let n = Double(xs.count)
-        let mean = xs.reduce(0, +) / n
-        let sd = (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
-        return (mean, sd / n.squareRoot())
+        return (xs.reduce(0, +) / n, std(xs) / n.squareRoot())
     }
 
     /// Moving average with window w (shorter at the start), for plotting noisy curves.

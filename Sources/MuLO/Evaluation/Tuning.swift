@@ -8,6 +8,25 @@ public struct TuningGrid: Codable, Sendable, Equatable {
     public var weight_decay: [Float] = [0]
     public var momentum: [Float] = [0.9]
 
+    public init(lr: [Float], beta1: [Float] = [0.9], beta2: [Float] = [0.999], weight_decay: [Float] = [0],
+                momentum: [Float] = [0.9]) {
+        (self.lr, self.beta1, self.beta2, self.weight_decay, self.momentum) = (lr, beta1, beta2, weight_decay, momentum)
+    }
+
+    /// Grid files may give only `lr`; every other list keeps its default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TuningGrid(lr: [])
+        self.init(lr: try c.decode([Float].self, forKey: .lr),
+                  beta1: try c.decodeIfPresent([Float].self, forKey: .beta1) ?? d.beta1,
+                  beta2: try c.decodeIfPresent([Float].self, forKey: .beta2) ?? d.beta2,
+                  weight_decay: try c.decodeIfPresent([Float].self, forKey: .weight_decay) ?? d.weight_decay,
+                  momentum: try c.decodeIfPresent([Float].self, forKey: .momentum) ?? d.momentum)
+        guard !lr.isEmpty, lr.allSatisfy({ $0 > 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .lr, in: c, debugDescription: "lr must be a non-empty list of positive numbers")
+        }
+    }
+
     static func logSpaced(_ n: Int, _ a: Double, _ b: Double) -> [Float] {
         (0..<n).map { Float(exp(log(a) + (log(b) - log(a)) * Double($0) / Double(n - 1))) }
     }

@@ -115,3 +115,33 @@ public struct MLPModel: Sendable {
         }
     }
 }
+
+extension MLPModel {
+    /// Every layer's pre-activation z_l = mult_l·(h_{l−1}·W_l + b_l) on `batch` (before ReLU;
+    /// the logits last), for the coordinate check.
+    public func preactivations(_ params: [Tensor], batch: Batch) -> [[Float]] {
+        let ws = unsafeDowncast(makeWorkspace(batchSize: batch.size), to: MLPWorkspace.self)
+        forward(params, batch: batch, ws)
+        // forward() keeps post-ReLU activations; recompute each layer's input → pre-activation.
+        let sizes = config.sizes, b = batch.size
+        return (0..<config.layerCount).map { l in
+            var z = [Float](repeating: 0, count: b * sizes[l + 1])
+            let mult = config.multiplier(l)
+            z.withUnsafeMutableBufferPointer { zp in
+                params[2 * l].data.withUnsafeBufferPointer { w in
+                    params[2 * l + 1].data.withUnsafeBufferPointer { bias in
+                        let input = { (body: (UnsafePointer<Float>) -> Void) in
+                            if l == 0 { batch.inputs.withUnsafeBufferPointer { body($0.baseAddress!) } } else { body(ws.acts[l - 1]) }
+                        }
+                        input { h in
+                            Kernels.broadcastRows(zp.baseAddress!, rows: b, cols: sizes[l + 1], bias: bias.baseAddress!, scale: mult)
+                            BLAS.sgemm(m: b, n: sizes[l + 1], k: sizes[l], alpha: mult, h, lda: sizes[l], w.baseAddress!,
+                                       ldb: sizes[l + 1], beta: 1, zp.baseAddress!, ldc: sizes[l + 1])
+                        }
+                    }
+                }
+            }
+            return z
+        }
+    }
+}

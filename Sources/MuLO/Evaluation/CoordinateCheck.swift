@@ -1,0 +1,94 @@
+import Foundation
+
+/// The μP coordinate check (METHOD §6.3): train an MLP at several widths and, at logged steps,
+/// measure per layer the standard deviation over all coordinates (probe examples × units) of
+/// a_{l,t} − a_{l,0}, the change of its pre-activation on a fixed probe batch. Under μP the
+/// curves are flat in width; under SP they grow with it.
+public enum CoordinateCheck {
+    public struct Result: Sendable {
+        public let widths: [Int]
+        public let logSteps: [Int]
+        public let layers: Int
+        /// [width][logged step][layer]
+        public let std: [[[Double]]]
+
+        /// std at the widest width over std at the narrowest, per logged step and layer.
+        public func growth(step: Int, layer: Int) -> Double { std.last![step][layer] / std.first![step][layer] }
+    }
+
+    public static func run(template: TaskTemplate, widths: [Int], depth: Int?, parametrization: Parametrization,
+                           optimizer make: () -> any Optimizer, steps: Int, logSteps: [Int], batch: Int,
+                           probeSize: Int = 256, seed: UInt64 = 0, dataDir: String? = nil) throws -> Result {
+        var all: [[[Double]]] = []
+        var layers = 0
+        for w in widths {
+            let task = try template.name(width: w, depth: depth, parametrization: parametrization).makeTask(dataDir: dataDir)
+            layers = task.config.layerCount
+            all.append(try measure(task, optimizer: make(), steps: steps, logSteps: logSteps, batch: batch,
+                                   probeSize: probeSize, seed: seed))
+        }
+        return Result(widths: widths, logSteps: logSteps, layers: layers, std: all)
+    }
+
+    static func measure<O: Optimizer>(_ task: MLPTask, optimizer: O, steps: Int, logSteps: [Int], batch: Int,
+                                      probeSize: Int, seed: UInt64) throws -> [[Double]] {
+        let root = RNGKey(seed: seed)
+        var params = task.initialize(key: root.split(0))
+        var grads = task.zeroGradients()
+        var state = optimizer.initialState(for: params)
+        let ws = task.makeWorkspace(batchSize: batch)
+        var probe = Batch(), b = Batch()
+        let split: DataSplit = (try? task.dataset.count(.test)) != nil ? .test : .outerValid
+        try task.dataset.sequentialBatch(split, start: 0, size: min(probeSize, try task.dataset.count(split)), into: &probe)
+        let start = task.model.preactivations(params, batch: probe)
+        var out: [[Double]] = []
+        for step in 1...max(steps, logSteps.max() ?? 0) {
+            try task.dataset.sampleBatch(.train, size: batch, key: root.split(1).split(UInt64(step)), into: &b)
+            _ = task.lossAndGradient(params, batch: b, grads: &grads, workspace: ws)
+            optimizer.update(&params, grads: grads, scales: task.updateScales, state: &state)
+            if logSteps.contains(step) {
+                let now = task.model.preactivations(params, batch: probe)
+                out.append(zip(now, start).map { a, a0 in Statistics.std(zip(a, a0).map { Double($0 - $1) }) })
+            }
+        }
+        return out
+    }
+}
+
+extension CoordinateCheck.Result {
+    /// Rows: layer × logged step; columns: widths.
+    public var table: String {
+        var lines = ["layer  step  " + widths.map { String(format: "%11@", "w\($0)") }.joined(separator: " ") + "   widest/narrowest"]
+        for l in 0..<layers {
+            for (k, s) in logSteps.enumerated() {
+                let cells = widths.indices.map { String(format: "%11.4g", std[$0][k][l]) }.joined(separator: " ")
+                lines.append(String(format: "%5d  %4d  ", l, s) + cells + String(format: "   %8.2f×", growth(step: k, layer: l)))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func write(to path: String, label: String) throws {
+        let f = try HDF5File.create(path)
+        try f.setAttribute("kind", "mulo-coord-check")
+        try f.setAttribute("optimizer", label)
+        try f.setAttribute("widths", widths)
+        try f.setAttribute("log_steps", logSteps)
+        try f.setAttribute("layers", layers)
+        let flat = std.flatMap { $0.flatMap { $0 } }
+        try f.write("std", shape: [widths.count, logSteps.count, layers], flat)
+        try f.commit()
+    }
+
+    /// One panel per logged step: width (log₂) against the std (log₁₀), one curve per layer.
+    public func plot(title: String) -> String {
+        let panels = logSteps.indices.map { k in
+            Panel(title: "step \(logSteps[k])", xLabel: "width (log₂)", yLabel: "std(Δ pre-activation)", xScale: .log2, yScale: .log10,
+                  series: (0..<layers).map { l in
+                      Series(label: l == layers - 1 ? "layer \(l) (logits)" : "layer \(l)", x: widths.map(Double.init),
+                             y: widths.indices.map { std[$0][k][l] }, markers: true)
+                  })
+        }
+        return SVGPlot.render(panels, columns: min(4, panels.count), panelWidth: 300, panelHeight: 250, title: title)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import MuLO
+import Testing
+
+@Suite("Evaluation")
+struct EvaluationTests {
+    /// A real check of the parametrization: with one learning rate, μAdam moves every layer's
+    /// pre-activations by the same amount at every width, SP Adam by more as width grows.
+    @Test func muPCoordinateCheckIsFlatAndSPGrows() throws {
+        let template = try TaskTemplate("mumlp-w{W}-d3_synthetic-16x16x1")
+        let widths = [64, 128, 256, 512, 1024]
+        let mu = try CoordinateCheck.run(template: template, widths: widths, depth: nil, parametrization: .mup,
+                                         optimizer: { Adam.muAdam(schedule: .constant(1e-3)) }, steps: 10, logSteps: [2, 10], batch: 64)
+        let sp = try CoordinateCheck.run(template: template, widths: widths, depth: nil, parametrization: .standard,
+                                         optimizer: { Adam(schedule: .constant(1e-3)) }, steps: 10, logSteps: [2, 10], batch: 64)
+        for k in 0..<2 {
+            for l in 0..<mu.layers {
+                let g = mu.growth(step: k, layer: l)
+                #expect(g > 0.5 && g < 2, "μAdam layer \(l) step \(mu.logSteps[k]): widest/narrowest \(g)")
+            }
+            #expect(sp.growth(step: k, layer: sp.layers - 1) > 4, "SP Adam logits: \(sp.growth(step: k, layer: sp.layers - 1))")
+        }
+        for l in 1..<sp.layers { #expect(sp.growth(step: 0, layer: l) > mu.growth(step: 0, layer: l) * 1.5) }
+    }
+
+    @Test func statistics() {
+        let (m, se) = Statistics.meanSE([1, 2, 3, 4])
+        #expect(m == 2.5 && abs(se - (1.25.squareRoot() / 2)) < 1e-12)
+        #expect(Statistics.ranks([0.3, 0.1, .infinity, 0.1]) == [3, 1.5, 4, 1.5])
+        #expect(Statistics.finalLoss(Array(repeating: 1, count: 100) + Array(repeating: 0.5, count: 10), diverged: false) == 0.5)
+        #expect(Statistics.finalLoss([1, 2], diverged: true) == .infinity)
+        #expect(Statistics.smooth([1, 3, 5, 7], window: 2) == [1, 2, 4, 6])
+    }
+
+    @Test func svgIsWellFormed() throws {
+        let svg = SVGPlot.render([Panel(title: "a < b & c", xLabel: "width", yLabel: "loss", xScale: .log2, yScale: .log10,
+                                        series: [Series(label: "x", x: [64, 128, 256], y: [1, 0.5, .nan], error: [0.1, 0.1, 0]),
+                                                 Series(label: "y", x: [64, 128], y: [2, 3], markers: true)])])
+        let doc = try XMLDocument(xmlString: svg)
+        #expect(doc.rootElement()?.name == "svg")
+        #expect(svg.contains("a &lt; b &amp; c") && svg.contains(">128<") && svg.contains("polyline"))
+    }
+}
+
+@Suite("mulo evaluate-on-width and coord-check commands", .serialized)
+struct EvaluationCommandTests {
+    @Test func endToEndFilesTableAndPlots() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("lo.h5").path
+        #expect(try Support.mulo(["lo-init", "--out", theta]).status == 0)
+        let grid = dir.appendingPathComponent("grid.json").path
+        try #"{"lr": [0.003, 0.03], "beta1": [0.9], "beta2": [0.999], "weight_decay": [0.0001]}"#
+            .write(toFile: grid, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("eval").path
+        let args = ["evaluate-on-width", "--checkpoint", theta, "--baseline", "muadam", "--baseline", "adamw",
+                    "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8", "16", "--steps", "30", "--seeds", "2",
+                    "--batch", "16", "--test-interval", "10", "--test-examples", "200", "--tune-width", "8", "--tune-steps", "20",
+                    "--grid", grid, "--tuning-dir", dir.appendingPathComponent("tuning").path, "--out", out]
+        let r = try Support.mulo(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("μAdam (tuned)") && r.stdout.contains("avg rank") && r.stdout.contains("tuned on mumlp-w8-d2"))
+        for f in ["results.h5", "summary.csv", "table.txt", "loss_curves.svg", "final_loss_vs_width.svg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(f)"), "\(f)")
+        }
+        let h5 = try HDF5File.open("\(out)/results.h5")
+        #expect(try h5.attributeInts("widths") == [8, 16])
+        #expect(try h5.read("runs/adamw/w16/s1/train_loss", as: Float.self).values.count == 30)
+        #expect(try h5.read("runs/lo-lo/w8/s0/test_step", as: Int64.self).values == [0, 10, 20, 30])
+        #expect(try h5.attributeString("task", on: "runs/adamw/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
+        #expect(try h5.attributeString("task", on: "runs/muadam/w8/s0") == "mumlp-w8-d2_synthetic-8x8x1")
+        #expect(try h5.read("summary/muadam/final_loss_mean", as: Double.self).values.count == 2)
+        let csv = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 3 * 2 && csv[0].hasPrefix("optimizer,label,width"))
+        _ = try XMLDocument(xmlString: try String(contentsOfFile: "\(out)/final_loss_vs_width.svg", encoding: .utf8))
+        // Interrupted or repeated: finished runs are reused, tuning comes from the cache.
+        let again = try Support.mulo(args)
+        #expect(again.status == 0 && again.stdout.contains("using cached tuning"))
+        #expect(again.stderr.contains("12 of 12 runs already done"))
+    }
+
+    @Test func divergingRunsAreRecordedAndTheCommandSucceeds() throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("eval").path
+        let r = try Support.mulo(["evaluate-on-width", "--baseline", "sgd", "--baseline", "muadam", "--no-tune", "--lr", "1e4",
+                                  "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8", "--steps", "20", "--seeds", "1",
+                                  "--batch", "16", "--test-examples", "100", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("diverged 1/1"))
+        let h5 = try HDF5File.open("\(out)/results.h5")
+        #expect(try h5.attributeInt("diverged_at", on: "runs/sgd/w8/s0") >= 0)
+    }
+
+    @Test(arguments: [
+        (["--baseline", "rmsprop"], "unknown baseline"),
+        (["--baseline", "adamw", "--widths", "0", "8"], "≥ 1"),
+        (["--baseline", "adamw", "--template", "mumlp-w128-d3_synthetic-8x8x1"], "{W}"),
+        (["--checkpoint", "GOLDEN"], "not a learned optimizer"),
+        ([], "at least one"),
+    ])
+    func invalidInputFailsBeforeAnyWork(flags: [String], message: String) throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("eval").path
+        let r = try Support.mulo(["evaluate-on-width", "--out", out, "--steps", "5", "--widths", "8",
+                                  "--template", "mumlp-w{W}-d1_synthetic-4x4x1"] + flags.map { $0 == "GOLDEN" ? Support.goldenPath : $0 })
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func coordCheckWritesTableHDF5AndPlot() throws {
+        let dir = try Support.tempDir()
+        let r = try Support.mulo(["coord-check", "--optimizer", "muadam", "--lr", "0.001", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",
+                                  "--widths", "16", "32", "--steps", "5", "--log-steps", "1", "5", "--batch", "16",
+                                  "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("widest/narrowest"))
+        let h5 = try HDF5File.open(dir.appendingPathComponent("coord_check.h5").path)
+        #expect(try h5.read("std", as: Double.self).shape == [2, 2, 3])
+        _ = try XMLDocument(xmlString: try String(contentsOf: dir.appendingPathComponent("coord_check.svg"), encoding: .utf8))
+    }
+}
