@@ -1,0 +1,199 @@
+import Foundation
+
+/// Exports of a learned optimizer for reuse elsewhere (METHOD §7.2–7.3), and the PyLO import.
+public enum LOExport {
+    public enum Format: String, CaseIterable, Sendable { case pylo, npz, json }
+
+    /// PyLO's MetaMLP tensor names ([out, in] layout, so θ's [in, out] matrices are transposed).
+    static let pyloNames: [(pylo: String, theta: Int)] = [
+        ("network.input.weight", 3), ("network.input.bias", 4), ("network.linear_0.weight", 5),
+        ("network.linear_0.bias", 6), ("network.output.weight", 7), ("network.output.bias", 8),
+    ]
+
+    static func pyloShapes(hidden h: Int) -> [String: [Int]] {
+        ["network.input.weight": [h, 39], "network.input.bias": [h], "network.linear_0.weight": [h, h],
+         "network.linear_0.bias": [h], "network.output.weight": [2, h], "network.output.bias": [2]]
+    }
+
+    public static let sidecarName = "mulo_lo.json"
+
+    /// The decay offsets shipped with the public μLO weights (PyLO's defaults, METHOD §2.1).
+    public static let shippedDecays: (momentum: [Float], rms: [Float], adafactor: [Float]) =
+        ([0.15216392, 0.14245212, 0.06812963], [0.01079706], [0.18621896, -0.10864615, -0.06185547])
+
+    static func transpose(_ t: Tensor) -> Tensor {
+        let (r, c) = (t.shape[0], t.shape[1])
+        return Tensor(shape: [c, r], data: (0..<(r * c)).map { t.data[($0 % r) * c + $0 / r] })
+    }
+
+    /// Writes `dir` in `format`; returns the files written.
+    public static func write(_ theta: LOTheta, config: LOConfig, format: Format, to dir: String, source: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
+        let ts = theta.tensors
+        switch format {
+        case .pylo:
+            var tensors: [String: Tensor] = [:]
+            for (name, k) in pyloNames { tensors[name] = ts[k].rank == 2 ? transpose(ts[k]) : ts[k] }
+            try writeFile(Data(SafeTensors.encode(tensors, metadata: ["format": "pt"])), path("model.safetensors"))
+            // Exactly PyLO's constructor arguments, 2-space indented like the published file.
+            let configJSON = "{\n  \"input_size\": 39,\n  \"hidden_size\": \(theta.hiddenSize),\n  \"hidden_layers\": 1\n}"
+            try writeFile(Data(configJSON.utf8), path("config.json"))
+            try writeFile(Data(sidecar(theta, config, source: source).utf8), path(sidecarName))
+            try writeFile(Data(readme(theta, config, source: source).utf8), path("README.md"))
+            return ["config.json", "model.safetensors", sidecarName, "README.md"].map(path)
+        case .npz:
+            try writeFile(Data(NPZ.encode(Array(zip(LOTheta.names, ts)))), path("theta.npz"))
+            try writeFile(Data(sidecar(theta, config, source: source).utf8), path(sidecarName))
+            return [path("theta.npz"), path(sidecarName)]
+        case .json:
+            var fields = metadataFields(config, source: source)
+            let theta = zip(LOTheta.names, ts).map { "    \(SafeTensors.quote($0)): \(nested($1))" }.joined(separator: ",\n")
+            fields.append("  \"theta\": {\n\(theta)\n  }")
+            try writeFile(Data("{\n\(fields.joined(separator: ",\n"))\n}\n".utf8), path("theta.json"))
+            return [path("theta.json")]
+        }
+    }
+
+    static func metadataFields(_ c: LOConfig, source: String) -> [String] {
+        ["  \"format\": \"mulo-lo-theta\"", "  \"source\": \(SafeTensors.quote(source))",
+         "  \"parametrization\": \"\(c.parametrization.rawValue)\"", "  \"step_mult\": \(num(c.stepMult))",
+         "  \"exp_mult\": \(num(c.expMult))", "  \"hidden_size\": \(c.hiddenSize)",
+         "  \"base_momentum_decays\": [\(c.baseMomentumDecays.map(num).joined(separator: ", "))]",
+         "  \"base_rms_decays\": [\(c.baseRMSDecays.map(num).joined(separator: ", "))]",
+         "  \"base_adafactor_decays\": [\(c.baseAdafactorDecays.map(num).joined(separator: ", "))]"]
+    }
+
+    /// The decay offsets and fixed settings PyLO needs as constructor arguments (never in config.json).
+    static func sidecar(_ t: LOTheta, _ c: LOConfig, source: String) -> String {
+        var f = metadataFields(c, source: source)
+        f.append("  \"momentum_decays\": [\(t.momentumDecays.data.map(num).joined(separator: ", "))]")
+        f.append("  \"rms_decays\": [\(t.rmsDecays.data.map(num).joined(separator: ", "))]")
+        f.append("  \"adafactor_decays\": [\(t.adafactorDecays.data.map(num).joined(separator: ", "))]")
+        return "{\n\(f.joined(separator: ",\n"))\n}\n"
+    }
+
+    /// Float32 with 9 significant digits: reads back to the same bits.
+    static func num(_ v: Float) -> String { v.isFinite ? String(format: "%.9g", v) : "null" }
+
+    static func nested(_ t: Tensor) -> String {
+        if t.rank <= 1 { return "[" + t.data.map(num).joined(separator: ", ") + "]" }
+        let c = t.shape[1]
+        return "[" + (0..<t.shape[0]).map { r in "[" + t.data[(r * c)..<((r + 1) * c)].map(num).joined(separator: ", ") + "]" }
+            .joined(separator: ", ") + "]"
+    }
+
+    static func readme(_ t: LOTheta, _ c: LOConfig, source: String) -> String {
+        """
+        # Learned optimizer exported by MuLO
+
+        Source: `\(source)` — small_fc_lopt, \(c.parametrization == .mup ? "μP (μLO)" : "standard parametrization (SP LO)"), \
+        step_mult \(c.stepMult), exp_mult \(c.expMult).
+
+        - `config.json`, `model.safetensors`: PyLO's `MetaMLP` (`input_size` 39, `hidden_size` \(t.hiddenSize), `hidden_layers` 1);
+          weights in PyTorch's [out, in] layout.
+        - `\(sidecarName)`: the seven meta-learned decay offsets and the fixed settings. PyLO does not read them from
+          the weight files: pass them to its optimizer's constructor, e.g.
+
+        ```python
+        import json
+        from pylo.models import MetaMLP
+        from pylo.optim import MuLO_naive   # the μP variant; VeLO/LO variants take the same decays
+        net = MetaMLP.from_pretrained("path/to/this/directory")
+        side = json.load(open("path/to/this/directory/\(sidecarName)"))
+        opt = MuLO_naive(model.parameters(), meta_model=net, step_mult=side["step_mult"], exp_mult=side["exp_mult"],
+                         momentum_decays=side["momentum_decays"], rms_decays=side["rms_decays"],
+                         adafactor_decays=side["adafactor_decays"])
+        ```
+
+        Decays are stored as offsets θ_d: β = 1 − (1 − β0)·exp(10·θ_d) with β0 = \(c.baseMomentumDecays) (momentum),
+        \(c.baseRMSDecays) (rms), \(c.baseAdafactorDecays) (Adafactor). `mulo import` reads this directory back.
+        """
+    }
+
+    static func writeFile(_ d: Data, _ path: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        try d.write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, path) == 0 else { throw LOError("cannot write \(path)") }
+    }
+
+    /// Reads a PyLO-layout directory: strict safetensors validation, transposition back to [in, out],
+    /// decays from the sidecar when present, else the shipped defaults (METHOD §7.3).
+    public static func importPyLO(_ dir: String) throws -> (theta: LOTheta, config: LOConfig, decaysFromSidecar: Bool) {
+        func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
+        guard let configData = FileManager.default.contents(atPath: path("config.json")) else {
+            throw LOError("\(dir): no config.json")
+        }
+        guard let cfg = try? JSONSerialization.jsonObject(with: configData) as? [String: Any],
+              let inSize = cfg["input_size"] as? Int, let hidden = cfg["hidden_size"] as? Int, let layers = cfg["hidden_layers"] as? Int else {
+            throw LOError("\(dir)/config.json must be a JSON object with integer input_size, hidden_size and hidden_layers")
+        }
+        guard inSize == 39, layers == 1, (1...4096).contains(hidden) else {
+            throw LOError("\(dir)/config.json: input_size \(inSize), hidden_layers \(layers) — small_fc_lopt needs 39 and 1")
+        }
+        guard let bytes = FileManager.default.contents(atPath: path("model.safetensors")) else {
+            throw LOError("\(dir): no model.safetensors")
+        }
+        let tensors: [String: Tensor]
+        do { tensors = try SafeTensors.decode([UInt8](bytes), expect: pyloShapes(hidden: hidden)).tensors } catch {
+            throw LOError("\(dir)/model.safetensors: \(error)")
+        }
+        var ts = LOTheta.shapes(hidden: hidden).map { Tensor(zeros: $0) }
+        for (name, k) in pyloNames { ts[k] = tensors[name]!.rank == 2 ? transpose(tensors[name]!) : tensors[name]! }
+        var config = LOConfig.mu
+        config.hiddenSize = hidden
+        var fromSidecar = false
+        if let side = FileManager.default.contents(atPath: path(sidecarName)) {
+            guard let s = try? JSONSerialization.jsonObject(with: side) as? [String: Any] else {
+                throw LOError("\(dir)/\(sidecarName) is not a JSON object")
+            }
+            func floats(_ k: String, _ n: Int) throws -> [Float] {
+                guard let a = s[k] as? [Any], a.count == n, let v = a.map({ ($0 as? NSNumber)?.floatValue }) as? [Float] else {
+                    throw LOError("\(dir)/\(sidecarName): \(k) must be a list of \(n) numbers")
+                }
+                return v
+            }
+            (ts[0].data, ts[1].data, ts[2].data) = (try floats("momentum_decays", 3), try floats("rms_decays", 1), try floats("adafactor_decays", 3))
+            if let p = s["parametrization"] as? String {
+                guard let v = Parametrization(rawValue: p) else { throw LOError("\(dir)/\(sidecarName): parametrization '\(p)'") }
+                config = LOConfig(parametrization: v, hiddenSize: hidden)
+            }
+            if let v = s["step_mult"] as? NSNumber { config.stepMult = v.floatValue }
+            if let v = s["exp_mult"] as? NSNumber { config.expMult = v.floatValue }
+            fromSidecar = true
+        } else {
+            (ts[0].data, ts[1].data, ts[2].data) = shippedDecays
+        }
+        return (try LOTheta(tensors: ts), config, fromSidecar)
+    }
+}
+
+extension LOExport {
+    /// probe.h5: `features` [n, 39] (normalised-feature-like values and time features) and
+    /// MuLO's MLP `outputs` [n, 2] = (d, m) for them, with θ under `theta/`, so another
+    /// implementation of the MLP can be checked against MuLO's.
+    public static func writeProbe(_ theta: LOTheta, config: LOConfig, to path: String, count n: Int = 256, seed: UInt64 = 0) throws {
+        var x = [Float](repeating: 0, count: n * 39)
+        RNGKey(seed: seed).fillNormal(&x)
+        for r in 0..<n {
+            let t = timeFeatures(step: Int32(RNGKey(seed: seed).split(1).integer(below: 20_000, at: UInt64(r))))
+            for k in 0..<11 { x[r * 39 + 28 + k] = t[k] }
+        }
+        var out = [Float](repeating: 0, count: n * 2)
+        for r in 0..<n {
+            let row = Array(x[(r * 39)..<((r + 1) * 39)])
+            let z1 = ReferenceLOStep.dense(row, theta.w0, theta.b0, relu: true)
+            let z2 = ReferenceLOStep.dense(z1, theta.w1, theta.b1, relu: true)
+            let o = ReferenceLOStep.dense(z2, theta.w2, theta.b2, relu: false)
+            (out[2 * r], out[2 * r + 1]) = (o[0], o[1])
+        }
+        let f = try HDF5File.create(path)
+        try f.write("features", shape: [n, 39], x)
+        try f.write("outputs", shape: [n, 2], out)
+        try LOCheckpoint.writeTheta(theta, to: f)
+        try LOCheckpoint.writeConfig(config, to: f, on: "theta")
+        try f.setAttribute("kind", "mulo-lo-probe")
+        try f.setAttribute("description", "outputs[i] = (d, m) = MLP(features[i]) with z1 = relu(x·w0 + b0), z2 = relu(z1·w1 + b1), (d, m) = z2·w2 + b2")
+        try f.commit()
+    }
+}

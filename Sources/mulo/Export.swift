@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import MuLO
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a learned optimizer for PyLO/PyTorch (pylo), NumPy (npz) or anything (json).")
+
+    @Argument(help: "θ file or meta-training checkpoint.") var checkpoint: String
+    @Option(help: "Format: pylo, npz or json.") var format = "pylo"
+    @Option(help: "Output directory (default notebooks-export/exports/<name>).") var out: String?
+    @Flag(help: "Also write probe.h5: MLP inputs and MuLO's outputs, to check other implementations.") var withProbe = false
+
+    func validate() throws {
+        guard LOExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be pylo, npz or json") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let (theta, config) = try LOCheckpoint.load(checkpoint)
+            let url = URL(fileURLWithPath: checkpoint)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let name = stem == "theta" ? url.deletingLastPathComponent().lastPathComponent : stem
+            let dir = out ?? "notebooks-export/exports/\(name)"
+            var files = try LOExport.write(theta, config: config, format: LOExport.Format(rawValue: format)!, to: dir, source: checkpoint)
+            if withProbe {
+                let p = (dir as NSString).appendingPathComponent("probe.h5")
+                try LOExport.writeProbe(theta, config: config, to: p)
+                files.append(p)
+            }
+            print("exported \(checkpoint) (\(config.parametrization.rawValue), \(theta.count) meta-parameters) as \(format):")
+            files.forEach { print("  \($0)") }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # A MuLO checkpoint: structure and configuration
+# Opens a meta-training checkpoint (or a θ file) with h5py and shows what it holds.
+
+# %% tags=["parameters"]
+checkpoint = "samples/checkpoint.h5"
+
+# %%
+import json
+import h5py
+import numpy as np
+
+f = h5py.File(checkpoint, "r")
+print("kind:", f.attrs.get("kind"))
+
+def show(name, obj):
+    if isinstance(obj, h5py.Dataset):
+        print(f"{name:70s} {str(obj.dtype):8s} {obj.shape}")
+
+f.visititems(show)
+
+# %% [markdown]
+# ## Configuration and departures from the paper's constants
+
+# %%
+if "config" in f.attrs:
+    config = json.loads(f.attrs["config"])
+    print(json.dumps(config, indent=2, sort_keys=True)[:3000])
+for line in f.attrs.get("departures_from_paper", []):
+    print("-", line)
+
+# %% [markdown]
+# ## θ under the reference names
+# Weights are [in, out]; decays are offsets (β = 1 − (1 − β0)·exp(10·θ_d)).
+
+# %%
+theta = f["theta"]
+names = ["momentum_decays", "rms_decays", "adafactor_decays",
+         "nn/~/w0", "nn/~/b0", "nn/~/w1", "nn/~/b1", "nn/~/w2", "nn/~/b2"]
+total = 0
+for n in names:
+    a = theta[n][()]
+    total += a.size
+    print(f"{n:18s} {str(a.shape):10s} mean {a.mean():+.4f} std {a.std():.4f}")
+print("meta-parameters:", total)
+print({k: (v if not isinstance(v, np.ndarray) else v.tolist()) for k, v in theta.attrs.items()})
+assert total == 39 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2 + 7
