@@ -20,6 +20,9 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CMPIShim", dependencies: ["CMPI"]),
         // HDF5's type and file-mode constants are C macros Swift cannot import.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
         // Vectorised elementwise kernels; built for the host CPU (MuLO is built from source where it runs).
@@ -29,7 +32,7 @@ let package = Package(
         ),
         .target(
             name: "MuLO",
-            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels",
+            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
         ),

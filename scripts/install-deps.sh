@@ -2,7 +2,7 @@
 # Installs MuLO's system packages on Debian 12 (idempotent; uses sudo when not root).
 # The Swift toolchain itself is expected on PATH.
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libhdf5-dev zlib1g-dev hdf5-tools dataset-fashion-mnist python3 python3-venv)
+packages=(pkg-config libopenblas-dev libhdf5-dev zlib1g-dev hdf5-tools dataset-fashion-mnist python3 python3-venv libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

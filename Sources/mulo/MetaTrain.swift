@@ -36,17 +36,37 @@ struct MetaTrain: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            guard let path = RepositoryPaths.metaConfig(config) else {
-                throw MetaConfigError("no config '\(config)': give a .toml path or a name in MetaTasks/")
-            }
-            var cfg = try MetaConfig.load(path)
-            if let steps { cfg.outerSteps = steps }
-            let dir = out ?? defaultDirectory(cfg.name)
-            let stop = StopSignal()
-            let trainer = try prepare(cfg, dir: dir)
-            try train(trainer, dir: dir, stop: stop)
+        let mpi: MPIContext?
+        do { mpi = try MPIContext.fromEnvironment() } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
+        do {
+            try runReportingErrors {
+                guard let path = RepositoryPaths.metaConfig(config) else {
+                    throw MetaConfigError("no config '\(config)': give a .toml path or a name in MetaTasks/")
+                }
+                var cfg = try MetaConfig.load(path)
+                if let steps { cfg.outerSteps = steps }
+                let dir = out ?? defaultDirectory(cfg.name)
+                let stop = StopSignal()
+                let trainer = try prepare(cfg, dir: dir, mpi: mpi)
+                try train(trainer, dir: dir, stop: stop)
+            }
+            mpi?.finalize()
+        } catch let e as ExitCode where mpi != nil && e != .success {
+            // One rank failing must end the whole job rather than leave the others waiting.
+            if let mpi, mpi.size > 1 {
+                FileHandle.standardError.write(Data("rank \(mpi.rank): stopping the MPI job\n".utf8))
+                mpi.abort(e.rawValue)
+            }
+            throw e
+        }
+    }
+
+    /// Output only rank 0 prints.
+    private func say(_ trainer: MetaTrainer, _ text: String) {
+        if trainer.mpi?.isRoot ?? true { print(text) }
     }
 
     /// runs/meta-<name>; a new run without --out never touches an earlier one, it takes the
@@ -63,7 +83,7 @@ struct MetaTrain: ParsableCommand {
 
     /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in
     /// DIR is touched before this succeeds.
-    private func prepare(_ cfg: MetaConfig, dir: String) throws -> MetaTrainer {
+    private func prepare(_ cfg: MetaConfig, dir: String, mpi: MPIContext?) throws -> MetaTrainer {
         let fm = FileManager.default
         let latest = fm.fileExists(atPath: dir) ? try MetaCheckpoint.latest(in: dir) : nil
         if resume && latest == nil { throw MetaConfigError("--resume: \(dir) holds no checkpoint to resume") }
@@ -80,23 +100,26 @@ struct MetaTrain: ParsableCommand {
         }
         let trainer = try MetaTrainer(config: cfg, dataDir: dataDir, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                       initialTheta: initial)
+        trainer.mpi = mpi
         if let latest {
             try MetaCheckpoint.restore(trainer, from: latest)
-            print("resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
+            say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
         }
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if mpi?.isRoot ?? true { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         return trainer
     }
 
     private func train(_ trainer: MetaTrainer, dir: String, stop: StopSignal) throws {
         let cfg = trainer.config
-        print("meta-training \(cfg.name): \(trainer.tasks.map(\.name).joined(separator: ", "))")
-        print("  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps, \(trainer.threads) threads")
+        let isRoot = trainer.mpi?.isRoot ?? true
+        let ranks = trainer.mpi.map { ", \($0.size) MPI ranks" } ?? ""
+        say(trainer, "meta-training \(cfg.name): \(trainer.tasks.map(\.name).joined(separator: ", "))")
+        say(trainer, "  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps, \(trainer.threads) threads\(ranks)")
         let departures = cfg.departures
-        print(departures.isEmpty ? "  no departures from the paper's constants"
+        say(trainer, departures.isEmpty ? "  no departures from the paper's constants"
               : "  departures from the paper's constants (stored in every checkpoint):\n" + departures.map { "    - \($0)" }.joined(separator: "\n"))
         let startStep = trainer.state.outerStep
-        let progress = Progress(total: cfg.outerSteps - startStep, label: "outer step")
+        let progress = Progress(total: cfg.outerSteps - startStep, label: "outer step", enabled: isRoot)
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
         var lastCheckpoint: String?
@@ -107,15 +130,19 @@ struct MetaTrain: ParsableCommand {
             progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!)),
                                             ("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
                             unit: "outer steps")
-            let stopping = stop.signal != nil
+            // Ranks stop together, on rank 0's signal.
+            let stopping = try trainer.mpi?.broadcast(stop.signal != nil) ?? (stop.signal != nil)
             if s % cfg.checkpointInterval == 0 || s == cfg.outerSteps || stopping {
-                lastCheckpoint = try MetaCheckpoint.checkpoint(trainer, in: dir)
+                try trainer.gatherParticles()
+                if isRoot { lastCheckpoint = try MetaCheckpoint.checkpoint(trainer, in: dir) }
             }
-            if let sig = stop.signal {
-                progress.log("interrupted at outer step \(s); checkpoint \(lastCheckpoint!) written; resume with --resume")
-                throw ExitCode(128 + sig)
+            if stopping {
+                progress.log("interrupted at outer step \(s); checkpoint \(lastCheckpoint ?? "?") written; resume with --resume")
+                trainer.mpi?.finalize()
+                throw ExitCode(128 + (stop.signal ?? SIGTERM))
             }
         }
+        guard isRoot else { return }
         let m = trainer.state.metrics
         print("done: \(trainer.state.outerStep) outer steps, \(Progress.duration(m.wallTime.last ?? 0)) of meta-training")
         if let first = firstLoss ?? m.metaLoss.first, let last = m.metaLoss.last {

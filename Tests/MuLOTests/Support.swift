@@ -21,6 +21,10 @@ enum Support {
         FileManager.default.fileExists(atPath: DatasetLoader.fashionMNISTDefaultDir + "/train-images-idx3-ubyte.gz")
     }
 
+    /// Open MPI's launcher (installed by scripts/install-deps.sh).
+    static let mpirun: URL? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].map(URL.init(fileURLWithPath:))
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+
     /// The `mulo` executable built next to this test bundle.
     static var muloExecutable: URL {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

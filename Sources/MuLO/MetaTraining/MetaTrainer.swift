@@ -40,6 +40,9 @@ public final class MetaTrainer: @unchecked Sendable {
     public let tasks: [any Task]
     public var state: MetaState
     public var threads: Int
+    /// Under MPI, this rank advances only the units u with u % size == rank and the ranks
+    /// exchange their estimates; particle states are gathered on rank 0 for checkpoints.
+    public var mpi: MPIContext?
 
     public static let loggedLossForNonFinite: Float = 20
 
@@ -68,6 +71,27 @@ public final class MetaTrainer: @unchecked Sendable {
 
     /// Inner steps per outer step: two copies × K steps for every particle of every family.
     public var innerStepsPerOuterStep: Int { tasks.count * config.pairs * 2 * config.truncation }
+
+    var unitCount: Int { tasks.count * config.pairs }
+
+    func owns(_ unit: Int) -> Bool { mpi.map { unit % $0.size == $0.rank } ?? true }
+
+    /// Brings every particle's state to rank 0 (a no-op without MPI); call on all ranks.
+    public func gatherParticles() throws {
+        guard let mpi, mpi.size > 1 else { return }
+        var w = ByteWriter()
+        for u in 0..<unitCount where owns(u) {
+            state.particles[u / config.pairs][u % config.pairs].encode(into: &w)
+        }
+        let parts = try mpi.gatherToRoot(w.bytes)
+        guard mpi.isRoot else { return }
+        for r in 1..<mpi.size {
+            var reader = ByteReader(parts[r])
+            for u in stride(from: r, to: unitCount, by: mpi.size) {
+                state.particles[u / config.pairs][u % config.pairs].decode(&reader)
+            }
+        }
+    }
 
     /// One outer step: every particle advances K inner steps, then θ takes one AdamW step.
     @discardableResult
@@ -99,10 +123,12 @@ public final class MetaTrainer: @unchecked Sendable {
             BLAS.setThreads(savedBLAS)
             Parallel.workers = savedWorkers
         }
+        let owned = units.indices.filter(owns)
         let next = Counter()
         let shared = UncheckedBox((slots, estimates))
-        DispatchQueue.concurrentPerform(iterations: min(threads, units.count)) { _ in
-            while let u = next.take(below: units.count), !failure.isSet {
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, owned.count))) { _ in
+            while let k = next.take(below: owned.count), !failure.isSet {
+                let u = owned[k]
                 let (f, i) = units[u]
                 do {
                     shared.value.1[u] = try runUnit(f: f, i: i, particle: &shared.value.0[u], theta: thetaFlat,
@@ -113,6 +139,16 @@ public final class MetaTrainer: @unchecked Sendable {
             }
         }
         if let e = failure.error { throw e }
+        if let mpi, mpi.size > 1 {
+            // Exchange the estimates as bytes: every rank then reduces the same values in the same order.
+            var w = ByteWriter()
+            for u in owned { estimates[u]!.encode(into: &w) }
+            let parts = try mpi.allGather(w.bytes)
+            for r in 0..<mpi.size where r != mpi.rank {
+                var reader = ByteReader(parts[r])
+                for u in stride(from: r, to: units.count, by: mpi.size) { estimates[u] = .decode(&reader) }
+            }
+        }
 
         // Fixed-order reduction: particles within a family, then families.
         var gradient = [Float](repeating: 0, count: thetaFlat.count)
