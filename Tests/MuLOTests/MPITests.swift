@@ -5,26 +5,10 @@ import Testing
 /// Meta-training over Open MPI ranks: results bit-identical to one process for any rank count.
 @Suite("MPI meta-training", .serialized, .enabled(if: Support.mpirun != nil, "needs Open MPI's mpirun"))
 struct MPITests {
-    static let config = """
-        name = "mpi-tiny"
-        outer_steps = 4
-        [[families]]
-        template = "mumlp-w{W}-d2_synthetic-6x6x1"
-        widths = [8, 12]
-        batch_size = 16
-        [estimator]
-        pairs = 4
-        truncation = 4
-        episode_min = 5
-        episode_max = 11
-        initial_offset_max = 5
-        [outer_optimizer]
-        warmup_steps = 2
-        decay_end = 20
-        [checkpoint]
-        interval = 1
-        keep = 3
-        """
+    /// The command tests' tiny experiment with 4 pairs (8 units per outer step) and a checkpoint every step.
+    static let config = MetaTrainCommandTests.config.replacingOccurrences(of: "pairs = 2", with: "pairs = 4")
+        .replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 4")
+        .replacingOccurrences(of: "interval = 2", with: "interval = 1").replacingOccurrences(of: "keep = 2", with: "keep = 3")
 
     func run(ranks: Int?, _ args: [String]) throws -> Support.RunResult {
         guard let ranks else { return try Support.mulo(["meta-train"] + args) }

@@ -37,13 +37,11 @@ public enum MetaBench {
         let perOuter = Date().timeIntervalSince(start) / Double(outerSteps)
 
         // The split of one inner step, single-threaded as each particle runs.
-        let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
-        BLAS.setThreads(1)
-        Parallel.workers = 1
-        defer {
-            BLAS.setThreads(savedBLAS)
-            Parallel.workers = savedWorkers
-        }
+        return try withSingleThreadedKernels { try split(trainer, config: config, batch: batch, perOuter: perOuter, sgemm: sgemm) }
+    }
+
+    static func split(_ trainer: MetaTrainer, config: MetaConfig, batch: Int, perOuter: Double, sgemm: Double) throws -> MetaBenchResult {
+        let (name, pairs, truncation, threads) = (trainer.tasks[0].name, config.pairs, config.truncation, trainer.threads)
         let task = trainer.tasks[0]
         var params = task.initialize(key: RNGKey(seed: 1))
         var grads = task.zeroGradients()

@@ -5,6 +5,12 @@ import Foundation
 /// the given order of preference; `job(i)` must only touch its own outputs. Errors stop the
 /// remaining jobs and the first one is rethrown.
 public func runInParallel(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int) throws -> Void) throws {
+    try withSingleThreadedKernels { try runJobs(count, threads: threads, job) }
+}
+
+/// Runs `body` with BLAS and the elementwise kernels on one thread each (restored afterwards):
+/// parallelism then comes from running independent jobs side by side.
+public func withSingleThreadedKernels<T>(_ body: () throws -> T) rethrows -> T {
     let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
     BLAS.setThreads(1)
     Parallel.workers = 1
@@ -12,6 +18,12 @@ public func runInParallel(_ count: Int, threads: Int, _ job: @escaping @Sendable
         BLAS.setThreads(savedBLAS)
         Parallel.workers = savedWorkers
     }
+    return try body()
+}
+
+/// Dynamic scheduling of `count` jobs over `threads` workers; which worker runs a job never
+/// changes its result. The first error stops the remaining jobs and is rethrown.
+func runJobs(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int) throws -> Void) throws {
     let next = Counter(), failure = FirstError()
     DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
         while let i = next.take(below: count), !failure.isSet {

@@ -40,12 +40,7 @@ extension HDF5File {
         try withHDF5 {
             let dset = try openDataset(objectPath)
             defer { H5Dclose(dset) }
-            let type = H5Dget_type(dset)
-            defer { H5Tclose(type) }
-            guard typeMatches(type, T.self) else {
-                throw HDF5Error(file: path, object: objectPath,
-                                message: "dtype is \(describeType(type)), expected \(T.dtypeName)")
-            }
+            try checkType(dset, T.self, objectPath, "expected \(T.dtypeName)")
             let shape = try datasetShape(dset, objectPath)
             if let expected = expectShape, expected != shape {
                 throw HDF5Error(file: path, object: objectPath,
@@ -101,12 +96,7 @@ extension HDF5File {
         try withHDF5 {
             let dset = try openDataset(objectPath)
             defer { H5Dclose(dset) }
-            let type = H5Dget_type(dset)
-            defer { H5Tclose(type) }
-            guard typeMatches(type, T.self) else {
-                throw HDF5Error(file: path, object: objectPath,
-                                message: "dtype is \(describeType(type)), cannot append \(T.dtypeName)")
-            }
+            try checkType(dset, T.self, objectPath, "cannot append \(T.dtypeName)")
             let old = try datasetShape(dset, objectPath)
             guard old.count == 1 else {
                 throw HDF5Error(file: path, object: objectPath, message: "append needs a 1-D dataset, shape is \(old)")
@@ -127,6 +117,15 @@ extension HDF5File {
     }
 
     // MARK: Helpers
+
+    /// Throws unless the dataset's stored type is exactly T.
+    func checkType<T: HDF5Element>(_ dset: hid_t, _: T.Type, _ objectPath: String, _ what: String) throws {
+        let type = H5Dget_type(dset)
+        defer { H5Tclose(type) }
+        guard typeMatches(type, T.self) else {
+            throw HDF5Error(file: path, object: objectPath, message: "dtype is \(describeType(type)), \(what)")
+        }
+    }
 
     func openDataset(_ objectPath: String) throws -> hid_t {
         guard exists(objectPath) else {

@@ -115,30 +115,16 @@ public final class MetaTrainer: @unchecked Sendable {
             estimates.deinitialize(count: units.count)
             estimates.deallocate()
         }
-        let failure = FirstError()
-        let (savedBLAS, savedWorkers) = (BLAS.threads, Parallel.workers)
-        BLAS.setThreads(1)
-        Parallel.workers = 1
-        defer {
-            BLAS.setThreads(savedBLAS)
-            Parallel.workers = savedWorkers
-        }
         let owned = units.indices.filter(owns)
-        let next = Counter()
         let shared = UncheckedBox((slots, estimates))
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, owned.count))) { _ in
-            while let k = next.take(below: owned.count), !failure.isSet {
+        try withSingleThreadedKernels {
+            try runJobs(owned.count, threads: threads) { k in
                 let u = owned[k]
                 let (f, i) = units[u]
-                do {
-                    shared.value.1[u] = try runUnit(f: f, i: i, particle: &shared.value.0[u], theta: thetaFlat,
-                                                    key: root.split(UInt64(f)).split(UInt64(i)))
-                } catch {
-                    failure.set(error)
-                }
+                shared.value.1[u] = try self.runUnit(f: f, i: i, particle: &shared.value.0[u], theta: thetaFlat,
+                                                     key: root.split(UInt64(f)).split(UInt64(i)))
             }
         }
-        if let e = failure.error { throw e }
         if let mpi, mpi.size > 1 {
             // Exchange the estimates as bytes: every rank then reduces the same values in the same order.
             var w = ByteWriter()
