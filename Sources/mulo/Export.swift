@@ -4,15 +4,15 @@ import MuLO
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a learned optimizer for PyLO/PyTorch (pylo), NumPy (npz) or anything (json).")
+        abstract: "Export a learned optimizer for PyLO/PyTorch (pylo), NumPy (npz), anything (json), or as a small θ file with the run's metrics (h5).")
 
     @Argument(help: "θ file or meta-training checkpoint.") var checkpoint: String
-    @Option(help: "Format: pylo, npz or json.") var format = "pylo"
+    @Option(help: "Format: pylo, npz, json or h5.") var format = "pylo"
     @Option(help: "Output directory (default notebooks-export/exports/<name>).") var out: String?
     @Flag(help: "Also write probe.h5: MLP inputs and MuLO's outputs, to check other implementations.") var withProbe = false
 
     func validate() throws {
-        guard LOExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be pylo, npz or json") }
+        guard LOExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be pylo, npz, json or h5") }
     }
 
     func run() throws {

@@ -141,4 +141,21 @@ struct ExportCommandTests {
         let fmt = try Support.mulo(["export", theta, "--format", "onnx"])
         #expect(fmt.status != 0)
     }
+
+    @Test func shippableH5CarriesThetaMetricsAndBudget() throws {
+        let dir = try Support.tempDir()
+        let cfg = dir.appendingPathComponent("c.toml").path
+        try MetaTrainCommandTests.config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let run = dir.appendingPathComponent("run")
+        #expect(try Support.mulo(["meta-train", cfg, "--out", run.path, "--steps", "3"]).status == 0)
+        let ckpt = try #require(try MetaCheckpoint.latest(in: run.path))
+        let r = try Support.mulo(["export", ckpt, "--format", "h5", "--out", dir.appendingPathComponent("ship").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let shipped = dir.appendingPathComponent("ship/theta.h5").path
+        let f = try HDF5File.open(shipped)
+        #expect(try f.attributeInt("outer_steps_done") == 3)
+        #expect(try f.attributeString("budget").hasPrefix("3 outer steps"))
+        #expect(try f.read("metrics/meta_loss", as: Float.self).values.count == 3)
+        #expect(try LOCheckpoint.load(shipped).theta == LOCheckpoint.load(ckpt).theta)
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Exports of a learned optimizer for reuse elsewhere (METHOD §7.2–7.3), and the PyLO import.
 public enum LOExport {
-    public enum Format: String, CaseIterable, Sendable { case pylo, npz, json }
+    public enum Format: String, CaseIterable, Sendable { case pylo, npz, json, h5 }
 
     /// PyLO's MetaMLP tensor names ([out, in] layout, so θ's [in, out] matrices are transposed).
     static let pyloNames: [(pylo: String, theta: Int)] = [
@@ -46,6 +46,9 @@ public enum LOExport {
             try writeFile(Data(NPZ.encode(Array(zip(LOTheta.names, ts)))), path("theta.npz"))
             try writeFile(Data(sidecar(theta, config, source: source).utf8), path(sidecarName))
             return [path("theta.npz"), path(sidecarName)]
+        case .h5:
+            try writeShippable(theta, config: config, source: source, to: path("theta.h5"))
+            return [path("theta.h5")]
         case .json:
             var fields = metadataFields(config, source: source)
             let theta = zip(LOTheta.names, ts).map { "    \(SafeTensors.quote($0)): \(nested($1))" }.joined(separator: ",\n")
@@ -53,6 +56,44 @@ public enum LOExport {
             try writeFile(Data("{\n\(fields.joined(separator: ",\n"))\n}\n".utf8), path("theta.json"))
             return [path("theta.json")]
         }
+    }
+
+    /// θ with the configuration and, when the source is a meta-training checkpoint, its
+    /// metrics, experiment configuration, departures and budget: small enough to commit, and
+    /// a valid θ file for training, evaluation and export.
+    static func writeShippable(_ theta: LOTheta, config: LOConfig, source: String, to path: String) throws {
+        let src = try HDF5File.open(source)
+        defer { try? src.close() }
+        let f = try HDF5File.create(path)
+        try LOCheckpoint.writeTheta(theta, to: f)
+        try LOCheckpoint.writeConfig(config, to: f, on: "theta")
+        try f.setAttribute("kind", LOCheckpoint.kind)
+        try f.setAttribute("source", URL(fileURLWithPath: source).lastPathComponent)
+        if (try? src.attributeString("kind")) == MetaCheckpoint.kind {
+            try f.setAttribute("config", try src.attributeString("config"))
+            try f.setAttribute("departures_from_paper", try src.attributeStrings("departures_from_paper"))
+            let steps = try src.attributeInt("outer_step")
+            try f.setAttribute("outer_steps_done", steps)
+            let planned = (try? JSONDecoder().decode(MetaConfig.self, from: Data(try src.attributeString("config").utf8)))?.outerSteps
+            try f.setAttribute("budget", "\(steps) outer steps of meta-training" + (planned.map { " (configured: \($0))" } ?? ""))
+            for name in try src.children("metrics") where !src.isGroup("metrics/\(name)") {
+                if name == "outer_step" {
+                    let v = try src.read("metrics/\(name)", as: Int64.self).values
+                    try f.write("metrics/\(name)", shape: [v.count], v)
+                } else if name == "wall_time_s" {
+                    let v = try src.read("metrics/\(name)", as: Double.self).values
+                    try f.write("metrics/\(name)", shape: [v.count], v)
+                } else {
+                    let v = try src.read("metrics/\(name)", as: Float.self).values
+                    try f.write("metrics/\(name)", shape: [v.count], v)
+                }
+            }
+            for name in try src.children("metrics/family_loss") {
+                let v = try src.read("metrics/family_loss/\(name)", as: Float.self).values
+                try f.write("metrics/family_loss/\(name)", shape: [v.count], v)
+            }
+        }
+        try f.commit()
     }
 
     static func metadataFields(_ c: LOConfig, source: String) -> [String] {
