@@ -6,7 +6,7 @@ import MuLO
 struct TuningOptions: ParsableArguments {
     @Option(help: "Width the baselines are tuned at.") var tuneWidth = 128
     @Option(help: "Steps of each tuning run.") var tuneSteps = 1000
-    @Option(help: "Grid: small, paper (METHOD §6.2 Tables 6 and 8), or a JSON file {lr, beta1, beta2, weight_decay, momentum}.")
+    @Option(help: "Grid: small, medium, paper (METHOD §6.2 Tables 6 and 8), or a JSON file {lr, beta1, beta2, weight_decay, momentum}.")
     var grid = "small"
     @Option(help: "Directory of cached tuning results.") var tuningDir = "runs/tuning"
 

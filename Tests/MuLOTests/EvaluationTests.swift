@@ -26,6 +26,20 @@ struct EvaluationTests {
         for l in 1..<sp.layers { #expect(sp.growth(step: 0, layer: l) > mu.growth(step: 0, layer: l) * 1.5) }
     }
 
+    /// Diverged settings are kept in the cache (as null) and never selected.
+    @Test func tuningSurvivesDivergedSettingsAndCaches() throws {
+        let dir = try Support.tempDir()
+        let grid = dir.appendingPathComponent("g.json").path
+        try #"{"lr": [0.01, 100000]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
+        let task = try TaskName(parsing: "mlp-w8-d1_synthetic-4x4x1")
+        let r = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)
+        #expect(r.best.learningRate == 0.01 && r.trials.count == 2 && r.trials[1].finalLoss == nil)
+        let cached = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)
+        #expect(cached.bestLoss == r.bestLoss)
+        #expect(FileManager.default.fileExists(atPath: Tuner.cachePath(dir: dir.path, kind: .sgd, task: task.description,
+                                                                         steps: 20, batch: 16, grid: grid)))
+    }
+
     @Test func statistics() {
         let (m, se) = Statistics.meanSE([1, 2, 3, 4])
         #expect(m == 2.5 && abs(se - (1.25.squareRoot() / 2)) < 1e-12)

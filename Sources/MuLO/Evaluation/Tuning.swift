@@ -31,13 +31,19 @@ public struct TuningGrid: Codable, Sendable, Equatable {
         (0..<n).map { Float(exp(log(a) + (log(b) - log(a)) * Double($0) / Double(n - 1))) }
     }
 
-    /// `small` (quick, the default), `paper` (Tables 6 and 8: 512 μAdam / 504 AdamW settings), or a JSON file.
+    /// `small` (quick, the default), `medium` (48 μAdam / 60 AdamW settings), `paper` (Tables 6
+    /// and 8: 512 μAdam / 504 AdamW settings), or a JSON file.
     public static func named(_ name: String, for kind: HandDesigned) throws -> TuningGrid {
         switch (name, kind) {
         case ("small", .adamw), ("small", .adam):
             return TuningGrid(lr: [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], weight_decay: kind == .adamw ? [1e-4, 1e-2] : [0])
         case ("small", .muadam): return TuningGrid(lr: [3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
         case ("small", .sgd): return TuningGrid(lr: [1e-3, 1e-2, 1e-1, 1])
+        case ("medium", .muadam):
+            return TuningGrid(lr: logSpaced(12, 1e-3, 1), beta1: [0.85, 0.9], beta2: [0.99, 0.999])
+        case ("medium", .adamw), ("medium", .adam):
+            return TuningGrid(lr: logSpaced(10, 1e-4, 3e-2), beta2: [0.99, 0.999], weight_decay: kind == .adamw ? [1e-4, 1e-3, 1e-2] : [0])
+        case ("medium", .sgd): return TuningGrid(lr: logSpaced(10, 1e-3, 1), momentum: [0, 0.9])
         case ("paper", .muadam):
             return TuningGrid(lr: logSpaced(32, 1e-6, 1), beta1: [0.85, 0.9, 0.95, 0.99], beta2: [0.9, 0.95, 0.99, 0.999])
         case ("paper", .adamw), ("paper", .adam):
@@ -77,7 +83,8 @@ public struct TuningGrid: Codable, Sendable, Equatable {
 public struct TuningResult: Codable, Sendable {
     public struct Trial: Codable, Sendable {
         public let settings: HandDesigned.Settings
-        public let finalLoss: Double
+        /// nil when the run diverged (JSON has no infinity).
+        public let finalLoss: Double?
     }
 
     public let optimizer: String
@@ -102,7 +109,7 @@ public enum Tuner {
     public static let seed = 1000
 
     public static func cachePath(dir: String, kind: HandDesigned, task: String, steps: Int, batch: Int, grid: String) -> String {
-        let g = grid == "small" || grid == "paper" ? grid : URL(fileURLWithPath: grid).deletingPathExtension().lastPathComponent
+        let g = ["small", "medium", "paper"].contains(grid) ? grid : URL(fileURLWithPath: grid).deletingPathExtension().lastPathComponent
         return (dir as NSString).appendingPathComponent("\(kind.rawValue)_\(task)_\(steps)steps_b\(batch)_\(g).json")
     }
 
@@ -129,12 +136,12 @@ public enum Tuner {
             let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config)
             out.base[i] = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)
         }
-        let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0]) }
-        guard let best = trials.filter({ $0.finalLoss.isFinite }).min(by: { $0.finalLoss < $1.finalLoss }) else {
+        let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0].isFinite ? losses[$0] : nil) }
+        guard let best = trials.filter({ $0.finalLoss != nil }).min(by: { $0.finalLoss! < $1.finalLoss! }) else {
             throw TaskError("tuning \(kind.rawValue) on \(name): every setting diverged")
         }
         let result = TuningResult(optimizer: kind.rawValue, task: name.description, steps: steps, batch: batch, grid: gridName,
-                                  seed: seed, best: best.settings, bestLoss: best.finalLoss, trials: trials)
+                                  seed: seed, best: best.settings, bestLoss: best.finalLoss!, trials: trials)
         try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
         let enc = JSONEncoder.sorted
         enc.outputFormatting.insert(.prettyPrinted)
