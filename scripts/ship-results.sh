@@ -25,5 +25,7 @@ done
 "$mulo" evaluate-on-width --checkpoint Checkpoints/mulo-m-fashionmnist.h5 --checkpoint Checkpoints/lo-m-fashionmnist.h5 \
     --baseline muadam --baseline adamw --grid medium --tune-width 128 --tune-steps 1000 --tuning-dir results/tuning \
     --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --widths $widths --steps 1000 --seeds 3 --batch 128 \
-    --test-interval 250 --out results/width
-rm -rf results/width/runs   # per-run files are in results.h5 too
+    --test-interval 250 --out "$runs/eval-width"
+# Finished runs stay in RUNS_DIR/eval-width/runs (a re-run with more widths reuses them).
+mkdir -p results/width
+cp "$runs/eval-width/"{results.h5,summary.csv,table.txt,loss_curves.svg,final_loss_vs_width.svg} results/width/
