@@ -1,8 +1,10 @@
 import Foundation
 
 /// Progress for long commands: an in-place line (step, loss, rate, ETA) when stderr is a
-/// terminal, plain log lines at a modest rate otherwise (CI logs, files).
+/// terminal, plain log lines at a modest rate otherwise (CI logs, files). Safe to call from
+/// several worker threads.
 public final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
     private let total: Int
     private let label: String
     private let start = Date()
@@ -22,6 +24,8 @@ public final class Progress: @unchecked Sendable {
     /// Reports `done` of `total` units; `fields` are shown as `key value` pairs.
     public func update(_ done: Int, _ fields: [(String, String)] = [], unit: String = "steps") {
         guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
@@ -44,6 +48,8 @@ public final class Progress: @unchecked Sendable {
     /// A message that does not disturb the progress line.
     public func log(_ message: String) {
         guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
         FileHandle.standardError.write(Data(((isTTY ? "\r\u{1B}[K" : "") + message + "\n").utf8))
     }
 
