@@ -54,7 +54,7 @@ struct CoordCheck: ParsableCommand {
             print("coordinate check, \(label): std over probe coordinates of (pre-activation_t − pre-activation_0)")
             print(result.table)
             try result.write(to: (out as NSString).appendingPathComponent("coord_check.h5"), label: label)
-            try SVGPlot.write(result.plot(title: "coordinate check: \(label)"), to: (out as NSString).appendingPathComponent("coord_check.svg"))
+            try AtomicFile.write(result.plot(title: "coordinate check: \(label)"), to: (out as NSString).appendingPathComponent("coord_check.svg"))
             print("wrote \(out)/coord_check.h5, coord_check.svg")
         }
     }

@@ -18,10 +18,7 @@ struct Export: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let (theta, config) = try LOCheckpoint.load(checkpoint)
-            let url = URL(fileURLWithPath: checkpoint)
-            let stem = url.deletingPathExtension().lastPathComponent
-            let name = stem == "theta" ? url.deletingLastPathComponent().lastPathComponent : stem
-            let dir = out ?? "notebooks-export/exports/\(name)"
+            let dir = out ?? "notebooks-export/exports/\(LOCheckpoint.displayName(checkpoint))"
             var files = try LOExport.write(theta, config: config, format: LOExport.Format(rawValue: format)!, to: dir, source: checkpoint)
             if withProbe {
                 let p = (dir as NSString).appendingPathComponent("probe.h5")

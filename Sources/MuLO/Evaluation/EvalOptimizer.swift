@@ -22,10 +22,7 @@ public struct EvalOptimizer: Sendable {
 
     public static func learned(path: String) throws -> EvalOptimizer {
         let (theta, config) = try LOCheckpoint.load(path)
-        let url = URL(fileURLWithPath: path)
-        // A run directory's θ is always theta.h5: name it after the directory instead.
-        let stem = url.deletingPathExtension().lastPathComponent == "theta"
-            ? url.deletingLastPathComponent().lastPathComponent : url.deletingPathExtension().lastPathComponent
+        let stem = LOCheckpoint.displayName(path)
         let safe = String(stem.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
         let name = config.parametrization == .mup ? "μLO" : "LO (SP)"
         return EvalOptimizer(kind: .learned(theta: theta, config: config, path: path), key: "lo-\(safe)", label: "\(name) \(stem)")

@@ -78,7 +78,7 @@ public struct EvaluationReport {
             out += "\(c.optimizer),\"\(label(c.optimizer))\",\(c.width),\(c.seeds),\(c.diverged),\(c.finalLoss.mean),\(c.finalLoss.se),"
             out += "\(c.testLoss),\(c.testAccuracy),\(c.rank)\n"
         }
-        try SVGPlot.write(out, to: path)
+        try AtomicFile.write(out, to: path)
     }
 
     /// results.h5: `runs/<optimizer>/w<W>/s<seed>/{train_loss, test_step, test_loss, test_accuracy}`
@@ -133,7 +133,7 @@ public struct EvaluationReport {
                       return Series(label: o.label, x: (0..<n).map(Double.init), y: sm)
                   }, yMax: bound.map { $0 * 1.2 })
         }
-        try SVGPlot.write(SVGPlot.render(curves, columns: min(3, curves.count), title: "\(title): training loss"),
+        try AtomicFile.write(SVGPlot.render(curves, columns: min(3, curves.count), title: "\(title): training loss"),
                           to: (dir as NSString).appendingPathComponent("loss_curves.svg"))
         let final = Panel(title: "final training loss vs width", xLabel: "width (log₂)", yLabel: "final training loss",
                           xScale: .log2, yScale: .linear,
@@ -142,7 +142,7 @@ public struct EvaluationReport {
                               return Series(label: o.label, x: cs.map { Double($0.width) },
                                             y: cs.map { $0.finalLoss.mean }, error: cs.map { $0.finalLoss.se }, markers: true)
                           })
-        try SVGPlot.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title),
+        try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title),
                           to: (dir as NSString).appendingPathComponent("final_loss_vs_width.svg"))
     }
 }

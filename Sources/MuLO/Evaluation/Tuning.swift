@@ -145,7 +145,7 @@ public enum Tuner {
         try FileManager.default.createDirectory(atPath: cacheDir, withIntermediateDirectories: true)
         let enc = JSONEncoder.sorted
         enc.outputFormatting.insert(.prettyPrinted)
-        try SVGPlot.write(String(decoding: try enc.encode(result), as: UTF8.self), to: path)
+        try AtomicFile.write(String(decoding: try enc.encode(result), as: UTF8.self), to: path)
         log?(result.summary)
         return result
     }

@@ -35,16 +35,16 @@ public enum LOExport {
         case .pylo:
             var tensors: [String: Tensor] = [:]
             for (name, k) in pyloNames { tensors[name] = ts[k].rank == 2 ? transpose(ts[k]) : ts[k] }
-            try writeFile(Data(SafeTensors.encode(tensors, metadata: ["format": "pt"])), path("model.safetensors"))
+            try AtomicFile.write(Data(SafeTensors.encode(tensors, metadata: ["format": "pt"])), to: path("model.safetensors"))
             // Exactly PyLO's constructor arguments, 2-space indented like the published file.
             let configJSON = "{\n  \"input_size\": 39,\n  \"hidden_size\": \(theta.hiddenSize),\n  \"hidden_layers\": 1\n}"
-            try writeFile(Data(configJSON.utf8), path("config.json"))
-            try writeFile(Data(sidecar(theta, config, source: source).utf8), path(sidecarName))
-            try writeFile(Data(readme(theta, config, source: source).utf8), path("README.md"))
+            try AtomicFile.write(Data(configJSON.utf8), to: path("config.json"))
+            try AtomicFile.write(Data(sidecar(theta, config, source: source).utf8), to: path(sidecarName))
+            try AtomicFile.write(Data(readme(theta, config, source: source).utf8), to: path("README.md"))
             return ["config.json", "model.safetensors", sidecarName, "README.md"].map(path)
         case .npz:
-            try writeFile(Data(NPZ.encode(Array(zip(LOTheta.names, ts)))), path("theta.npz"))
-            try writeFile(Data(sidecar(theta, config, source: source).utf8), path(sidecarName))
+            try AtomicFile.write(Data(NPZ.encode(Array(zip(LOTheta.names, ts)))), to: path("theta.npz"))
+            try AtomicFile.write(Data(sidecar(theta, config, source: source).utf8), to: path(sidecarName))
             return [path("theta.npz"), path(sidecarName)]
         case .h5:
             try writeShippable(theta, config: config, source: source, to: path("theta.h5"))
@@ -53,7 +53,7 @@ public enum LOExport {
             var fields = metadataFields(config, source: source)
             let theta = zip(LOTheta.names, ts).map { "    \(SafeTensors.quote($0)): \(nested($1))" }.joined(separator: ",\n")
             fields.append("  \"theta\": {\n\(theta)\n  }")
-            try writeFile(Data("{\n\(fields.joined(separator: ",\n"))\n}\n".utf8), path("theta.json"))
+            try AtomicFile.write(Data("{\n\(fields.joined(separator: ",\n"))\n}\n".utf8), to: path("theta.json"))
             return [path("theta.json")]
         }
     }
@@ -150,12 +150,6 @@ public enum LOExport {
         Decays are stored as offsets θ_d: β = 1 − (1 − β0)·exp(10·θ_d) with β0 = \(c.baseMomentumDecays) (momentum),
         \(c.baseRMSDecays) (rms), \(c.baseAdafactorDecays) (Adafactor). `mulo import` reads this directory back.
         """
-    }
-
-    static func writeFile(_ d: Data, _ path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        try d.write(to: URL(fileURLWithPath: temp))
-        guard rename(temp, path) == 0 else { throw LOError("cannot write \(path)") }
     }
 
     /// Reads a PyLO-layout directory: strict safetensors validation, transposition back to [in, out],

@@ -7,6 +7,13 @@ import Foundation
 public enum LOCheckpoint {
     public static let kind = "mulo-lo-theta"
 
+    /// A readable name for a θ file: its stem, or its run directory's name for a run's `theta.h5`.
+    public static func displayName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let stem = url.deletingPathExtension().lastPathComponent
+        return stem == "theta" ? url.deletingLastPathComponent().lastPathComponent : stem
+    }
+
     public static func writeTheta(_ theta: LOTheta, to file: HDF5File, group: String = "theta") throws {
         for (name, t) in zip(LOTheta.names, theta.tensors) { try file.write("\(group)/\(name)", t) }
     }

@@ -170,19 +170,10 @@ public enum MetaCheckpoint {
                               to: (dir as NSString).appendingPathComponent("theta.h5"),
                               metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",
                                          "config": String(decoding: try JSONEncoder.sorted.encode(trainer.config), as: UTF8.self)])
-        try writeAtomically(name + "\n", to: (dir as NSString).appendingPathComponent("latest"))
+        try AtomicFile.write(name + "\n", to: (dir as NSString).appendingPathComponent("latest"))
         let old = try FileManager.default.contentsOfDirectory(atPath: dir)
             .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".h5") }.sorted().dropLast(trainer.config.keepCheckpoints)
         for f in old { try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(f)) }
         return path
-    }
-
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        try text.write(toFile: temp, atomically: false, encoding: .utf8)
-        guard rename(temp, path) == 0 else {
-            unlink(temp)
-            throw MetaConfigError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
     }
 }

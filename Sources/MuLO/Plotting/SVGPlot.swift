@@ -196,11 +196,4 @@ public enum SVGPlot {
     }
 
     private static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
-
-    /// Writes an SVG atomically.
-    public static func write(_ svg: String, to path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        try svg.write(toFile: temp, atomically: false, encoding: .utf8)
-        guard rename(temp, path) == 0 else { throw DataError("cannot write \(path)") }
-    }
 }
