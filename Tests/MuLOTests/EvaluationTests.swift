@@ -93,6 +93,19 @@ struct EvaluationCommandTests {
         let again = try Support.mulo(args)
         #expect(again.status == 0 && again.stdout.contains("using cached tuning"))
         #expect(again.stderr.contains("12 of 12 runs already done"))
+        // Run files are named by width, so a subset of the widths reuses exactly its own runs.
+        var subsetArgs = args
+        subsetArgs.replaceSubrange(subsetArgs.firstIndex(of: "--widths")! ..< subsetArgs.firstIndex(of: "--steps")!, with: ["--widths", "16"])
+        let subset = try Support.mulo(subsetArgs)
+        #expect(subset.status == 0 && subset.stderr.contains("6 of 6 runs already done"), "\(subset.stderr)")
+        // Another θ behind the same path, or another step count, must not reuse (or overwrite) a finished run.
+        let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5"))
+        #expect(try Support.mulo(["lo-init", "--seed", "7", "--out", theta]).status == 0)
+        for changed in [args, args.map { $0 == "30" ? "31" : $0 }] {
+            let r = try Support.mulo(changed)
+            #expect(r.status != 0 && r.stderr.contains("finished run with other settings"), "\(r.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5")) == before)
     }
 
     @Test func divergingRunsAreRecordedAndTheCommandSucceeds() throws {

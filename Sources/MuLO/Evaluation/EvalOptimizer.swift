@@ -46,8 +46,9 @@ public struct EvalOptimizer: Sendable {
 
     public var settingsDescription: [String: String] {
         switch kind {
-        case .learned(_, let c, let path):
-            return ["checkpoint": path, "parametrization": c.parametrization.rawValue, "step_mult": "\(c.stepMult)"]
+        case .learned(let theta, let c, let path):
+            return ["checkpoint": path, "theta_fingerprint": theta.fingerprint, "parametrization": c.parametrization.rawValue,
+                    "step_mult": "\(c.stepMult)"]
         case .baseline(let b, let s): return b.describe(s)
         }
     }

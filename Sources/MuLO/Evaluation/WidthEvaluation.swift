@@ -56,11 +56,22 @@ public struct WidthEvaluation {
     }
 
     func runPath(_ u: Unit) -> String {
-        (directory as NSString).appendingPathComponent("runs/\(optimizers[u.optimizer].key)_w\(u.width)_s\(u.seed).h5")
+        (directory as NSString).appendingPathComponent("runs/\(optimizers[u.optimizer].key)_w\(spec.widths[u.width])_s\(u.seed).h5")
     }
 
-    /// Every run, skipping those whose file already exists (an interrupted evaluation resumes),
-    /// the largest widths first so the cores stay busy to the end.
+    func config(_ u: Unit, task: any Task) -> TrainConfig {
+        let o = optimizers[u.optimizer]
+        var config = TrainConfig(task: task.name, optimizer: o.key, steps: spec.steps, batchSize: spec.batch, seed: UInt64(u.seed),
+                                 evalInterval: spec.testInterval, evalExamples: spec.testExamples,
+                                 optimizerSettings: o.settingsDescription)
+        config.divergenceBound = task.lossClipBound
+        return config
+    }
+
+    /// Every run, skipping those already finished in `directory` with the same configuration (an
+    /// interrupted evaluation resumes), the largest widths first so the cores stay busy to the end.
+    /// A finished run made with other settings (another θ, step count, …) is an error rather than
+    /// silently reused or overwritten.
     public func run(threads: Int, showProgress: Bool = true) throws -> [EvaluationRun] {
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
                                                 withIntermediateDirectories: true)
@@ -73,31 +84,46 @@ public struct WidthEvaluation {
         let units = spec.widths.indices.sorted { spec.widths[$0] > spec.widths[$1] }.flatMap { w in
             optimizers.indices.flatMap { o in (0..<spec.seeds).map { Unit(optimizer: o, width: w, seed: $0) } }
         }
-        let todo = units.filter { !isComplete(runPath($0)) }
+        let configs = units.map { config($0, task: tasks[$0.optimizer][$0.width]) }
+        var todo: [Int] = []
+        for (i, u) in units.enumerated() {
+            switch try finishedRun(runPath(u), matching: configs[i]) {
+            case .missing: todo.append(i)
+            case .finished: break
+            case .different(let stored):
+                throw TaskError("\(runPath(u)) is a finished run with other settings (stored \(stored)); "
+                                    + "evaluate into another --out, or delete that file to re-run it")
+            }
+        }
         let progress = Progress(total: todo.count, label: "runs", enabled: showProgress)
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
         let done = Counter()
         let (sp, opts) = (spec, optimizers)
-        let paths = todo.map(runPath)
+        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0])) }
         let box = UncheckedBox(progress)
-        try runInParallel(todo.count, threads: threads) { i in
-            let u = todo[i]
+        try runInParallel(jobs.count, threads: threads) { i in
+            let (u, config, path) = jobs[i]
             let task = tasks[u.optimizer][u.width]
-            var config = TrainConfig(task: task.name, optimizer: opts[u.optimizer].key, steps: sp.steps,
-                                     batchSize: sp.batch, seed: UInt64(u.seed), evalInterval: sp.testInterval,
-                                     evalExamples: sp.testExamples, optimizerSettings: opts[u.optimizer].settingsDescription)
-            config.divergenceBound = task.lossClipBound
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config)
-            try result.write(to: paths[i], config: config, task: task, includeParams: false)
+            try result.write(to: path, config: config, task: task, includeParams: false)
             let n = (done.take(below: Int.max) ?? 0) + 1
             box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
         }
         return try units.map { u in try load(runPath(u), unit: u) }
     }
 
-    func isComplete(_ path: String) -> Bool {
-        guard let f = try? HDF5File.open(path) else { return false }
-        return (try? f.attributeString("kind")) == "mulo-train-run"
+    enum StoredRun { case missing, finished, different(String) }
+
+    /// Whether `path` holds a finished run of `config`. The checkpoint path is not compared: the
+    /// θ fingerprint is what identifies a learned optimizer.
+    func finishedRun(_ path: String, matching config: TrainConfig) throws -> StoredRun {
+        guard let f = try? HDF5File.open(path), (try? f.attributeString("kind")) == "mulo-train-run" else { return .missing }
+        let json = try f.attributeString("config")
+        guard var stored = try? JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)) else { return .different(json) }
+        var wanted = config
+        stored.optimizerSettings["checkpoint"] = nil
+        wanted.optimizerSettings["checkpoint"] = nil
+        return stored == wanted ? .finished : .different(json)
     }
 
     func load(_ path: String, unit u: Unit) throws -> EvaluationRun {

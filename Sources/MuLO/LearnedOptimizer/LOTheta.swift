@@ -49,6 +49,18 @@ public struct LOTheta: Sendable, Equatable {
 
     public var count: Int { tensors.reduce(0) { $0 + $1.count } }
 
+    /// FNV-1a over the values' bits and shapes: tells two θ apart in run records, where a
+    /// checkpoint's path alone would not (the file behind a path gets re-shipped).
+    public var fingerprint: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ v: UInt64) { for b in 0..<8 { h = (h ^ ((v >> (8 * UInt64(b))) & 0xff)) &* 0x100_0000_01b3 } }
+        for t in tensors {
+            t.shape.forEach { mix(UInt64($0)) }
+            t.data.forEach { mix(UInt64($0.bitPattern)) }
+        }
+        return String(h, radix: 16)
+    }
+
     /// All values concatenated in `names` order: the vector ES perturbs.
     public var flat: [Float] {
         get { tensors.flatMap(\.data) }
