@@ -80,12 +80,7 @@ struct EvaluateOnWidth: ParsableCommand {
             print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")
             let runs = try eval.run(threads: threads)
             let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)
-            try report.writeHDF5(to: (dir as NSString).appendingPathComponent("results.h5"),
-                                 settings: Dictionary(uniqueKeysWithValues: optimizers.map { ($0.key, $0.settingsDescription) }))
-            try report.writeCSV(to: (dir as NSString).appendingPathComponent("summary.csv"))
-            let title = "\(template)\(depth.map { ", depth \($0)" } ?? ""), \(steps) steps"
-            try report.writePlots(in: dir, title: title)
-            try report.table.write(toFile: (dir as NSString).appendingPathComponent("table.txt"), atomically: true, encoding: .utf8)
+            try report.writeAll(in: dir, title: "\(template)\(depth.map { ", depth \($0)" } ?? ""), \(steps) steps")
             print("\nfinal training loss (mean of the last 5% of steps; mean ± s.e. over \(seeds) seeds; * best per width)")
             print(report.table)
             for n in notes { print("  \(n)") }

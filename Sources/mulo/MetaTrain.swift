@@ -9,11 +9,16 @@ struct MetaTrain: ParsableCommand {
         discussion: """
             CONFIG is a .toml file or the name of one in MetaTasks/ (default: demo). Checkpoints go to \
             --out DIR every `checkpoint.interval` outer steps and at the end; --resume continues from \
-            DIR/latest. Ctrl-C writes a checkpoint before exiting.
+            DIR/latest. Ctrl-C writes a checkpoint before exiting. With --compare-width W (default 512 \
+            when CONFIG is not given), the new θ and the learned optimizers shipped in Checkpoints/ then \
+            train the first task family at width W side by side (DIR/compare-w<W>/).
             """)
 
-    @Argument(help: "Config file or MetaTasks/ name.")
-    var config = "demo"
+    @Argument(help: "Config file or MetaTasks/ name (default: demo).")
+    var config: String?
+
+    @Option(help: "Afterwards, compare the new θ with the shipped learned optimizers at this width (0: don't).")
+    var compareWidth: Int?
 
     @Option(help: "Run directory (default runs/meta-<config name>, or the next free runs/meta-<name>-N).")
     var out: String?
@@ -33,6 +38,7 @@ struct MetaTrain: ParsableCommand {
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if let compareWidth, compareWidth < 0 { throw ValidationError("--compare-width must be ≥ 0") }
     }
 
     func run() throws {
@@ -43,8 +49,8 @@ struct MetaTrain: ParsableCommand {
         }
         do {
             try runReportingErrors {
-                guard let path = RepositoryPaths.metaConfig(config) else {
-                    throw MetaConfigError("no config '\(config)': give a .toml path or a name in MetaTasks/")
+                guard let path = RepositoryPaths.metaConfig(config ?? "demo") else {
+                    throw MetaConfigError("no config '\(config ?? "demo")': give a .toml path or a name in MetaTasks/")
                 }
                 var cfg = try MetaConfig.load(path)
                 if let steps { cfg.outerSteps = steps }
@@ -52,6 +58,12 @@ struct MetaTrain: ParsableCommand {
                 let stop = StopSignal()
                 let trainer = try prepare(cfg, dir: dir, mpi: mpi)
                 try train(trainer, dir: dir, stop: stop)
+                let width = compareWidth ?? (config == nil ? 512 : 0)
+                if width > 0 && (mpi?.isRoot ?? true) {
+                    try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
+                                          directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
+                                          threads: trainer.threads, dataDir: dataDir).run()
+                }
             }
             mpi?.finalize()
         } catch let e as ExitCode where mpi != nil && e != .success {

@@ -182,6 +182,22 @@ struct MetaTrainCommandTests {
         }
     }
 
+    /// The shipped θ files load and train a wide model next to the new θ, each in its own parametrization.
+    @Test func comparesTheNewThetaWithTheShippedOnesAtAWiderWidth() throws {
+        let dir = try Support.tempDir()
+        let run = dir.appendingPathComponent("run")
+        let r = try Support.mulo(["meta-train", try writeConfig(dir), "--out", run.path, "--steps", "2", "--compare-width", "64"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("comparing at width 64 (meta-trained at 8, 12)"))
+        for label in ["μLO run", "μLO mulo-m-fashionmnist", "LO (SP) lo-m-fashionmnist"] { #expect(r.stdout.contains(label), "\(label)") }
+        let h5 = try HDF5File.open(run.appendingPathComponent("compare-w64/results.h5").path)
+        #expect(try h5.attributeString("task", on: "runs/lo-lo-m-fashionmnist/w64/s0") == "mlp-w64-d2_synthetic-6x6x1")
+        #expect(try h5.read("runs/lo-run/w64/s0/train_loss", as: Float.self).values.count == 300)
+        // Off unless asked for when a config is named.
+        let plain = try Support.mulo(["meta-train", try writeConfig(dir), "--out", dir.appendingPathComponent("plain").path, "--steps", "1"])
+        #expect(plain.status == 0 && !plain.stdout.contains("comparing"))
+    }
+
     @Test func resumeContinuesExactlyAndKeepsCheckpoints() throws {
         let dir = try Support.tempDir()
         let cfg = try writeConfig(dir)

@@ -72,6 +72,16 @@ public struct EvaluationReport {
         return ([lines[0], String(repeating: "-", count: lines[0].count)] + lines.dropFirst()).joined(separator: "\n")
     }
 
+    /// Every output in `dir`: results.h5, summary.csv, table.txt, loss_curves.svg, final_loss_vs_width.svg.
+    public func writeAll(in dir: String, title: String) throws {
+        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+        try writeHDF5(to: path("results.h5"),
+                      settings: Dictionary(uniqueKeysWithValues: optimizers.map { ($0.key, $0.settingsDescription) }))
+        try writeCSV(to: path("summary.csv"))
+        try writePlots(in: dir, title: title)
+        try AtomicFile.write(table + "\n", to: path("table.txt"))
+    }
+
     public func writeCSV(to path: String) throws {
         var out = "optimizer,label,width,seeds,diverged,final_loss_mean,final_loss_se,test_loss_mean,test_accuracy_mean,rank\n"
         for c in cells {

@@ -1,0 +1,40 @@
+import Foundation
+import MuLO
+
+/// After a meta-training run: the new θ and the learned optimizers shipped in Checkpoints/ train
+/// the run's first task family at a width far beyond the meta-training widths, side by side — so
+/// a first run ends with a measurement of width transfer rather than only a file.
+struct ShippedComparison {
+    static let shippedNames = ["mulo-m-fashionmnist", "lo-m-fashionmnist"]
+    static let steps = 300
+
+    let theta: String
+    let config: MetaConfig
+    let width: Int
+    let directory: String
+    let threads: Int
+    let dataDir: String?
+
+    func run() throws {
+        let family = config.families[0]
+        let template = try TaskTemplate(family.template)
+        let shipped = Self.shippedNames
+            .map { (RepositoryPaths.root as NSString).appendingPathComponent("Checkpoints/\($0).h5") }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        let optimizers = try ([theta] + shipped).map(EvalOptimizer.learned(path:))
+        let spec = EvaluationSpec(template: template, widths: [width], steps: Self.steps, seeds: 1, batch: family.batchSize,
+                                  testInterval: 0)
+        print("\ncomparing at width \(width) (meta-trained at \(family.widths.map(String.init).joined(separator: ", "))), "
+              + "\(Self.steps) steps: \(optimizers.map(\.label).joined(separator: ", "))")
+        let runs = try WidthEvaluation(spec: spec, optimizers: optimizers, directory: directory, dataDir: dataDir)
+            .run(threads: threads, showProgress: false)
+        let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs)
+        try report.writeAll(in: directory, title: "\(family.template) at width \(width), \(Self.steps) steps")
+        print(report.table)
+        for r in runs {
+            print(String(format: "  %@: test accuracy %.1f%% (%@)", r.optimizer, 100 * Double(r.testAccuracy.last ?? .nan), r.task))
+        }
+        print("wrote \(directory)/ (results.h5, summary.csv, loss_curves.svg); the shipped θ: "
+              + (shipped.isEmpty ? "none found in Checkpoints/" : shipped.joined(separator: ", ")))
+    }
+}
