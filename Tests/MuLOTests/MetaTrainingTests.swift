@@ -120,6 +120,43 @@ struct MetaTrainingTests {
         #expect(c.departures.contains { $0.hasPrefix("tasks:") } && !c.departures.contains { $0.hasPrefix("sigma") })
     }
 
+    /// Every key lands in its own field (distinct values, so a swapped mapping fails).
+    @Test func everyKeySetsItsField() throws {
+        let c = try Self.parse(Self.valid + """
+
+            [learned_optimizer]
+            step_mult = 0.02
+            exp_mult = 0.003
+            hidden_size = 16
+            [estimator]
+            pairs = 3
+            sigma = 0.04
+            truncation = 5
+            episode_min = 6
+            episode_max = 70
+            initial_offset_max = 8
+            [outer_optimizer]
+            beta1 = 0.81
+            beta2 = 0.97
+            epsilon = 1e-7
+            weight_decay = 0.002
+            update_clip = 0.4
+            lr_initial = 1e-5
+            lr_peak = 2e-3
+            lr_final = 3e-4
+            warmup_steps = 9
+            decay_end = 400
+            [checkpoint]
+            interval = 11
+            keep = 4
+            """)
+        let floats: [Float] = [c.stepMult, c.expMult, c.sigma, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.updateClip, c.lrInitial, c.lrPeak, c.lrFinal]
+        #expect(floats == [0.02, 0.003, 0.04, 0.81, 0.97, 1e-7, 0.002, 0.4, 1e-5, 2e-3, 3e-4])
+        let ints: [Int] = [c.hiddenSize, c.pairs, c.truncation, c.episodeMin, c.episodeMax, c.initialOffsetMax, c.warmupSteps, c.decayEnd,
+                           c.checkpointInterval, c.keepCheckpoints]
+        #expect(ints == [16, 3, 5, 6, 70, 8, 9, 400, 11, 4])
+    }
+
     @Test(arguments: [
         ("unknown top-level key", "sigmaa = 1\n" + valid, "unknown key 'sigmaa'"),
         ("unknown family key", valid + "\nbatch = 3", "unknown key 'families[0].batch'"),

@@ -56,9 +56,8 @@ extension MetaConfig {
             c.parametrization = v
             c.stepMult = v == .mup ? 0.01 : 0.001
         }
-        c.stepMult = try lo.float("step_mult") ?? c.stepMult
-        c.expMult = try lo.float("exp_mult") ?? c.expMult
-        c.hiddenSize = try lo.int("hidden_size") ?? c.hiddenSize
+        try lo.fill(&c, floats: ["step_mult": \.stepMult, "exp_mult": \.expMult])
+        try lo.fill(&c, ints: ["hidden_size": \.hiddenSize])
         c.initSeed = try lo.uint("init_seed") ?? c.initSeed
         c.initCheckpoint = try lo.string("init_checkpoint")
         try lo.finish()
@@ -67,28 +66,17 @@ extension MetaConfig {
             guard let v = Estimator(rawValue: k) else { throw MetaConfigError("\(source): estimator.kind must be \"pes\" or \"es\", got \"\(k)\"") }
             c.estimator = v
         }
-        c.pairs = try es.int("pairs") ?? c.pairs
-        c.sigma = try es.float("sigma") ?? c.sigma
-        c.truncation = try es.int("truncation") ?? c.truncation
-        c.episodeMin = try es.int("episode_min") ?? c.episodeMin
-        c.episodeMax = try es.int("episode_max") ?? c.episodeMax
-        c.initialOffsetMax = try es.int("initial_offset_max") ?? c.initialOffsetMax
+        try es.fill(&c, ints: ["pairs": \.pairs, "truncation": \.truncation, "episode_min": \.episodeMin,
+                               "episode_max": \.episodeMax, "initial_offset_max": \.initialOffsetMax])
+        try es.fill(&c, floats: ["sigma": \.sigma])
         try es.finish()
         var oo = Reader(table: try r.section("outer_optimizer"), section: "outer_optimizer", source: source)
-        c.beta1 = try oo.float("beta1") ?? c.beta1
-        c.beta2 = try oo.float("beta2") ?? c.beta2
-        c.epsilon = try oo.float("epsilon") ?? c.epsilon
-        c.weightDecay = try oo.float("weight_decay") ?? c.weightDecay
-        c.updateClip = try oo.float("update_clip") ?? c.updateClip
-        c.lrInitial = try oo.float("lr_initial") ?? c.lrInitial
-        c.lrPeak = try oo.float("lr_peak") ?? c.lrPeak
-        c.lrFinal = try oo.float("lr_final") ?? c.lrFinal
-        c.warmupSteps = try oo.int("warmup_steps") ?? c.warmupSteps
-        c.decayEnd = try oo.int("decay_end") ?? c.decayEnd
+        try oo.fill(&c, floats: ["beta1": \.beta1, "beta2": \.beta2, "epsilon": \.epsilon, "weight_decay": \.weightDecay,
+                                 "update_clip": \.updateClip, "lr_initial": \.lrInitial, "lr_peak": \.lrPeak, "lr_final": \.lrFinal])
+        try oo.fill(&c, ints: ["warmup_steps": \.warmupSteps, "decay_end": \.decayEnd])
         try oo.finish()
         var ck = Reader(table: try r.section("checkpoint"), section: "checkpoint", source: source)
-        c.checkpointInterval = try ck.int("interval") ?? c.checkpointInterval
-        c.keepCheckpoints = try ck.int("keep") ?? c.keepCheckpoints
+        try ck.fill(&c, ints: ["interval": \.checkpointInterval, "keep": \.keepCheckpoints])
         try ck.finish()
         r.used.insert("families")
         try r.finish()
@@ -127,6 +115,15 @@ private struct Reader {
     mutating func value(_ k: String) -> TOMLValueConvertible? {
         used.insert(k)
         return table[k]
+    }
+
+    /// Each key present overrides its field; absent keys keep the field's value.
+    mutating func fill(_ c: inout MetaConfig, floats fields: KeyValuePairs<String, WritableKeyPath<MetaConfig, Float>>) throws {
+        for (k, p) in fields { c[keyPath: p] = try float(k) ?? c[keyPath: p] }
+    }
+
+    mutating func fill(_ c: inout MetaConfig, ints fields: KeyValuePairs<String, WritableKeyPath<MetaConfig, Int>>) throws {
+        for (k, p) in fields { c[keyPath: p] = try int(k) ?? c[keyPath: p] }
     }
 
     mutating func string(_ k: String) throws -> String? {
