@@ -92,4 +92,34 @@ struct MPITests {
         let resumed = try Support.mulo(["meta-train", cfg, "--out", run.path, "--resume", "--steps", "\(step + 1)"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
+
+    /// A rank that fails with an error (here: its --data-dir lacks the dataset) ends the whole job
+    /// promptly, rather than leaving the other ranks waiting in a collective, and says why.
+    @Test func aRankFailingWithAnErrorEndsTheJob() throws {
+        let dir = try Support.tempDir()
+        let data = dir.appendingPathComponent("data"), empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let f = try HDF5File.create(data.appendingPathComponent("cifar10-2x2x3.h5").path)
+        try f.write("images", shape: [200, 2, 2, 3], (0..<2400).map { UInt8($0 % 251) })
+        try f.write("labels", shape: [200], (0..<200).map { Int64($0 % 10) })
+        try f.commit()
+        let cfg = dir.appendingPathComponent("c.toml").path
+        try Self.config.replacingOccurrences(of: "synthetic-6x6x1", with: "cifar10-2x2x3").write(toFile: cfg, atomically: true, encoding: .utf8)
+        let run = dir.appendingPathComponent("run").path
+        func rank(_ dataDir: URL) -> [String] {
+            ["-np", "1", Support.muloExecutable.path, "meta-train", cfg, "--out", run, "--threads", "1", "--data-dir", dataDir.path]
+        }
+        // One rank alone with the data works, so the failure below is the other rank's.
+        #expect(try Support.mulo(["meta-train", cfg, "--out", dir.appendingPathComponent("alone").path, "--steps", "1",
+                                  "--data-dir", data.path]).status == 0)
+        let start = Date()
+        let r = try Support.run(Support.mpirun!, ["--allow-run-as-root", "--oversubscribe"] + rank(data) + [":"] + rank(empty),
+                                timeout: 60)
+        #expect(r.status != 0)
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(r.stderr.contains("expected it at \(empty.path)/cifar10-2x2x3.h5") && r.stderr.contains("rank 1: stopping the MPI job"),
+                "\(r.stderr)")
+        #expect(((try? MetaCheckpoint.latest(in: run)) ?? nil) == nil)
+    }
 }

@@ -39,9 +39,10 @@ enum Support {
         let stderr: String
     }
 
-    /// Runs an executable to completion and captures its output.
+    /// Runs an executable to completion and captures its output; past `timeout` seconds it is
+    /// terminated, so a hang fails the test instead of stalling the suite.
     static func run(_ executable: URL, _ args: [String], cwd: URL? = nil,
-                    env: [String: String] = [:]) throws -> RunResult {
+                    env: [String: String] = [:], timeout: TimeInterval? = nil) throws -> RunResult {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
@@ -51,6 +52,9 @@ enum Support {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [p] in if p.isRunning { p.terminate() } }
+        }
         // Read before waiting so a full pipe cannot block the child.
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
