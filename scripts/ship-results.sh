@@ -38,7 +38,7 @@ study() {
         --baseline muadam --baseline adamw --grid medium --tune-width 128 --tune-steps 1000 --tuning-dir results/tuning \
         --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --seeds 3 --batch 128 --out "$runs/eval-$name" "$@"
     mkdir -p "results/$name"
-    cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,loss_curves.svg,final_loss_vs_width.svg} "results/$name/"
+    cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg,final_loss_vs_width.svg} "results/$name/"
 }
 
 for s in $studies; do

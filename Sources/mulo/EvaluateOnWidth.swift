@@ -84,7 +84,7 @@ struct EvaluateOnWidth: ParsableCommand {
             print("\nfinal training loss (mean of the last 5% of steps; mean ± s.e. over \(seeds) seeds; * best per width)")
             print(report.table)
             for n in notes { print("  \(n)") }
-            print("\nwrote \(dir)/results.h5, summary.csv, table.txt, loss_curves.svg, final_loss_vs_width.svg")
+            print("\nwrote \(dir)/results.h5, summary.csv, table.txt, table.md, loss_curves.svg, final_loss_vs_width.svg")
         }
     }
 }

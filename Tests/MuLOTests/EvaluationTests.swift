@@ -76,7 +76,7 @@ struct EvaluationCommandTests {
         let r = try Support.mulo(args)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("μAdam (tuned)") && r.stdout.contains("avg rank") && r.stdout.contains("tuned on mumlp-w8-d2"))
-        for f in ["results.h5", "summary.csv", "table.txt", "loss_curves.svg", "final_loss_vs_width.svg"] {
+        for f in ["results.h5", "summary.csv", "table.txt", "table.md", "loss_curves.svg", "final_loss_vs_width.svg"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(f)"), "\(f)")
         }
         let h5 = try HDF5File.open("\(out)/results.h5")
@@ -89,6 +89,9 @@ struct EvaluationCommandTests {
         let csv = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + 3 * 2 && csv[0].hasPrefix("optimizer,label,width"))
         _ = try XMLDocument(xmlString: try String(contentsOfFile: "\(out)/final_loss_vs_width.svg", encoding: .utf8))
+        let md = try String(contentsOfFile: "\(out)/table.md", encoding: .utf8).split(separator: "\n")
+        #expect(md.count == 2 + 3 && md[0] == "| optimizer | w8 | w16 | avg rank |")
+        #expect(md.dropFirst(2).filter { $0.contains("**") }.count >= 1 && md[2].contains("%)"))
         // Interrupted or repeated: finished runs are reused, tuning comes from the cache.
         let again = try Support.mulo(args)
         #expect(again.status == 0 && again.stdout.contains("using cached tuning"))

@@ -52,27 +52,42 @@ public struct EvaluationReport {
 
     func label(_ key: String) -> String { optimizers.first { $0.key == key }?.label ?? key }
 
+    func isBest(_ c: Cell) -> Bool {
+        c.finalLoss.mean.isFinite && c.rank == cells.filter { $0.width == c.width }.map(\.rank).min()
+    }
+
+    /// Per optimizer: its label, one cell per width, its average rank.
+    func rows(_ cell: (Cell) -> String) -> [[String]] {
+        optimizers.map { o in
+            [o.label] + spec.widths.map { w in cell(cells.first { $0.optimizer == o.key && $0.width == w }!) }
+                + [String(format: "%.2f", averageRank(o.key))]
+        }
+    }
+
     /// Final loss mean ± SE per optimizer (rows) and width (columns); * marks the best per width.
     public var table: String {
         let header = ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"]
-        var rows: [[String]] = [header]
-        for o in optimizers {
-            var row = [o.label]
-            for w in spec.widths {
-                let c = cells.first { $0.optimizer == o.key && $0.width == w }!
-                let best = c.finalLoss.mean.isFinite && c.rank == cells.filter { $0.width == w }.map(\.rank).min()
-                row.append(c.diverged > 0 ? "diverged \(c.diverged)/\(c.seeds)"
-                           : String(format: "%.4f ± %.4f%@", c.finalLoss.mean, c.finalLoss.se, best ? " *" : ""))
-            }
-            row.append(String(format: "%.2f", averageRank(o.key)))
-            rows.append(row)
+        let rows = [header] + rows { c in
+            c.diverged > 0 ? "diverged \(c.diverged)/\(c.seeds)"
+                : String(format: "%.4f ± %.4f%@", c.finalLoss.mean, c.finalLoss.se, isBest(c) ? " *" : "")
         }
         let widths = header.indices.map { col in rows.map { $0[col].count }.max()! }
         let lines = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
         return ([lines[0], String(repeating: "-", count: lines[0].count)] + lines.dropFirst()).joined(separator: "\n")
     }
 
-    /// Every output in `dir`: results.h5, summary.csv, table.txt, loss_curves.svg, final_loss_vs_width.svg.
+    /// The same as Markdown, best per width in bold, with the final test accuracy: for READMEs.
+    public var markdownTable: String {
+        let header = ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"]
+        let rows = rows { c in
+            if c.diverged > 0 { return "diverged \(c.diverged)/\(c.seeds)" }
+            let loss = String(format: "%.4f ± %.4f", c.finalLoss.mean, c.finalLoss.se)
+            return (isBest(c) ? "**\(loss)**" : loss) + String(format: " (%.1f%%)", 100 * c.testAccuracy)
+        }
+        return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+    }
+
+    /// Every output in `dir`: results.h5, summary.csv, table.txt, table.md, loss_curves.svg, final_loss_vs_width.svg.
     public func writeAll(in dir: String, title: String) throws {
         func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         try writeHDF5(to: path("results.h5"),
@@ -80,6 +95,7 @@ public struct EvaluationReport {
         try writeCSV(to: path("summary.csv"))
         try writePlots(in: dir, title: title)
         try AtomicFile.write(table + "\n", to: path("table.txt"))
+        try AtomicFile.write(markdownTable + "\n", to: path("table.md"))
     }
 
     public func writeCSV(to path: String) throws {
