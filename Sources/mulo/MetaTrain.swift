@@ -26,7 +26,7 @@ struct MetaTrain: ParsableCommand {
     @Flag(help: "Continue the run in --out from its latest checkpoint.")
     var resume = false
 
-    @Option(help: "Stop after this many outer steps in total (default: the config's outer_steps).")
+    @Option(help: "Stop after this many outer steps in total (default: the config's outer_steps, which stays the run's configuration).")
     var steps: Int?
 
     @Option(help: "Worker threads for particles (default: all cores); results do not depend on it.")
@@ -52,12 +52,11 @@ struct MetaTrain: ParsableCommand {
                 guard let path = RepositoryPaths.metaConfig(config ?? "demo") else {
                     throw MetaConfigError("no config '\(config ?? "demo")': give a .toml path or a name in MetaTasks/")
                 }
-                var cfg = try MetaConfig.load(path)
-                if let steps { cfg.outerSteps = steps }
+                let cfg = try MetaConfig.load(path)
                 let dir = out ?? defaultDirectory(cfg.name)
                 let stop = StopSignal()
                 let trainer = try prepare(cfg, dir: dir, mpi: mpi)
-                try train(trainer, dir: dir, stop: stop)
+                try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
                 let width = compareWidth ?? (config == nil ? 512 : 0)
                 if width > 0 && (mpi?.isRoot ?? true) {
                     try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
@@ -121,21 +120,23 @@ struct MetaTrain: ParsableCommand {
         return trainer
     }
 
-    private func train(_ trainer: MetaTrainer, dir: String, stop: StopSignal) throws {
+    /// Outer steps up to `stopStep`: a stopping point only, so checkpoints keep recording the
+    /// configured budget (`--steps` must not rewrite what the run was meant to be).
+    private func train(_ trainer: MetaTrainer, dir: String, until stopStep: Int, stop: StopSignal) throws {
         let cfg = trainer.config
         let isRoot = trainer.mpi?.isRoot ?? true
         let ranks = trainer.mpi.map { ", \($0.size) MPI ranks" } ?? ""
         say(trainer, "meta-training \(cfg.name): \(trainer.tasks.map(\.name).joined(separator: ", "))")
-        say(trainer, "  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps, \(trainer.threads) threads\(ranks)")
+        say(trainer, "  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps\(stopStep != cfg.outerSteps ? " (stopping at \(stopStep))" : ""), \(trainer.threads) threads\(ranks)")
         let departures = cfg.departures
         say(trainer, departures.isEmpty ? "  no departures from the paper's constants"
               : "  departures from the paper's constants (stored in every checkpoint):\n" + departures.map { "    - \($0)" }.joined(separator: "\n"))
         let startStep = trainer.state.outerStep
-        let progress = Progress(total: cfg.outerSteps - startStep, label: "outer step", enabled: isRoot)
+        let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot)
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
         var lastCheckpoint: String?
-        while trainer.state.outerStep < cfg.outerSteps {
+        while trainer.state.outerStep < stopStep {
             let (loss, _) = try trainer.outerStep()
             ema = ema.map { 0.95 * $0 + 0.05 * loss } ?? loss
             let s = trainer.state.outerStep
@@ -144,7 +145,7 @@ struct MetaTrain: ParsableCommand {
                             unit: "outer steps")
             // Ranks stop together, on rank 0's signal.
             let stopping = try trainer.mpi?.broadcast(stop.signal != nil) ?? (stop.signal != nil)
-            if s % cfg.checkpointInterval == 0 || s == cfg.outerSteps || stopping {
+            if s % cfg.checkpointInterval == 0 || s == stopStep || stopping {
                 try trainer.gatherParticles()
                 if isRoot { lastCheckpoint = try MetaCheckpoint.checkpoint(trainer, in: dir) }
             }
