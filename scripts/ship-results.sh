@@ -7,7 +7,8 @@
 #   results/depth16/                    the same at width 1024, depth 16
 #   results/horizon/                    the same at width 256 for 25,000 steps (25× the meta-training horizon)
 # Usage: scripts/ship-results.sh RUNS_DIR [STUDY...]   (RUNS_DIR holds mulo-m-fashionmnist/ and lo-m-fashionmnist/;
-#        STUDY: ship, width, depth16, horizon; default all). WIDTHS="128 … 4096" overrides the widths.
+#        STUDY: ship, width, depth16, horizon; default all). WIDTHS="128 … 4096" overrides the widths,
+#        SEEDS=N the seeds per run (default 3; more later reuses the finished ones).
 # The meta-training itself (hours here; resumable):
 #   mulo meta-train mulo-m-fashionmnist --out RUNS_DIR/mulo-m-fashionmnist [--resume]
 #   mulo meta-train lo-m-fashionmnist --out RUNS_DIR/lo-m-fashionmnist [--resume]
@@ -30,13 +31,13 @@ ship() {
     done
 }
 
-# study NAME FLAGS…: both LOs and μAdam/AdamW tuned at width 128 (1000 steps, at the study's depth), 3 seeds.
+# study NAME FLAGS…: both LOs and μAdam/AdamW tuned at width 128 (1000 steps, at the study's depth), $SEEDS seeds.
 study() {
     local name=$1
     shift
     "$mulo" evaluate-on-width --checkpoint Checkpoints/mulo-m-fashionmnist.h5 --checkpoint Checkpoints/lo-m-fashionmnist.h5 \
         --baseline muadam --baseline adamw --grid medium --tune-width 128 --tune-steps 1000 --tuning-dir results/tuning \
-        --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --seeds 3 --batch 128 --out "$runs/eval-$name" "$@"
+        --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --seeds "${SEEDS:-3}" --batch 128 --out "$runs/eval-$name" "$@"
     mkdir -p "results/$name"
     cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg,final_loss_vs_width.svg} "results/$name/"
 }
