@@ -56,6 +56,11 @@ struct EvaluationTests {
         let doc = try XMLDocument(xmlString: svg)
         #expect(doc.rootElement()?.name == "svg")
         #expect(svg.contains("a &lt; b &amp; c") && svg.contains(">128<") && svg.contains("polyline"))
+        // A title longer than one panel widens the figure instead of being cut off.
+        let title = String(repeating: "long title ", count: 10)
+        let wide = SVGPlot.render([Panel(title: "p", xLabel: "x", yLabel: "y", series: [])], columns: 1, title: title)
+        let width = wide.firstMatch(of: /<svg[^>]* width="([0-9.]+)"/).flatMap { Double($0.1) } ?? 0
+        #expect(width >= 9 * Double(title.count), "\(wide.prefix(200))")
     }
 }
 
@@ -121,6 +126,7 @@ struct EvaluationCommandTests {
         #expect(r.stdout.contains("diverged 1/1"))
         let h5 = try HDF5File.open("\(out)/results.h5")
         #expect(try h5.attributeInt("diverged_at", on: "runs/sgd/w8/s0") >= 0)
+        #expect(try String(contentsOfFile: "\(out)/final_loss_vs_width.svg", encoding: .utf8).contains("SGD (default) (diverged at w8)"))
     }
 
     @Test(arguments: [

@@ -167,7 +167,10 @@ public struct EvaluationReport {
                           xScale: .log2, yScale: .linear,
                           series: optimizers.map { o in
                               let cs = cells.filter { $0.optimizer == o.key }
-                              return Series(label: o.label, x: cs.map { Double($0.width) },
+                              // A diverged cell has no point to draw; the legend says where instead.
+                              let diverged = cs.filter { $0.diverged > 0 }.map { "w\($0.width)" }
+                              let label = o.label + (diverged.isEmpty ? "" : " (diverged at \(diverged.joined(separator: ", ")))")
+                              return Series(label: label, x: cs.map { Double($0.width) },
                                             y: cs.map { $0.finalLoss.mean }, error: cs.map { $0.finalLoss.se }, markers: true)
                           })
         try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title),

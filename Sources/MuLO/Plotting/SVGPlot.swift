@@ -58,7 +58,10 @@ public enum SVGPlot {
         let perRow = max(1, min(labels.count, Int((Double(cols) * panelWidth - 40) / entryWidth)))
         let legendHeight = 22.0 * Double((labels.count + perRow - 1) / perRow) + 10
         let top = title == nil ? 0.0 : 30.0
-        let width = Double(cols) * panelWidth, height = top + Double(rows) * panelHeight + legendHeight
+        // Wide enough for the title (≈ 9 px a character at 15 px bold); panels centred beneath it.
+        let width = max(Double(cols) * panelWidth, 9 * Double(title?.count ?? 0) + 40)
+        let left = (width - Double(cols) * panelWidth) / 2
+        let height = top + Double(rows) * panelHeight + legendHeight
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(fmt(width))" height="\(fmt(height))" viewBox="0 0 \(fmt(width)) \(fmt(height))" font-family="Helvetica, Arial, sans-serif">
             <rect width="100%" height="100%" fill="white"/>
@@ -66,7 +69,7 @@ public enum SVGPlot {
             """
         if let title { out += text(width / 2, 20, title, size: 15, anchor: "middle", weight: "bold") }
         for (i, p) in panels.enumerated() {
-            let ox = Double(i % cols) * panelWidth, oy = top + Double(i / cols) * panelHeight
+            let ox = left + Double(i % cols) * panelWidth, oy = top + Double(i / cols) * panelHeight
             out += panel(p, ox: ox, oy: oy, w: panelWidth, h: panelHeight, labels: labels)
         }
         let ly = top + Double(rows) * panelHeight + 8
