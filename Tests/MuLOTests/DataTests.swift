@@ -58,12 +58,7 @@ struct DataTests {
 
     @Test func hdf5ImageDatasetLoadsAndPreprocesses() throws {
         let dir = try Support.tempDir()
-        let path = dir.appendingPathComponent("cifar10-2x2x3.h5").path
-        let f = try HDF5File.create(path)
-        let n = 20
-        try f.write("images", shape: [n, 2, 2, 3], (0..<(n * 12)).map { UInt8($0 % 256) })
-        try f.write("labels", shape: [n], (0..<n).map { Int64($0 % 10) })
-        try f.commit()
+        try Support.writeCIFAR10(in: dir, count: 20)
         let ds = try DatasetLoader.load(DatasetName(parsing: "cifar10-2x2x3"), dataDir: dir.path)
         #expect(ds.classes == 10 && ds.inputDim == 12)
         #expect(try ds.count(.train) == 16)

@@ -100,10 +100,7 @@ struct MPITests {
         let data = dir.appendingPathComponent("data"), empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let f = try HDF5File.create(data.appendingPathComponent("cifar10-2x2x3.h5").path)
-        try f.write("images", shape: [200, 2, 2, 3], (0..<2400).map { UInt8($0 % 251) })
-        try f.write("labels", shape: [200], (0..<200).map { Int64($0 % 10) })
-        try f.commit()
+        try Support.writeCIFAR10(in: data, count: 200)
         let cfg = dir.appendingPathComponent("c.toml").path
         try Self.config.replacingOccurrences(of: "synthetic-6x6x1", with: "cifar10-2x2x3").write(toFile: cfg, atomically: true, encoding: .utf8)
         let run = dir.appendingPathComponent("run").path

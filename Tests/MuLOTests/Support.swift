@@ -17,6 +17,14 @@ enum Support {
         return url
     }
 
+    /// `dir/cifar10-2x2x3.h5`: `count` images whose bytes count up (mod 256), labels i mod 10.
+    static func writeCIFAR10(in dir: URL, count n: Int) throws {
+        let f = try HDF5File.create(dir.appendingPathComponent("cifar10-2x2x3.h5").path)
+        try f.write("images", shape: [n, 2, 2, 3], (0..<(n * 12)).map { UInt8($0 % 256) })
+        try f.write("labels", shape: [n], (0..<n).map { Int64($0 % 10) })
+        try f.commit()
+    }
+
     static var fashionMNISTAvailable: Bool {
         FileManager.default.fileExists(atPath: DatasetLoader.fashionMNISTDefaultDir + "/train-images-idx3-ubyte.gz")
     }

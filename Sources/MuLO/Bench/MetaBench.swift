@@ -41,7 +41,6 @@ public enum MetaBench {
     }
 
     static func split(_ trainer: MetaTrainer, config: MetaConfig, batch: Int, perOuter: Double, sgemm: Double) throws -> MetaBenchResult {
-        let (name, pairs, truncation, threads) = (trainer.tasks[0].name, config.pairs, config.truncation, trainer.threads)
         let task = trainer.tasks[0]
         var params = task.initialize(key: RNGKey(seed: 1))
         var grads = task.zeroGradients()
@@ -55,7 +54,7 @@ public enum MetaBench {
         let loTime = Timing.secondsPerCall { lo.update(&params, grads: grads, scales: scales, state: &loState) }
         let p = Double(task.parameterCount)
         let rate = Double(trainer.innerStepsPerOuterStep) / perOuter
-        return MetaBenchResult(task: name, pairs: pairs, truncation: truncation, batch: batch, threads: threads,
+        return MetaBenchResult(task: task.name, pairs: config.pairs, truncation: config.truncation, batch: batch, threads: trainer.threads,
                                inner_steps_per_s: rate, seconds_per_outer_step: perOuter,
                                lo_step_ms: loTime * 1e3, forward_backward_ms: fb * 1e3, lo_share: loTime / (loTime + fb),
                                sgemm_gflops: sgemm,

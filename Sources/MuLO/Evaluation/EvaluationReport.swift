@@ -56,7 +56,9 @@ public struct EvaluationReport {
         c.finalLoss.mean.isFinite && c.rank == cells.filter { $0.width == c.width }.map(\.rank).min()
     }
 
-    /// Per optimizer: its label, one cell per width, its average rank.
+    var header: [String] { ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"] }
+
+    /// Per optimizer: its label, one cell per width, its average rank (the columns of `header`).
     func rows(_ cell: (Cell) -> String) -> [[String]] {
         optimizers.map { o in
             [o.label] + spec.widths.map { w in cell(cells.first { $0.optimizer == o.key && $0.width == w }!) }
@@ -66,7 +68,6 @@ public struct EvaluationReport {
 
     /// Final loss mean ± SE per optimizer (rows) and width (columns); * marks the best per width.
     public var table: String {
-        let header = ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"]
         let rows = [header] + rows { c in
             c.diverged > 0 ? "diverged \(c.diverged)/\(c.seeds)"
                 : String(format: "%.4f ± %.4f%@", c.finalLoss.mean, c.finalLoss.se, isBest(c) ? " *" : "")
@@ -78,7 +79,6 @@ public struct EvaluationReport {
 
     /// The same as Markdown, best per width in bold, with the final test accuracy: for READMEs.
     public var markdownTable: String {
-        let header = ["optimizer"] + spec.widths.map { "w\($0)" } + ["avg rank"]
         let rows = rows { c in
             if c.diverged > 0 { return "diverged \(c.diverged)/\(c.seeds)" }
             let loss = String(format: "%.4f ± %.4f", c.finalLoss.mean, c.finalLoss.se)
