@@ -1,5 +1,13 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// The CPU the kernels are compiled for: the build machine's own by default. Set MULO_MARCH to a
+// named baseline (e.g. x86-64-v3 for AVX2 nodes, x86-64-v4 for AVX-512) to build one binary for
+// a cluster of mixed CPUs; use a separate --scratch-path per value (README, "Builds for clusters").
+let march = ProcessInfo.processInfo.environment["MULO_MARCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "native"
+// swiftc's -target-cpu takes CPU names only: the x86-64 levels map to the oldest CPU of each.
+let swiftCPU = ["x86-64-v2": "nehalem", "x86-64-v3": "haswell", "x86-64-v4": "skylake-avx512"][march] ?? march
 
 let package = Package(
     name: "MuLO",
@@ -25,16 +33,17 @@ let package = Package(
         .target(name: "CMPIShim", dependencies: ["CMPI"]),
         // HDF5's type and file-mode constants are C macros Swift cannot import.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
-        // Vectorised elementwise kernels; built for the host CPU (MuLO is built from source where it runs).
+        // Vectorised kernels, register-blocked for the ISA of `march` (simd.h).
         .target(
             name: "CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-march=native"])]
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-march=\(march)"]),
+                        .define("MULO_MARCH", to: "\"\(march)\"")]
         ),
         .target(
             name: "MuLO",
             dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
                            .product(name: "TOMLKit", package: "TOMLKit")],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "mulo",

@@ -1,95 +1,95 @@
 #include "mulo_lo.h"
+#include "simd.h"
 #include <math.h>
 #include <string.h>
 
 #define H 32
-#define L 16  // lanes per tile: one AVX-512 register of floats
+#define T 16         // lanes per tile; termB's layout is built for it
+#define NV (T / VL)  // native vectors per tile
 
-typedef float vf __attribute__((vector_size(L * 4)));
-typedef int vi __attribute__((vector_size(L * 4)));
-typedef double vd8 __attribute__((vector_size(64)));
 typedef float vf8 __attribute__((vector_size(32)));
-
-static inline vf bc(float x) { return (vf){0} + x; }
-static inline vf vmax(vf a, vf b) { return __builtin_elementwise_max(a, b); }
-static inline vf vmin(vf a, vf b) { return __builtin_elementwise_min(a, b); }
-static inline vf vsqrt(vf a) { return __builtin_elementwise_sqrt(a); }
-
-// Loads and stores of `len` ≤ 16 lanes (zero-padded). Full tiles call them with the constant
-// L, so they compile to plain vector moves; only a row's last tile takes the variable path.
-#define INLINE static inline __attribute__((always_inline))
-INLINE vf ld(const float *p, int len) {
-    vf r = {0};
-    if (len == L) memcpy(&r, p, L * 4);
-    else for (int i = 0; i < len; i++) r[i] = p[i];
-    return r;
-}
-INLINE void st(float *p, vf x, int len) {
-    if (len == L) memcpy(p, &x, L * 4);
-    else for (int i = 0; i < len; i++) p[i] = x[i];
-}
+typedef double vd8 __attribute__((vector_size(64)));
 
 static inline float sanitize(float g) { return g != g ? 0.f : fminf(fmaxf(g, -1e18f), 1e18f); }
-static inline vf vsanitize(vf g) {
-    vf c = vmin(vmax(g, bc(-1e18f)), bc(1e18f));
-    return (vf)((vi)c & (vi)(g == g));  // NaN lanes → +0
-}
 
-/// exp(x) for float vectors: Cody–Waite range reduction and the Cephes degree-6 polynomial
-/// (≈1 ulp over the clamped range).
-static inline vf vexp(vf x) {
-    x = vmin(vmax(x, bc(-87.3f)), bc(88.7f));
-    vf n = __builtin_elementwise_floor(x * 1.44269504088896341f + 0.5f);
-    x = x - n * 0.693359375f + n * 2.12194440e-4f;
-    vf y = bc(1.9875691500e-4f);
-    y = y * x + 1.3981999507e-3f;
-    y = y * x + 8.3334519073e-3f;
-    y = y * x + 4.1665795894e-2f;
-    y = y * x + 1.6666665459e-1f;
-    y = y * x + 5.0000001201e-1f;
-    y = y * x * x + x + 1.0f;
-    vi e = (__builtin_convertvector(n, vi) + 127) << 23;
-    return y * (vf)e;
+// A tile is 16 lanes held as NV native vectors. Full tiles load and store with the constant
+// T, so they compile to plain vector moves; only a row's last tile takes the padded path.
+INLINE void ldt(vn out[NV], const float *p, int len) {
+    float buf[T] = {0};
+    memcpy(len == T ? (float *)out : buf, p, (size_t)len * 4);
+    if (len != T) memcpy(out, buf, sizeof buf);
 }
+INLINE void stt(float *p, const vn x[NV], int len) { memcpy(p, x, (size_t)len * 4); }
 
-/// The MLP on one tile: x [nf] feature vectors, pre[32] layer-0 pre-activations before the
-/// feature terms. Returns the update Δ·scale for each lane.
-INLINE vf mlp_tile(const vf *x, int nf, const vf *pre, const mulo_lo_mlp *mlp) {
-    vf z0[H], z1[H];
-    for (int hb = 0; hb < H; hb += 16) {
-        vf acc[16];
-        for (int j = 0; j < 16; j++) acc[j] = pre[hb + j];
+/// The MLP on one tile: x [nf][NV] feature vectors, pre [32][NV] layer-0 pre-activations
+/// before the feature terms. Writes the update Δ·scale of each lane into out. Each layer keeps
+/// JB hidden units' accumulators in registers while the inputs stream past (simd.h).
+INLINE void mlp_tile(const vn x[][NV], int nf, const vn pre[][NV], const mulo_lo_mlp *mlp, vn out[NV]) {
+    vn z0[H][NV];
+    for (int hb = 0; hb < H; hb += JB) {
+        vn acc[JB][NV];
+        for (int j = 0; j < JB; j++)
+            for (int v = 0; v < NV; v++) acc[j][v] = pre[hb + j][v];
         for (int f = 0; f < nf; f++) {
-            const vf xf = x[f];
             const float *w = mlp->w0p + f * H + hb;
-            for (int j = 0; j < 16; j++) acc[j] += xf * w[j];
+            for (int j = 0; j < JB; j++) {
+                const vn wj = bc(w[j]);
+                for (int v = 0; v < NV; v++) acc[j][v] += x[f][v] * wj;
+            }
         }
-        for (int j = 0; j < 16; j++) z0[hb + j] = vmax(acc[j], bc(0));
+        for (int j = 0; j < JB; j++)
+            for (int v = 0; v < NV; v++) z0[hb + j][v] = vmax(acc[j][v], bc(0));
     }
-    for (int hb = 0; hb < H; hb += 16) {
-        vf acc[16];
-        for (int j = 0; j < 16; j++) acc[j] = bc(mlp->b1[hb + j]);
+    // Layer 2 accumulates each block of layer 1 as it is finished (same order as one pass over
+    // the 32 units): its two dependent FMA chains then overlap the next block's work.
+    vn d[NV], mag[NV];
+    for (int v = 0; v < NV; v++) d[v] = bc(mlp->b2[0]), mag[v] = bc(mlp->b2[1]);
+    for (int hb = 0; hb < H; hb += JB) {
+        vn acc[JB][NV];
+        for (int j = 0; j < JB; j++)
+            for (int v = 0; v < NV; v++) acc[j][v] = bc(mlp->b1[hb + j]);
         for (int i = 0; i < H; i++) {
-            const vf zi = z0[i];
             const float *w = mlp->w1 + i * H + hb;
-            for (int j = 0; j < 16; j++) acc[j] += zi * w[j];
+            for (int j = 0; j < JB; j++) {
+                const vn wj = bc(w[j]);
+                for (int v = 0; v < NV; v++) acc[j][v] += z0[i][v] * wj;
+            }
         }
-        for (int j = 0; j < 16; j++) z1[hb + j] = vmax(acc[j], bc(0));
+        for (int j = 0; j < JB; j++)
+            for (int v = 0; v < NV; v++) {
+                const vn z = vmax(acc[j][v], bc(0));
+                d[v] += z * mlp->w2[2 * (hb + j)];
+                mag[v] += z * mlp->w2[2 * (hb + j) + 1];
+            }
     }
-    vf d = bc(mlp->b2[0]), mag = bc(mlp->b2[1]);
-    for (int i = 0; i < H; i++) {
-        d += z1[i] * mlp->w2[2 * i];
-        mag += z1[i] * mlp->w2[2 * i + 1];
-    }
-    return d * vexp(mag * mlp->exp_mult) * mlp->step_mult * mlp->scale;
+    for (int v = 0; v < NV; v++) out[v] = d[v] * vexp(mag[v] * mlp->exp_mult) * mlp->step_mult * mlp->scale;
 }
 
 // ---- matrices ----
 
+// Sweeps 1 and 2 sum squares of many features per element. They sum each run of ≤ 64
+// elements of a row in float vectors and add those partial sums in double: converting every
+// product to double made them compute-bound, and the float error of a 64-element partial is a
+// few ulps whatever the tensor's size.
+#define RUN 64
+
+INLINE vf8 ld8(const float *p) { vf8 r; memcpy(&r, p, 32); return r; }
+INLINE void st8(float *p, vf8 x) { memcpy(p, &x, 32); }
+INLINE vf8 sanitize8(vf8 g) {
+    typedef int vi8 __attribute__((vector_size(32)));
+    vf8 c = __builtin_elementwise_min(__builtin_elementwise_max(g, (vf8){0} - 1e18f), (vf8){0} + 1e18f);
+    return (vf8)((vi8)c & (vi8)(g == g));
+}
+INLINE double hsum(vd8 x) {
+    double t = 0;
+    for (int k = 0; k < 8; k++) t += x[k];
+    return t;
+}
+
 void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n0, size_t n1,
                            size_t a0, size_t a1, const float bm[3], float bv,
                            double *row_g2, double *col_g2, double sums[10]) {
-    const size_t n = n0 * n1;
+    const size_t n = n0 * n1, n8 = n1 / 8 * 8;
     for (size_t b = 0; b < n1; b++) col_g2[b] = 0;
     vd8 acc[10];
     for (int s = 0; s < 10; s++) acc[s] = (vd8){0};
@@ -98,37 +98,37 @@ void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, s
         const size_t row = a * n1;
         vd8 rowacc = {0};
         double rowtail = 0;
-        size_t b = 0;
-        for (; b + 8 <= n1; b += 8) {
-            const size_t e = row + b;
-            vf8 gv, pv, mv[3], vv;
-            memcpy(&gv, g + e, 32);
-            memcpy(&pv, p + e, 32);
-            for (int k = 0; k < 8; k++) gv[k] = sanitize(gv[k]);
-            vf8 g2 = gv * gv;
-            memcpy(&vv, v + e, 32);
-            vv = bv * vv + (1 - bv) * g2;
-            memcpy(v + e, &vv, 32);
-            vf8 r = 1.0f / __builtin_elementwise_sqrt(vv + 1e-6f);
-            vd8 gd = __builtin_convertvector(gv, vd8), pd = __builtin_convertvector(pv, vd8);
-            vd8 vdd = __builtin_convertvector(vv, vd8), rd = __builtin_convertvector(r, vd8);
-            acc[0] += gd * gd;
-            acc[1] += pd * pd;
-            acc[5] += vdd * vdd;
-            acc[9] += rd * rd;
-            for (int k = 0; k < 3; k++) {
-                memcpy(&mv[k], m + k * n + e, 32);
-                mv[k] = bm[k] * mv[k] + (1 - bm[k]) * gv;
-                memcpy(m + k * n + e, &mv[k], 32);
-                vd8 md = __builtin_convertvector(mv[k], vd8), mr = __builtin_convertvector(mv[k] * r, vd8);
-                acc[2 + k] += md * md;
-                acc[6 + k] += mr * mr;
+        for (size_t b0 = 0; b0 < n8; b0 += RUN) {
+            const size_t end = b0 + RUN < n8 ? b0 + RUN : n8;
+            vf8 part[10], rowpart = {0};
+            for (int s = 0; s < 10; s++) part[s] = (vf8){0};
+            for (size_t b = b0; b < end; b += 8) {
+                const size_t e = row + b;
+                const vf8 gv = sanitize8(ld8(g + e)), pv = ld8(p + e), g2 = gv * gv;
+                const vf8 vv = bv * ld8(v + e) + (1 - bv) * g2;
+                st8(v + e, vv);
+                const vf8 r = 1.0f / __builtin_elementwise_sqrt(vv + 1e-6f);
+                part[0] += g2;
+                part[1] += pv * pv;
+                part[5] += vv * vv;
+                part[9] += r * r;
+                for (int k = 0; k < 3; k++) {
+                    const vf8 mk = bm[k] * ld8(m + k * n + e) + (1 - bm[k]) * gv, mr = mk * r;
+                    st8(m + k * n + e, mk);
+                    part[2 + k] += mk * mk;
+                    part[6 + k] += mr * mr;
+                }
+                const vf8 g2e = g2 + 1e-30f;
+                rowpart += g2e;
+                vd8 col;
+                memcpy(&col, col_g2 + b, 64);
+                col += __builtin_convertvector(g2e, vd8);
+                memcpy(col_g2 + b, &col, 64);
             }
-            vd8 g2d = __builtin_convertvector(g2 + 1e-30f, vd8);
-            rowacc += g2d;
-            for (int k = 0; k < 8; k++) col_g2[b + k] += g2d[k];
+            for (int s = 0; s < 10; s++) acc[s] += __builtin_convertvector(part[s], vd8);
+            rowacc += __builtin_convertvector(rowpart, vd8);
         }
-        for (; b < n1; b++) {
+        for (size_t b = n8; b < n1; b++) {
             const size_t e = row + b;
             float gs = sanitize(g[e]);
             float g2 = gs * gs;
@@ -148,43 +148,35 @@ void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, s
             rowtail += g2e;
             col_g2[b] += g2e;
         }
-        double rs = rowtail;
-        for (int k = 0; k < 8; k++) rs += rowacc[k];
-        row_g2[a] = rs;
+        row_g2[a] = rowtail + hsum(rowacc);
     }
-    for (int s = 0; s < 10; s++) {
-        double t = tail[s];
-        for (int k = 0; k < 8; k++) t += acc[s][k];
-        sums[s] = t;
-    }
+    for (int s = 0; s < 10; s++) sums[s] = tail[s] + hsum(acc[s]);
 }
 
 void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t a0, size_t a1,
                            const float *fa, const float *fb, double sums[6]) {
-    const size_t n = n0 * n1;
+    const size_t n = n0 * n1, n8 = n1 / 8 * 8;
     double total[6] = {0};
     for (size_t a = a0; a < a1; a++) {
         const size_t row = a * n1;
         vd8 acc[6];
         for (int s = 0; s < 6; s++) acc[s] = (vd8){0};
         double tail[6] = {0};
-        size_t b = 0;
-        for (; b + 8 <= n1; b += 8) {
-            vf8 gv;
-            memcpy(&gv, g + row + b, 32);
-            for (int k = 0; k < 8; k++) gv[k] = sanitize(gv[k]);
-            vd8 g2 = __builtin_convertvector(gv * gv, vd8);
-            for (int k = 0; k < 3; k++) {
-                vf8 fv, mv;
-                memcpy(&fv, fb + k * n1 + b, 32);
-                memcpy(&mv, m + k * n + row + b, 32);
-                vd8 f2 = __builtin_convertvector(fv * fv, vd8);
-                vd8 md = __builtin_convertvector(mv, vd8);
-                acc[k] += g2 * f2;
-                acc[3 + k] += md * md * f2;
+        for (size_t b0 = 0; b0 < n8; b0 += RUN) {
+            const size_t end = b0 + RUN < n8 ? b0 + RUN : n8;
+            vf8 part[6];
+            for (int s = 0; s < 6; s++) part[s] = (vf8){0};
+            for (size_t b = b0; b < end; b += 8) {
+                const vf8 gv = sanitize8(ld8(g + row + b)), g2 = gv * gv;
+                for (int k = 0; k < 3; k++) {
+                    const vf8 fv = ld8(fb + k * n1 + b), mv = ld8(m + k * n + row + b), f2 = fv * fv;
+                    part[k] += g2 * f2;
+                    part[3 + k] += mv * mv * f2;
+                }
             }
+            for (int s = 0; s < 6; s++) acc[s] += __builtin_convertvector(part[s], vd8);
         }
-        for (; b < n1; b++) {
+        for (size_t b = n8; b < n1; b++) {
             float gs = sanitize(g[row + b]);
             for (int k = 0; k < 3; k++) {
                 double f2 = (double)fb[k * n1 + b] * fb[k * n1 + b];
@@ -194,10 +186,8 @@ void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1,
             }
         }
         for (int s = 0; s < 6; s++) {
-            double r = tail[s];
-            for (int k = 0; k < 8; k++) r += acc[s][k];
             double fak = fa[(s % 3) * n0 + a];
-            total[s] += r * fak * fak;
+            total[s] += (tail[s] + hsum(acc[s])) * fak * fak;
         }
     }
     for (int s = 0; s < 6; s++) sums[s] = total[s];
@@ -207,19 +197,28 @@ INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v
                         size_t a, size_t b, int len, float fa0, float fa1, float fa2, const float *fb,
                         const float *ta, const float *termB, const mulo_lo_mlp *mlp) {
     const size_t e = a * n1 + b;
-    vf x[16], pre[H];
-    const vf gs = vsanitize(ld(g + e, len)), pv = ld(p + e, len), vv = ld(v + e, len);
-    const vf r = 1.0f / vsqrt(vv + 1e-6f);
-    const vf m0 = ld(m + e, len), m1 = ld(m + n + e, len), m2 = ld(m + 2 * n + e, len);
-    const vf f0 = fa0 * ld(fb + b, len), f1 = fa1 * ld(fb + n1 + b, len), f2 = fa2 * ld(fb + 2 * n1 + b, len);
-    x[0] = gs; x[1] = pv; x[2] = m0; x[3] = m1; x[4] = m2; x[5] = vv;
-    x[6] = m0 * r; x[7] = m1 * r; x[8] = m2 * r; x[9] = r;
-    x[10] = gs * f0; x[11] = gs * f1; x[12] = gs * f2;
-    x[13] = m0 * f0; x[14] = m1 * f1; x[15] = m2 * f2;
+    vn G[NV], P[NV], V[NV], M0[NV], M1[NV], M2[NV], B0[NV], B1[NV], B2[NV];
+    ldt(G, g + e, len); ldt(P, p + e, len); ldt(V, v + e, len);
+    ldt(M0, m + e, len); ldt(M1, m + n + e, len); ldt(M2, m + 2 * n + e, len);
+    ldt(B0, fb + b, len); ldt(B1, fb + n1 + b, len); ldt(B2, fb + 2 * n1 + b, len);
+    vn x[16][NV], pre[H][NV], out[NV];
+    for (int k = 0; k < NV; k++) {
+        const vn gs = vsanitize(G[k]), r = 1.0f / vsqrt(V[k] + 1e-6f);
+        const vn f0 = fa0 * B0[k], f1 = fa1 * B1[k], f2 = fa2 * B2[k];
+        x[0][k] = gs; x[1][k] = P[k]; x[2][k] = M0[k]; x[3][k] = M1[k]; x[4][k] = M2[k]; x[5][k] = V[k];
+        x[6][k] = M0[k] * r; x[7][k] = M1[k] * r; x[8][k] = M2[k] * r; x[9][k] = r;
+        x[10][k] = gs * f0; x[11][k] = gs * f1; x[12][k] = gs * f2;
+        x[13][k] = M0[k] * f0; x[14][k] = M1[k] * f1; x[15][k] = M2[k] * f2;
+    }
     // termB is tile-major: the 32×16 block of this tile is contiguous (and padded to 16 lanes).
-    const float *tb = termB + (b / L) * H * L;
-    for (int h = 0; h < H; h++) pre[h] = ta[h] + ld(tb + h * L, L);
-    st(p + e, pv - mlp_tile(x, 16, pre, mlp), len);
+    const float *tb = termB + (b / T) * H * T;
+    for (int h = 0; h < H; h++) {
+        ldt(pre[h], tb + h * T, T);
+        for (int k = 0; k < NV; k++) pre[h][k] = ta[h] + pre[h][k];
+    }
+    mlp_tile(x, 16, pre, mlp, out);
+    for (int k = 0; k < NV; k++) out[k] = P[k] - out[k];
+    stt(p + e, out, len);
 }
 
 void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1,
@@ -230,7 +229,7 @@ void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float 
         const float fa0 = fa[a], fa1 = fa[n0 + a], fa2 = fa[2 * n0 + a];
         const float *ta = termA + a * H;
         size_t b = 0;
-        for (; b + L <= n1; b += L) matrix_tile(g, p, m, v, n, n1, a, b, L, fa0, fa1, fa2, fb, ta, termB, mlp);
+        for (; b + T <= n1; b += T) matrix_tile(g, p, m, v, n, n1, a, b, T, fa0, fa1, fa2, fb, ta, termB, mlp);
         if (b < n1) matrix_tile(g, p, m, v, n, n1, a, b, (int)(n1 - b), fa0, fa1, fa2, fb, ta, termB, mlp);
     }
 }
@@ -270,28 +269,37 @@ void mulo_lo_sweep1_vector(const float *g, const float *p, float *m, float *v, f
 }
 
 INLINE void vector_tile(const float *g, float *p, const float *m, const float *v, const float *vd, size_t n,
-                        size_t e, int len, const vf *pre, const mulo_lo_mlp *mlp) {
-    vf x[22];
-    const vf gs = vsanitize(ld(g + e, len)), pv = ld(p + e, len), vv = ld(v + e, len);
-    const vf r = 1.0f / vsqrt(vv + 1e-6f);
-    x[0] = gs; x[1] = pv; x[5] = vv; x[9] = r;
-    for (int k = 0; k < 3; k++) {
-        const vf mk = ld(m + k * n + e, len), d = ld(vd + k * n + e, len);
-        x[2 + k] = mk;
-        x[6 + k] = mk * r;
-        x[10 + k] = gs * (1.0f / vsqrt(vmax(d + 1e-9f, bc(1e-9f))));
-        x[13 + k] = d;
-        x[16 + k] = 1.0f / vsqrt(d + 1e-8f);
-        x[19 + k] = mk * (1.0f / vsqrt(d + 1e-6f));
+                        size_t e, int len, const vn pre[][NV], const mulo_lo_mlp *mlp) {
+    vn G[NV], P[NV], V[NV], M[3][NV], D[3][NV], x[22][NV], out[NV];
+    ldt(G, g + e, len); ldt(P, p + e, len); ldt(V, v + e, len);
+    for (int i = 0; i < 3; i++) {
+        ldt(M[i], m + i * n + e, len);
+        ldt(D[i], vd + i * n + e, len);
     }
-    st(p + e, pv - mlp_tile(x, 22, pre, mlp), len);
+    for (int k = 0; k < NV; k++) {
+        const vn gs = vsanitize(G[k]), r = 1.0f / vsqrt(V[k] + 1e-6f);
+        x[0][k] = gs; x[1][k] = P[k]; x[5][k] = V[k]; x[9][k] = r;
+        for (int i = 0; i < 3; i++) {
+            const vn mi = M[i][k], d = D[i][k];
+            x[2 + i][k] = mi;
+            x[6 + i][k] = mi * r;
+            x[10 + i][k] = gs * (1.0f / vsqrt(vmax(d + 1e-9f, bc(1e-9f))));
+            x[13 + i][k] = d;
+            x[16 + i][k] = 1.0f / vsqrt(d + 1e-8f);
+            x[19 + i][k] = mi * (1.0f / vsqrt(d + 1e-6f));
+        }
+    }
+    mlp_tile(x, 22, pre, mlp, out);
+    for (int k = 0; k < NV; k++) out[k] = P[k] - out[k];
+    stt(p + e, out, len);
 }
 
 void mulo_lo_apply_vector(const float *g, float *p, const float *m, const float *v, const float *vd,
                           size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp) {
-    vf pre[H];
-    for (int h = 0; h < H; h++) pre[h] = bc(base[h]);
+    vn pre[H][NV];
+    for (int h = 0; h < H; h++)
+        for (int k = 0; k < NV; k++) pre[h][k] = bc(base[h]);
     size_t e = e0;
-    for (; e + L <= e1; e += L) vector_tile(g, p, m, v, vd, n, e, L, pre, mlp);
+    for (; e + T <= e1; e += T) vector_tile(g, p, m, v, vd, n, e, T, pre, mlp);
     if (e < e1) vector_tile(g, p, m, v, vd, n, e, (int)(e1 - e), pre, mlp);
 }

@@ -22,3 +22,7 @@ void mulo_sgd_update(float *restrict p, float *restrict vel, const float *restri
         p[i] -= lr * vi;
     }
 }
+
+void mulo_stream_update(float *restrict m, const float *restrict g, size_t n, float b) {
+    for (size_t i = 0; i < n; i++) m[i] = b * m[i] + (1 - b) * g[i];
+}

@@ -27,15 +27,14 @@ struct BenchInner: ParsableCommand {
     func run() throws {
         runtime.apply()
         try runReportingErrors {
-            let sgemm = Timing.sgemmGFLOPs()
-            let rows = try InnerBench.run(widths: widths, batch: batch, sgemm: sgemm)
+            let host = BenchHost.measure(threads: BLAS.threads)
+            let rows = try InnerBench.run(widths: widths, batch: batch, sgemm: host.sgemm_gflops)
             if json {
-                struct Out: Encodable { let sgemm_gflops: Double; let threads: Int; let rows: [InnerBenchRow] }
-                let data = try JSONEncoder.sorted.encode(Out(sgemm_gflops: sgemm, threads: BLAS.threads, rows: rows))
-                print(String(decoding: data, as: UTF8.self))
+                struct Out: Encodable { let host: BenchHost; let rows: [InnerBenchRow] }
+                print(String(decoding: try JSONEncoder.sorted.encode(Out(host: host, rows: rows)), as: UTF8.self))
                 return
             }
-            print(String(format: "sgemm 2048³: %.1f GFLOP/s with %d BLAS threads", sgemm, BLAS.threads))
+            print(host.description)
             print("  width      params   ms/step   GFLOP/s   of sgemm   Adam share")
             for r in rows {
                 print(String(format: "%7d  %10d  %8.3f  %8.1f  %8.1f%%  %9.1f%%", r.width, r.params, r.msPerStep,

@@ -5,7 +5,7 @@ import MuLO
 struct BenchLO: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lo",
-        abstract: "The learned-optimizer step vs an Adam step on the same tensors, and vs sgemm.")
+        abstract: "The learned-optimizer step vs its compute and memory bounds and an Adam step, same process.")
 
     @Option(parsing: .upToNextOption, help: "Total parameters per measurement.")
     var params: [Int] = [100_000, 1_000_000, 10_000_000]
@@ -24,18 +24,20 @@ struct BenchLO: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let sgemm = Timing.sgemmGFLOPs()
-        let rows = params.map { LOBench.run(params: $0, sgemm: sgemm, implementation: reference ? .reference : .fast) }
+        let host = BenchHost.measure(threads: Parallel.workers)
+        let rows = params.map { LOBench.run(params: $0, host: host, implementation: reference ? .reference : .fast) }
         if json {
-            print(String(decoding: try JSONEncoder.sorted.encode(rows), as: UTF8.self))
+            struct Out: Encodable { let host: BenchHost; let rows: [LOBenchRow] }
+            print(String(decoding: try JSONEncoder.sorted.encode(Out(host: host, rows: rows)), as: UTF8.self))
             return
         }
-        print(String(format: "sgemm 2048³: %.1f GFLOP/s with %d threads; compute bound at 3.2 kFLOP/param: %.1f ns/param",
-                     sgemm, BLAS.threads, LOBench.flopsPerParam / sgemm))
-        print("     params  width   LO ns/param  Adam ns/param  LO/Adam   LO GFLOP/s  of sgemm")
+        print(host.description)
+        print(String(format: "compute bound at 3.2 kFLOP/param: %.1f ns/param", LOBench.flopsPerParam / host.sgemm_gflops))
+        print("     params  width   LO ns/param  × compute bound  memory bound  Adam ns/param  LO/Adam  of sgemm")
         for r in rows {
-            print(String(format: "%11d  %5d  %12.2f  %13.3f  %7.1f  %11.1f  %7.1f%%", r.params, r.width, r.lo_ns_per_param,
-                         r.adam_ns_per_param, r.lo_over_adam, r.lo_effective_gflops, 100 * r.lo_effective_gflops / sgemm))
+            print(String(format: "%11d  %5d  %12.2f  %14.2f×  %9.2f ns  %13.3f  %7.1f  %7.1f%%", r.params, r.width,
+                         r.lo_ns_per_param, r.over_bound, r.memory_bound_ns_per_param, r.adam_ns_per_param, r.lo_over_adam,
+                         100 / r.over_bound))
         }
     }
 }

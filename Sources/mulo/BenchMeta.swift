@@ -23,20 +23,22 @@ struct BenchMeta: ParsableCommand {
         try runReportingErrors {
             let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
             BLAS.setThreads(n)
-            let sgemm = Timing.sgemmGFLOPs()
+            let host = BenchHost.measure(threads: n)
             let r = try MetaBench.run(task: task, pairs: pairs, truncation: truncation, batch: batch,
-                                      outerSteps: outerSteps, threads: n, sgemm: sgemm)
+                                      outerSteps: outerSteps, threads: n, sgemm: host.sgemm_gflops)
             if json {
-                print(String(decoding: try JSONEncoder.sorted.encode(r), as: UTF8.self))
+                struct Out: Encodable { let host: BenchHost; let result: MetaBenchResult }
+                print(String(decoding: try JSONEncoder.sorted.encode(Out(host: host, result: r)), as: UTF8.self))
                 return
             }
+            print(host.description)
             print("PES on \(r.task): \(r.pairs) pairs, K \(r.truncation), batch \(r.batch), \(r.threads) threads")
             print(String(format: "  %.0f inner steps/s (%.2f s per outer step of %d inner steps)", r.inner_steps_per_s,
                          r.seconds_per_outer_step, 2 * r.pairs * r.truncation))
             print(String(format: "  one inner step, 1 thread: LO step %.2f ms, forward/backward %.2f ms → LO share %.0f%%",
                          r.lo_step_ms, r.forward_backward_ms, 100 * r.lo_share))
-            print(String(format: "  effective %.1f GFLOP/s = %.0f%% of sgemm (%.1f GFLOP/s, 2048³)", r.effective_gflops,
-                         100 * r.effective_gflops / r.sgemm_gflops, r.sgemm_gflops))
+            print(String(format: "  effective %.1f GFLOP/s = %.0f%% of sgemm", r.effective_gflops,
+                         100 * r.effective_gflops / r.sgemm_gflops))
         }
     }
 }

@@ -91,9 +91,10 @@ struct CommandLineTests {
     @Test func benchInnerPrintsJSON() throws {
         let r = try Support.mulo(["bench", "inner", "--widths", "32", "64", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        struct Out: Decodable { let sgemm_gflops: Double; let rows: [InnerBenchRow] }
+        struct Out: Decodable { let host: BenchHost; let rows: [InnerBenchRow] }
         let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
-        #expect(out.rows.map(\.width) == [32, 64] && out.sgemm_gflops > 0)
+        #expect(out.rows.map(\.width) == [32, 64] && out.host.sgemm_gflops > 0 && out.host.memory_gbs > 0)
+        #expect(out.host.kernel_isa == KernelVariant.isa && !out.host.cpu_model.isEmpty)
     }
 }
 
@@ -140,7 +141,13 @@ struct LearnedOptimizerCommandTests {
     @Test func benchLOPrintsTheDocumentedJSON() throws {
         let r = try Support.mulo(["bench", "lo", "--params", "20000", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
-        for key in ["params", "lo_ns_per_param", "adam_ns_per_param", "sgemm_gflops"] { #expect(rows[0][key] != nil) }
+        let out = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let host = try #require(out["host"] as? [String: Any])
+        for key in ["cpu_model", "host_isa", "kernel_isa", "kernel_march", "threads", "sgemm_gflops", "memory_gbs"] {
+            #expect(host[key] != nil, "host.\(key)")
+        }
+        let rows = try #require(out["rows"] as? [[String: Any]])
+        for key in ["params", "lo_ns_per_param", "adam_ns_per_param", "bound_ns_per_param", "over_bound",
+                    "memory_bound_ns_per_param"] { #expect(rows[0][key] != nil, "\(key)") }
     }
 }

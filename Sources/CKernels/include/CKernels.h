@@ -1,2 +1,3 @@
 #include "mulo_kernels.h"
 #include "mulo_lo.h"
+#include "mulo_isa.h"

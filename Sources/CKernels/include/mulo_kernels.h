@@ -17,4 +17,8 @@ void mulo_adam_update(float *restrict p, float *restrict m, float *restrict v, c
 void mulo_sgd_update(float *restrict p, float *restrict vel, const float *restrict g, size_t n,
                      float mu, float lr);
 
+/// The memory-bandwidth probe of `mulo bench`: m = b·m + (1−b)·g (reads 8 B, writes 4 B an
+/// element), the access pattern of the optimizers' sweeps.
+void mulo_stream_update(float *restrict m, const float *restrict g, size_t n, float b);
+
 #endif

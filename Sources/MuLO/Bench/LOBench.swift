@@ -9,15 +9,25 @@ public struct LOBenchRow: Codable, Sendable {
     public let lo_ns_per_param: Double
     public let adam_ns_per_param: Double
     public let lo_over_adam: Double
-    public let sgemm_gflops: Double
     /// 3.2 kFLOP per parameter (METHOD §8.2) over the measured time.
     public let lo_effective_gflops: Double
     /// The compute bound at sgemm speed: 3.2 kFLOP / sgemm rate.
     public let bound_ns_per_param: Double
+    /// LO time over the compute bound (1 = sgemm speed).
+    public let over_bound: Double
+    /// The memory-traffic bound: the bytes the three sweeps move per parameter at the
+    /// measured bandwidth.
+    public let memory_bound_ns_per_param: Double
 }
 
 public enum LOBench {
     public static let flopsPerParam = 3200.0
+
+    /// Bytes one LO step moves per element. A matrix's three sweeps: read g, p, M×3, V (24 B) and
+    /// write M×3, V (16 B); read g, M×3 (16 B); read g, p, M×3, V and write p (28 B). A vector's
+    /// two: read g, p, M×3, V, Vd×3 (36 B) and write M×3, V, Vd×3 (28 B); read the same 36 B and
+    /// write p (4 B).
+    public static func bytesPerElement(matrix: Bool) -> Double { matrix ? 84 : 104 }
 
     /// The MLP width W whose 784→W→W→W→10 parameter count is closest to `params`.
     public static func width(forParams params: Int) -> Int {
@@ -27,7 +37,7 @@ public enum LOBench {
         return abs(count(w + 1) - params) < abs(count(w) - params) ? w + 1 : w
     }
 
-    public static func run(params: Int, sgemm: Double, implementation: LearnedOptimizer.Implementation = .fast) -> LOBenchRow {
+    public static func run(params: Int, host: BenchHost, implementation: LearnedOptimizer.Implementation = .fast) -> LOBenchRow {
         let w = width(forParams: params)
         let config = MLPConfig(inputDim: 784, hiddenWidths: [w, w, w], classes: 10, parametrization: .mup)
         var tensors = config.initialize(key: RNGKey(seed: 0))
@@ -44,9 +54,11 @@ public enum LOBench {
         var adamState = adam.initialState(for: tensors)
         let adamTime = Timing.secondsPerCall { adam.update(&tensors, grads: grads, scales: scales, state: &adamState) }
         let n = Double(tensors.reduce(0) { $0 + $1.count })
-        return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: loTime / n * 1e9, adam_ns_per_param: adamTime / n * 1e9,
-                          lo_over_adam: loTime / adamTime, sgemm_gflops: sgemm,
-                          lo_effective_gflops: flopsPerParam * n / loTime / 1e9,
-                          bound_ns_per_param: flopsPerParam / sgemm)
+        let bytes = tensors.reduce(0.0) { $0 + Double($1.count) * bytesPerElement(matrix: $1.shape.count == 2) }
+        let ns = loTime / n * 1e9, bound = flopsPerParam / host.sgemm_gflops
+        return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: ns, adam_ns_per_param: adamTime / n * 1e9,
+                          lo_over_adam: loTime / adamTime, lo_effective_gflops: flopsPerParam * n / loTime / 1e9,
+                          bound_ns_per_param: bound, over_bound: ns / bound,
+                          memory_bound_ns_per_param: bytes / n / host.memory_gbs)
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 public enum Timing {
@@ -38,5 +39,20 @@ public enum Timing {
             }
         }
         return 2 * Double(n * n * n) / s / 1e9
+    }
+
+    /// Read+write bandwidth in GB/s of `mulo_stream_update` over two 128 MiB arrays, split over
+    /// the elementwise workers: the memory bound of the optimizers' sweeps.
+    public static func memoryGBs(elements n: Int = 1 << 25) -> Double {
+        var m = [Float](repeating: 1, count: n), g = [Float](repeating: 0.5, count: n)
+        let s = m.withUnsafeMutableBufferPointer { mp in
+            g.withUnsafeBufferPointer { gp in
+                let (mb, gb) = (SendablePointer(mp.baseAddress!), SendablePointer(UnsafeMutablePointer(mutating: gp.baseAddress!)))
+                return secondsPerCall(minSeconds: 0.2) {
+                    Parallel.forEachChunk(n) { r in mulo_stream_update(mb.base + r.lowerBound, gb.base + r.lowerBound, r.count, 0.9) }
+                }
+            }
+        }
+        return 12 * Double(n) / s / 1e9
     }
 }

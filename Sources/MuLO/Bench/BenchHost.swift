@@ -1,0 +1,78 @@
+import CKernels
+import Foundation
+
+/// What every `mulo bench` measured on: the CPU, the kernel variant compiled in, the thread
+/// count, and the baselines (sgemm rate, memory bandwidth) measured in the same process, so
+/// that ratios mean the same on every machine.
+public struct BenchHost: Codable, Sendable {
+    public let cpu_model: String
+    /// The widest vector ISA the CPU offers ("avx512", "avx2", "neon", "sse2", "generic").
+    public let host_isa: String
+    /// The variant the kernels were compiled for, and the -march that chose it.
+    public let kernel_isa: String
+    public let kernel_march: String
+    public let threads: Int
+    public let sgemm_gflops: Double
+    /// Read+write bandwidth of a streaming update over arrays far larger than the caches.
+    public let memory_gbs: Double
+
+    public static func measure(threads: Int) -> BenchHost {
+        let cpu = HostCPU.current
+        return BenchHost(cpu_model: cpu.model, host_isa: cpu.bestISA, kernel_isa: KernelVariant.isa,
+                         kernel_march: KernelVariant.march, threads: threads,
+                         sgemm_gflops: Timing.sgemmGFLOPs(), memory_gbs: Timing.memoryGBs())
+    }
+
+    /// The lines every bench prints first.
+    public var description: String {
+        var s = "CPU: \(cpu_model) (\(host_isa)); kernels: \(kernel_isa) (-march=\(kernel_march)); \(threads) threads\n"
+        s += String(format: "sgemm 2048³: %.1f GFLOP/s; memory: %.1f GB/s (read+write, same process)", sgemm_gflops, memory_gbs)
+        if kernel_isa != host_isa { s += "\nnote: the kernels are not built for this CPU's widest ISA (\(host_isa))" }
+        return s
+    }
+}
+
+/// The host CPU as Linux reports it in /proc/cpuinfo.
+public struct HostCPU: Sendable {
+    public let model: String
+    public let flags: Set<String>
+
+    public static let current: HostCPU = {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return HostCPU(cpuinfo: text)
+    }()
+
+    /// Parses the first processor's entry: "model name" (x86) or "Hardware"/"CPU part" (Arm),
+    /// and "flags" (x86) or "Features" (Arm).
+    public init(cpuinfo: String) {
+        var model = "", flags = Set<String>()
+        for line in cpuinfo.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces), value = parts[1].trimmingCharacters(in: .whitespaces)
+            if model.isEmpty && (key == "model name" || key == "Hardware") { model = value }
+            if flags.isEmpty && (key == "flags" || key == "Features") { flags = Set(value.split(separator: " ").map(String.init)) }
+        }
+        self.model = model.isEmpty ? "unknown CPU" : model
+        self.flags = flags
+    }
+
+    /// The kernel variant this CPU runs best (the names of `mulo_kernel_isa`).
+    public var bestISA: String {
+        if flags.contains("avx512f") { return "avx512" }
+        if flags.contains("avx2") && flags.contains("fma") { return "avx2" }
+        if flags.contains("asimd") { return "neon" }
+        if flags.contains("sse2") { return "sse2" }
+        return "generic"
+    }
+}
+
+/// The kernel variant compiled into this build (CKernels/simd.h).
+public enum KernelVariant {
+    public static let isa = String(cString: mulo_kernel_isa())
+    public static let march = String(cString: mulo_kernel_march())
+    public static let vectorLanes = Int(mulo_kernel_vector_lanes())
+    public static let hiddenBlock = Int(mulo_kernel_hidden_block())
+    /// The variants from narrowest to widest.
+    public static let order = ["generic", "sse2", "neon", "avx2", "avx512"]
+}
