@@ -36,6 +36,7 @@ let package = Package(
         // Vectorised kernels, register-blocked for the ISA of `march` (simd.h).
         .target(
             name: "CKernels",
+            exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-march=\(march)"]),
                         .define("MULO_MARCH", to: "\"\(march)\"")]
         ),
@@ -43,6 +44,9 @@ let package = Package(
             name: "MuLO",
             dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
                            .product(name: "TOMLKit", package: "TOMLKit")],
+            exclude: ["Bench", "Core", "Data", "Distributed", "Evaluation", "Export", "HDF5", "LearnedOptimizer",
+                      "MetaTraining", "Optimizers", "Plotting", "Random", "Reference", "Tasks", "Training"]
+                .map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
         .executableTarget(

@@ -80,6 +80,26 @@ INLINE vf8 sanitize8(vf8 g) {
     vf8 c = __builtin_elementwise_min(__builtin_elementwise_max(g, (vf8){0} - 1e18f), (vf8){0} + 1e18f);
     return (vf8)((vi8)c & (vi8)(g == g));
 }
+/// Sweep 1 of one element, as matrices' row tails and vectors do it: updates V and M_k (into
+/// mk), adds the 10 element-only sums of squares of sweep 1's order into s, returns g².
+INLINE float sweep1_element(const float *g, const float *p, float *m, float *v, size_t n, size_t e,
+                            const float bm[3], float bv, double s[10], float mk[3]) {
+    const float gs = sanitize(g[e]), g2 = gs * gs;
+    v[e] = bv * v[e] + (1 - bv) * g2;
+    const float r = 1.0f / sqrtf(v[e] + 1e-6f);
+    s[0] += (double)gs * gs;
+    s[1] += (double)p[e] * p[e];
+    s[5] += (double)v[e] * v[e];
+    s[9] += (double)r * r;
+    for (int k = 0; k < 3; k++) {
+        mk[k] = bm[k] * m[k * n + e] + (1 - bm[k]) * gs;
+        m[k * n + e] = mk[k];
+        s[2 + k] += (double)mk[k] * mk[k];
+        s[6 + k] += (double)(mk[k] * r) * (mk[k] * r);
+    }
+    return g2;
+}
+
 INLINE double hsum(vd8 x) {
     double t = 0;
     for (int k = 0; k < 8; k++) t += x[k];
@@ -129,21 +149,8 @@ void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, s
             rowacc += __builtin_convertvector(rowpart, vd8);
         }
         for (size_t b = n8; b < n1; b++) {
-            const size_t e = row + b;
-            float gs = sanitize(g[e]);
-            float g2 = gs * gs;
-            v[e] = bv * v[e] + (1 - bv) * g2;
-            float r = 1.0f / sqrtf(v[e] + 1e-6f);
-            tail[0] += (double)gs * gs;
-            tail[1] += (double)p[e] * p[e];
-            tail[5] += (double)v[e] * v[e];
-            tail[9] += (double)r * r;
-            for (int k = 0; k < 3; k++) {
-                float mk = bm[k] * m[k * n + e] + (1 - bm[k]) * gs;
-                m[k * n + e] = mk;
-                tail[2 + k] += (double)mk * mk;
-                tail[6 + k] += (double)(mk * r) * (mk * r);
-            }
+            float mk[3];
+            const float g2 = sweep1_element(g, p, m, v, n, row + b, bm, bv, tail, mk);
             double g2e = (double)(g2 + 1e-30f);
             rowtail += g2e;
             col_g2[b] += g2e;
@@ -241,24 +248,15 @@ void mulo_lo_sweep1_vector(const float *g, const float *p, float *m, float *v, f
                            double sums[22]) {
     double acc[22] = {0};
     for (size_t e = e0; e < e1; e++) {
-        float gs = sanitize(g[e]);
-        float g2 = gs * gs;
-        v[e] = bv * v[e] + (1 - bv) * g2;
-        float r = 1.0f / sqrtf(v[e] + 1e-6f);
-        acc[0] += (double)gs * gs;
-        acc[1] += (double)p[e] * p[e];
-        acc[5] += (double)v[e] * v[e];
-        acc[9] += (double)r * r;
+        float m3[3];
+        const float g2 = sweep1_element(g, p, m, v, n, e, bm, bv, acc, m3), gs = sanitize(g[e]);
         for (int k = 0; k < 3; k++) {
-            float mk = bm[k] * m[k * n + e] + (1 - bm[k]) * gs;
-            m[k * n + e] = mk;
+            const float mk = m3[k];
             float d = ba[k] * vd[k * n + e] + (1 - ba[k]) * (g2 + 1e-30f);
             vd[k * n + e] = d;
             float fg = gs * (1.0f / sqrtf(fmaxf(d + 1e-9f, 1e-9f)));
             float rd = 1.0f / sqrtf(d + 1e-8f);
             float fm = mk * (1.0f / sqrtf(d + 1e-6f));
-            acc[2 + k] += (double)mk * mk;
-            acc[6 + k] += (double)(mk * r) * (mk * r);
             acc[10 + k] += (double)fg * fg;
             acc[13 + k] += (double)d * d;
             acc[16 + k] += (double)rd * rd;

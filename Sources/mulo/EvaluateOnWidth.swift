@@ -54,9 +54,6 @@ struct EvaluateOnWidth: ParsableCommand {
             let tmpl = try TaskTemplate(template)
             let spec = EvaluationSpec(template: tmpl, widths: widths, depth: depth, steps: steps, seeds: seeds, batch: batch,
                                       testInterval: testInterval, testExamples: testExamples)
-            for w in widths {
-                for p in Parametrization.allCases { _ = try tmpl.name(width: w, depth: depth, parametrization: p) }
-            }
             var notes: [String] = []
             for kind in try parseBaselines(baseline) {
                 var settings = HandDesigned.Settings()
@@ -66,7 +63,7 @@ struct EvaluateOnWidth: ParsableCommand {
                     notes.append("\(kind.rawValue): default settings \(kind.describe(settings)) (not tuned)")
                     label += " (default)"
                 } else {
-                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: kind == .muadam ? .mup : .standard)
+                    let t = tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: kind == .muadam ? .mup : .standard)
                     let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
                                            cacheDir: tuning.tuningDir, threads: threads, dataDir: runtime.dataDir) { print($0) }
                     settings = r.best

@@ -6,8 +6,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one task with a hand-designed optimizer and write its curves to HDF5.")
 
-    @Option(help: "Task name, {mlp|mumlp}-w{W}-d{D}_{dataset}.")
-    var task = "mumlp-w128-d3_fashionmnist-28x28x1"
+    @Option(help: "Task name, {model|mumodel}-w{W}-d{D}_{dataset}.")
+    var task = "mumodel-w128-d3_fashionmnist-28x28x1"
 
     @Option(help: "Optimizer: \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")), or lo (a learned optimizer from --checkpoint).")
     var optimizer = "adam"
@@ -61,7 +61,7 @@ struct Train: ParsableCommand {
         guard evalInterval >= 0, evalExamples > 0 else { throw ValidationError("--eval-interval must be ≥ 0 and --eval-examples > 0") }
         guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("β1 and β2 must be in [0, 1)") }
         guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
-        do { _ = try TaskName(parsing: task) } catch { throw ValidationError("\(error)") }
+        do { _ = try TaskRegistry.parse(task) } catch { throw ValidationError("\(error)") }
         if let out {
             let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
             guard FileManager.default.fileExists(atPath: dir) else {
@@ -73,20 +73,19 @@ struct Train: ParsableCommand {
     func run() throws {
         runtime.apply()
         try runReportingErrors {
-            let taskName = try TaskName(parsing: task)
-            let mlp = try taskName.makeTask(dataDir: runtime.dataDir)
-            guard batch <= (try mlp.dataset.count(.train)) else {
-                throw DataError("--batch \(batch) exceeds the training split of \(mlp.dataset.name)")
+            let model = try TaskRegistry.makeTask(task, dataDir: runtime.dataDir)
+            guard batch <= (try model.data.count(.train)) else {
+                throw DataError("--batch \(batch) exceeds the training split of \(model.data.name)")
             }
-            let (opt, settings) = try makeOptimizer(for: mlp)
-            let config = TrainConfig(task: mlp.name, optimizer: optimizer, steps: steps, batchSize: batch,
+            let (opt, settings) = try makeOptimizer(for: model)
+            let config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, evalInterval: evalInterval, evalExamples: evalExamples,
                                      optimizerSettings: settings)
-            let path = try out ?? defaultOutput(mlp.name, optimizer)
-            print("training \(mlp.name) (\(mlp.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
+            let path = try out ?? defaultOutput(model.name, optimizer)
+            print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
             let progress = Progress(total: steps, label: "step")
-            let result = try train(task: mlp, optimizer: opt, config: config, progress: progress)
-            try result.write(to: path, config: config, task: mlp)
+            let result = try train(task: model, optimizer: opt, config: config, progress: progress)
+            try result.write(to: path, config: config, task: model)
             if let d = result.divergedAt { print("warning: the run diverged at step \(d)") }
             if let loss = result.testLoss.last, let acc = result.testAccuracy.last {
                 print(String(format: "final test loss %.4f  accuracy %.4f  (%.1fs)", loss, acc, result.wallTime))
@@ -96,14 +95,14 @@ struct Train: ParsableCommand {
     }
 
     /// The hand-designed optimizer named by the flags, or the learned one in --checkpoint.
-    private func makeOptimizer(for task: MLPTask) throws -> (any Optimizer, [String: String]) {
+    private func makeOptimizer(for task: any Task) throws -> (any Optimizer, [String: String]) {
         if let checkpoint {
             let (theta, config) = try LOCheckpoint.load(checkpoint)
             guard config.parametrization == task.parametrization || force else {
                 throw LOError("""
                     the learned optimizer in \(checkpoint) is \(config.parametrization == .mup ? "μP (mu)" : "standard (sp)") \
-                    but \(task.name) is \(task.parametrization == .mup ? "μP" : "standard"); μLOs train mumlp-… tasks and \
-                    SP LOs mlp-… tasks (--force to run anyway)
+                    but \(task.name) is \(task.parametrization == .mup ? "μP" : "standard"); μLOs train mumodel-… tasks and \
+                    SP LOs model-… tasks (--force to run anyway)
                     """)
             }
             return (LearnedOptimizer(theta: theta, config: config),

@@ -31,7 +31,7 @@ struct EvaluationTests {
         let dir = try Support.tempDir()
         let grid = dir.appendingPathComponent("g.json").path
         try #"{"lr": [0.01, 100000]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
-        let task = try TaskName(parsing: "mlp-w8-d1_synthetic-4x4x1")
+        let task = try TaskRegistry.parse("mlp-w8-d1_synthetic-4x4x1")
         let r = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)
         #expect(r.best.learningRate == 0.01 && r.trials.count == 2 && r.trials[1].finalLoss == nil)
         let cached = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)

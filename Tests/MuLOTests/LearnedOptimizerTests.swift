@@ -162,7 +162,7 @@ struct LearnedOptimizerTests {
     /// The LO conforms to the optimizer protocol: it trains an MLP task end to end, and copies
     /// of a state evolve independently (scratch buffers are never shared).
     @Test func trainsATaskAndCopiesOfStateAreIndependent() throws {
-        let task = try TaskName(parsing: "mumlp-w32-d2_synthetic-8x8x1").makeTask()
+        let task = try MLPTaskName(parsing: "mumlp-w32-d2_synthetic-8x8x1").makeMLPTask()
         let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 10)), config: .mu)
         let config = TrainConfig(task: task.name, optimizer: "lo", steps: 20, batchSize: 32, seed: 0, evalInterval: 0, evalExamples: 100)
         let a = try train(task: task, optimizer: lo, config: config)

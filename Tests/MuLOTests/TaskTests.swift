@@ -121,13 +121,13 @@ struct TaskTests {
     }
 
     @Test func taskNamesParse() throws {
-        let n = try TaskName(parsing: "mumlp-w128-d3_fashionmnist-28x28x1")
+        let n = try MLPTaskName(parsing: "mumlp-w128-d3_fashionmnist-28x28x1")
         #expect(n.parametrization == .mup && n.width == 128 && n.depth == 3)
         #expect(n.dataset == DatasetName(name: "fashionmnist", height: 28, width: 28, channels: 1))
         #expect(n.description == "mumlp-w128-d3_fashionmnist-28x28x1")
-        let sp = try TaskName(parsing: "mlp-w1-d16_imagenet-32x32x3")
+        let sp = try MLPTaskName(parsing: "mlp-w1-d16_imagenet-32x32x3")
         #expect(sp.parametrization == .standard && sp.width == 1 && sp.depth == 16)
-        let task = try TaskName(parsing: "mumlp-w16-d2_synthetic-4x4x1").makeTask()
+        let task = try MLPTaskName(parsing: "mumlp-w16-d2_synthetic-4x4x1").makeMLPTask()
         #expect(task.parameterCount == 16 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10)
     }
 
@@ -135,7 +135,7 @@ struct TaskTests {
                       "cnn-w128-d3_fashionmnist-28x28x1", "mumlp-w128-d3", "mumlp-128-d3_fashionmnist-28x28x1",
                       "mumlp-w128-d3_fashionmnist", "mumlp-wX-d3_fashionmnist-28x28x1", ""])
     func malformedTaskNamesListTheValidForms(name: String) {
-        let e = #expect(throws: TaskError.self) { try TaskName(parsing: name) }
+        let e = #expect(throws: TaskError.self) { try TaskRegistry.parse(name) }
         #expect(e?.message.contains("mumlp-w{W}-d{D}_{dataset}") == true)
     }
 }

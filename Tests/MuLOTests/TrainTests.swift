@@ -10,7 +10,7 @@ struct TrainTests {
 
     @Test(arguments: ["mumlp-w64-d3_synthetic-8x8x1", "mlp-w64-d2_synthetic-8x8x1"])
     func lossDecreasesOnSyntheticData(name: String) throws {
-        let task = try TaskName(parsing: name).makeTask()
+        let task = try MLPTaskName(parsing: name).makeMLPTask()
         let r = try train(task: task, optimizer: Adam(schedule: .constant(3e-3)), config: config(name, steps: 200))
         let first = r.trainLoss.prefix(10).reduce(0, +) / 10, last = r.trainLoss.suffix(10).reduce(0, +) / 10
         #expect(last < 0.5 * first, "\(first) → \(last)")
@@ -20,7 +20,7 @@ struct TrainTests {
     }
 
     @Test func aRunIsAFunctionOfConfigAndSeed() throws {
-        let task = try TaskName(parsing: "mumlp-w32-d2_synthetic-8x8x1").makeTask()
+        let task = try MLPTaskName(parsing: "mumlp-w32-d2_synthetic-8x8x1").makeMLPTask()
         let opt = Adam(schedule: .constant(1e-2))
         let a = try train(task: task, optimizer: opt, config: config(task.name, steps: 30))
         let b = try train(task: task, optimizer: opt, config: config(task.name, steps: 30))
@@ -30,14 +30,14 @@ struct TrainTests {
     }
 
     @Test func divergenceIsRecordedNotACrash() throws {
-        let task = try TaskName(parsing: "mlp-w32-d2_synthetic-8x8x1").makeTask()
+        let task = try MLPTaskName(parsing: "mlp-w32-d2_synthetic-8x8x1").makeMLPTask()
         let r = try train(task: task, optimizer: SGD(schedule: .constant(1e6)), config: config(task.name, steps: 50))
         #expect(r.divergedAt != nil)
         #expect(r.trainLoss.count == r.divergedAt! + 1)
     }
 
     @Test func normalizedLossClipsToBound() throws {
-        let task = try TaskName(parsing: "mlp-w8-d1_synthetic-2x2x1").makeTask()
+        let task = try MLPTaskName(parsing: "mlp-w8-d1_synthetic-2x2x1").makeMLPTask()
         let bound = Float(1.5 * log(10.0))
         #expect(abs(task.lossClipBound - bound) < 1e-6)
         #expect(task.normalizedLoss(.nan) == task.lossClipBound)

@@ -20,18 +20,15 @@ public enum InnerBench {
             let config = MLPConfig(inputDim: 784, hiddenWidths: [w, w], classes: 10, parametrization: .standard)
             let task = MLPTask(name: "mlp-w\(w)-d2_synthetic-28x28x1", config: config, dataset: ds)
             var params = task.initialize(key: RNGKey(seed: 0))
-            var grads = task.zeroGradients()
             let adam = Adam(schedule: .constant(1e-4))
             var state = adam.initialState(for: params)
-            let ws = task.makeWorkspace(batchSize: batch)
-            var b = Batch()
-            try ds.sampleBatch(.train, size: batch, key: RNGKey(seed: 1), into: &b)
-            let scales = task.updateScales
+            var inner = InnerStep(task: task, batchSize: batch)
+            try inner.sample(key: RNGKey(seed: 1))
             let step = Timing.secondsPerCall {
-                _ = task.lossAndGradient(params, batch: b, grads: &grads, workspace: ws)
-                adam.update(&params, grads: grads, scales: scales, state: &state)
+                _ = inner.lossAndGradient(at: params)
+                inner.update(&params, with: adam, state: &state, context: StepContext())
             }
-            let opt = Timing.secondsPerCall { adam.update(&params, grads: grads, scales: scales, state: &state) }
+            let opt = Timing.secondsPerCall { inner.update(&params, with: adam, state: &state, context: StepContext()) }
             let p = task.parameterCount
             let gflops = 6 * Double(p) * Double(batch) / step / 1e9
             return InnerBenchRow(width: w, params: p, batch: batch, msPerStep: step * 1e3, gflops: gflops,

@@ -22,7 +22,7 @@ public struct MetaBenchResult: Codable, Sendable {
 public enum MetaBench {
     public static func run(task name: String = "mumlp-w128-d3_fashionmnist-28x28x1", pairs: Int = 8, truncation: Int = 50,
                            batch: Int = 128, outerSteps: Int = 2, threads: Int, sgemm: Double) throws -> MetaBenchResult {
-        let t = try TaskName(parsing: name)
+        let t = try TaskRegistry.parse(name)
         var config = MetaConfig(name: "bench")
         config.families = [.init(template: name.replacingOccurrences(of: "-w\(t.width)-", with: "-w{W}-"),
                                  widths: [t.width], batchSize: batch)]
@@ -43,15 +43,12 @@ public enum MetaBench {
     static func split(_ trainer: MetaTrainer, config: MetaConfig, batch: Int, perOuter: Double, sgemm: Double) throws -> MetaBenchResult {
         let task = trainer.tasks[0]
         var params = task.initialize(key: RNGKey(seed: 1))
-        var grads = task.zeroGradients()
-        let ws = task.makeWorkspace(batchSize: batch)
-        var b = Batch()
-        try task.dataset.sampleBatch(.train, size: batch, key: RNGKey(seed: 2), into: &b)
-        let fb = Timing.secondsPerCall { _ = task.lossAndGradient(params, batch: b, grads: &grads, workspace: ws) }
+        var inner = InnerStep(task: task, batchSize: batch)
+        try inner.sample(key: RNGKey(seed: 2))
+        let fb = Timing.secondsPerCall { _ = inner.lossAndGradient(at: params) }
         let lo = LearnedOptimizer(theta: trainer.state.theta, config: config.loConfig)
         var loState = lo.initialState(for: params)
-        let scales = task.updateScales
-        let loTime = Timing.secondsPerCall { lo.update(&params, grads: grads, scales: scales, state: &loState) }
+        let loTime = Timing.secondsPerCall { inner.update(&params, with: lo, state: &loState, context: StepContext()) }
         let p = Double(task.parameterCount)
         let rate = Double(trainer.innerStepsPerOuterStep) / perOuter
         return MetaBenchResult(task: task.name, pairs: config.pairs, truncation: config.truncation, batch: batch, threads: trainer.threads,

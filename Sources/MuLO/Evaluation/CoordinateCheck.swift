@@ -20,34 +20,32 @@ public enum CoordinateCheck {
                            optimizer make: () -> any Optimizer, steps: Int, logSteps: [Int], batch: Int,
                            probeSize: Int = 256, seed: UInt64 = 0, dataDir: String? = nil) throws -> Result {
         var all: [[[Double]]] = []
-        var layers = 0
         for w in widths {
             let task = try template.name(width: w, depth: depth, parametrization: parametrization).makeTask(dataDir: dataDir)
-            layers = task.config.layerCount
             all.append(try measure(task, optimizer: make(), steps: steps, logSteps: logSteps, batch: batch,
                                    probeSize: probeSize, seed: seed))
         }
-        return Result(widths: widths, logSteps: logSteps, layers: layers, std: all)
+        return Result(widths: widths, logSteps: logSteps, layers: all.first?.first?.count ?? 0, std: all)
     }
 
-    static func measure<O: Optimizer>(_ task: MLPTask, optimizer: O, steps: Int, logSteps: [Int], batch: Int,
+    static func measure<O: Optimizer>(_ task: any Task, optimizer: O, steps: Int, logSteps: [Int], batch: Int,
                                       probeSize: Int, seed: UInt64) throws -> [[Double]] {
         let root = RNGKey(seed: seed)
         var params = task.initialize(key: root.split(0))
-        var grads = task.zeroGradients()
         var state = optimizer.initialState(for: params)
-        let ws = task.makeWorkspace(batchSize: batch)
-        var probe = Batch(), b = Batch()
-        let split: DataSplit = (try? task.dataset.count(.test)) != nil ? .test : .outerValid
-        try task.dataset.sequentialBatch(split, start: 0, size: min(probeSize, try task.dataset.count(split)), into: &probe)
-        let start = task.model.preactivations(params, batch: probe)
+        var inner = InnerStep(task: task, batchSize: batch)
+        var probe = Batch()
+        let split = task.heldOutSplit
+        try task.data.sequentialBatch(split, start: 0, size: min(probeSize, try task.data.count(split)), into: &probe)
+        let start = task.activations(params, batch: probe)
         var out: [[Double]] = []
-        for step in 1...max(steps, logSteps.max() ?? 0) {
-            try task.dataset.sampleBatch(.train, size: batch, key: root.split(1).split(UInt64(step)), into: &b)
-            _ = task.lossAndGradient(params, batch: b, grads: &grads, workspace: ws)
-            optimizer.update(&params, grads: grads, scales: task.updateScales, state: &state)
+        let total = max(steps, logSteps.max() ?? 0)
+        for step in 1...total {
+            try inner.sample(key: root.split(1).split(UInt64(step)))
+            let loss = inner.lossAndGradient(at: params)
+            inner.update(&params, with: optimizer, state: &state, context: StepContext(step: step - 1, totalSteps: total, loss: loss))
             if logSteps.contains(step) {
-                let now = task.model.preactivations(params, batch: probe)
+                let now = task.activations(params, batch: probe)
                 out.append(zip(now, start).map { a, a0 in Statistics.std(zip(a, a0).map { Double($0 - $1) }) })
             }
         }

@@ -63,12 +63,14 @@ public struct TaskTemplate: Sendable {
         guard template.contains("{W}") else {
             throw TaskError("task template '\(template)' has no {W}; e.g. mumlp-w{W}-d3_fashionmnist-28x28x1")
         }
-        _ = try TaskName(parsing: template.replacingOccurrences(of: "{W}", with: "8"))
+        base = try TaskRegistry.parse(template.replacingOccurrences(of: "{W}", with: "8"))
         self.template = template
     }
 
-    public func name(width: Int, depth: Int?, parametrization: Parametrization) throws -> TaskName {
-        let base = try TaskName(parsing: template.replacingOccurrences(of: "{W}", with: "\(width)"))
-        return TaskName(parametrization: parametrization, width: width, depth: depth ?? base.depth, dataset: base.dataset)
+    /// The template's task, parsed once (at width 8).
+    private let base: any TaskSpec
+
+    public func name(width: Int, depth: Int?, parametrization: Parametrization) -> any TaskSpec {
+        base.with(width: width, depth: depth ?? base.depth, parametrization: parametrization)
     }
 }

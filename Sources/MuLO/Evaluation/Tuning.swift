@@ -115,7 +115,7 @@ public enum Tuner {
 
     /// The cached result if present, else a grid search (selection: lowest final smoothed
     /// training loss; diverged settings are never selected), cached before returning.
-    public static func tune(_ kind: HandDesigned, task name: TaskName, steps: Int, batch: Int, grid gridName: String,
+    public static func tune(_ kind: HandDesigned, task name: any TaskSpec, steps: Int, batch: Int, grid gridName: String,
                             cacheDir: String, threads: Int, dataDir: String? = nil, log: ((String) -> Void)? = nil) throws -> TuningResult {
         let path = cachePath(dir: cacheDir, kind: kind, task: name.description, steps: steps, batch: batch, grid: gridName)
         if let data = FileManager.default.contents(atPath: path), let cached = try? JSONDecoder().decode(TuningResult.self, from: data) {

@@ -23,7 +23,8 @@ public struct LearnedOptimizer: Optimizer {
         LOState(shapes: params.map(\.shape))
     }
 
-    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout LOState) {
+    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout LOState,
+                       context: StepContext) {
         precondition(params.count == state.tensors.count && grads.count == params.count && scales.count == params.count)
         let decays = LODecays(theta: theta, config: config)
         // The fast kernels are built for hidden size 32 (the method's); other sizes use the reference path.

@@ -117,7 +117,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             guard f.widths.allSatisfy({ $0 >= 1 }) else { throw fail("widths must be ≥ 1, got \(f.widths)") }
             guard f.batchSize >= 1 else { throw fail("batch_size must be ≥ 1") }
             for name in f.taskNames {
-                let t = try TaskName(parsing: name)
+                let t = try TaskRegistry.parse(name)
                 guard t.parametrization == parametrization else {
                     throw fail("task \(name) is \(t.parametrization.rawValue) but the learned optimizer is \(parametrization.rawValue)")
                 }

@@ -51,8 +51,8 @@ public final class MetaTrainer: @unchecked Sendable {
         try config.validate()
         self.config = config
         self.threads = max(1, threads)
-        tasks = try config.taskNames.map { try TaskName(parsing: $0).makeTask(dataDir: dataDir) }
-        for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.dataset.count(.train)) {
+        tasks = try config.taskNames.map { try TaskRegistry.makeTask($0, dataDir: dataDir) }
+        for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.data.count(.train)) {
             throw MetaConfigError("\(config.name): batch \(batch) is larger than the training split of \(task.name)")
         }
         let theta = initialTheta ?? LOTheta.initial(key: RNGKey(seed: config.initSeed), hidden: config.hiddenSize)
@@ -183,11 +183,11 @@ public final class MetaTrainer: @unchecked Sendable {
         let lo = config.loConfig
         let (opPlus, opMinus) = (LearnedOptimizer(theta: plus, config: lo), LearnedOptimizer(theta: minus, config: lo))
         let task = tasks[f]
-        var work = InnerWork(task: task, batchSize: config.batchSizes[f])
+        var inner = InnerStep(task: task, batchSize: config.batchSizes[f])
         var record = TruncationRecord()
         for k in 0..<config.truncation {
             let (lp, ln, done, mask) = try particle.innerStep(task: task, plus: opPlus, minus: opMinus,
-                                                              key: key.split(1 + UInt64(k)), config: config, work: &work)
+                                                              key: key.split(1 + UInt64(k)), config: config, inner: &inner)
             record.append(pos: lp, neg: ln, done: done, mask: mask)
         }
         return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.sigma, kind: config.estimator)

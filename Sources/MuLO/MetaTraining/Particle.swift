@@ -49,7 +49,7 @@ public struct Particle: Sendable, Equatable {
     /// One inner step of both copies (METHOD §4.2) with the batch and keys drawn from `key`.
     /// Returns the normalised losses, whether the episode ended on this step, and the mask.
     mutating func innerStep(task: any Task, plus: LearnedOptimizer, minus: LearnedOptimizer, key: RNGKey,
-                            config: MetaConfig, work: inout InnerWork) throws -> (Float, Float, Bool, Bool) {
+                            config: MetaConfig, inner: inout InnerStep) throws -> (Float, Float, Bool, Bool) {
         if isDone {
             // Reset: new optimizee from the key, zero LO state, e = 0; loss 0 with mask 0.
             let params = task.initialize(key: key.split(1))
@@ -59,31 +59,16 @@ public struct Particle: Sendable, Equatable {
             isDone = false
             return (0, 0, false, false)
         }
-        try task.dataset.sampleBatch(.train, size: work.batchSize, key: key.split(0), into: &work.batch)
-        let scales = work.scales
-        let lp = task.lossAndGradient(pos.params, batch: work.batch, grads: &work.grads, workspace: work.workspace)
-        plus.update(&pos.params, grads: work.grads, scales: scales, state: &pos.lo)
-        let ln = task.lossAndGradient(neg.params, batch: work.batch, grads: &work.grads, workspace: work.workspace)
-        minus.update(&neg.params, grads: work.grads, scales: scales, state: &neg.lo)
+        try inner.sample(key: key.split(0))
+        let lp = inner.lossAndGradient(at: pos.params)
+        inner.update(&pos.params, with: plus, state: &pos.lo,
+                     context: StepContext(step: episodeStep, totalSteps: episodeLength, loss: lp))
+        let ln = inner.lossAndGradient(at: neg.params)
+        inner.update(&neg.params, with: minus, state: &neg.lo,
+                     context: StepContext(step: episodeStep, totalSteps: episodeLength, loss: ln))
         episodeStep += 1
         isDone = episodeStep >= episodeLength
         if isDone { episodeLength = Self.episodeLength(key.split(2), config) }
         return (task.normalizedLoss(lp), task.normalizedLoss(ln), isDone, true)
-    }
-}
-
-/// Buffers one worker reuses across the inner steps of one family.
-struct InnerWork {
-    let batchSize: Int
-    var batch = Batch()
-    var grads: [Tensor]
-    let workspace: TaskWorkspace
-    let scales: [Float]
-
-    init(task: any Task, batchSize: Int) {
-        self.batchSize = batchSize
-        grads = task.zeroGradients()
-        workspace = task.makeWorkspace(batchSize: batchSize)
-        scales = task.updateScales
     }
 }

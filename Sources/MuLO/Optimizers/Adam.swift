@@ -46,7 +46,8 @@ public struct Adam: Optimizer {
         return State(m: zeros, v: zeros, count: 0)
     }
 
-    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout State) {
+    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout State,
+                       context: StepContext) {
         let lr = schedule.value(at: state.count)
         state.count += 1
         let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)

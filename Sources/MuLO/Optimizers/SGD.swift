@@ -21,7 +21,8 @@ public struct SGD: Optimizer {
         State(velocity: params.map { Tensor(zeros: $0.shape) }, count: 0)
     }
 
-    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout State) {
+    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout State,
+                       context: StepContext) {
         let lr = schedule.value(at: state.count), mu = momentum
         for k in params.indices {
             let count = params[k].count

@@ -35,12 +35,29 @@ open class TaskWorkspace {
     public init() {}
 }
 
+/// Examples a task trains and evaluates on, in splits (METHOD §5): images with labels, and any
+/// other kind of example a `Batch` can hold. Batches are functions of their key or position.
+public protocol TaskData: Sendable {
+    var name: String { get }
+    /// Examples in `split`; throws when the data has no such split.
+    func count(_ split: DataSplit) throws -> Int
+    /// `size` distinct random examples of `split`, chosen by `key`.
+    func sampleBatch(_ split: DataSplit, size: Int, key: RNGKey, into batch: inout Batch) throws
+    /// Examples `start..<start+size` of `split`, in order (for evaluation).
+    func sequentialBatch(_ split: DataSplit, start: Int, size: Int, into batch: inout Batch) throws
+}
+
+extension ImageDataset: TaskData {}
+
 /// One training problem (METHOD §1): model, data, minibatch loss and initialisation.
 public protocol Task: Sendable {
     var name: String { get }
     var parameterSpecs: [ParameterSpec] { get }
-    var dataset: ImageDataset { get }
+    var data: any TaskData { get }
     var parametrization: Parametrization { get }
+    /// The meta-loss normaliser's upper bound (METHOD §4.1), also the divergence bound of
+    /// evaluation: 1.5·ln C for C-way classification.
+    var lossClipBound: Float { get }
 
     func initialize(key: RNGKey) -> [Tensor]
     func makeWorkspace(batchSize: Int) -> TaskWorkspace
@@ -48,15 +65,16 @@ public protocol Task: Sendable {
     func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float
     /// Mean loss and accuracy on a batch, without gradients.
     func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float)
+    /// The per-layer activations the μP coordinate check follows (METHOD §6.3), on `batch`.
+    func activations(_ params: [Tensor], batch: Batch) -> [[Float]]
 }
 
+/// 1.5·ln C, the loss bound of C-way classification (METHOD §4.1).
+public func classificationLossBound(classes: Int) -> Float { 1.5 * Float(Foundation.log(Double(classes))) }
+
 extension Task {
-    public var classes: Int { dataset.classes }
     public var updateScales: [Float] { parameterSpecs.map(\.updateScale) }
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.count } }
-
-    /// The meta-loss normaliser's upper bound, 1.5·ln C (METHOD §4.1).
-    public var lossClipBound: Float { 1.5 * Float(Foundation.log(Double(classes))) }
 
     /// Clips a loss to [0, 1.5·ln C]; NaN and ±∞ become the bound.
     public func normalizedLoss(_ loss: Float) -> Float {
@@ -65,44 +83,25 @@ extension Task {
 
     public func zeroGradients() -> [Tensor] { parameterSpecs.map { Tensor(zeros: $0.shape) } }
 
+    /// Where held-out evaluation reads: the test split where the data has one, else outer-valid.
+    public var heldOutSplit: DataSplit { (try? data.count(.test)) != nil ? .test : .outerValid }
+
     /// Mean loss and accuracy over the first `limit` examples of `split`, in chunks.
     public func evaluate(_ params: [Tensor], split: DataSplit, limit: Int = 10_000, chunk: Int = 1000) throws -> (loss: Float, accuracy: Float) {
-        let n = min(limit, try dataset.count(split))
+        let n = min(limit, try data.count(split))
         let workspace = makeWorkspace(batchSize: min(chunk, n))
         var batch = Batch()
         var lossSum = 0.0, accSum = 0.0
         var start = 0
         while start < n {
             let size = min(chunk, n - start)
-            try dataset.sequentialBatch(split, start: start, size: size, into: &batch)
+            try data.sequentialBatch(split, start: start, size: size, into: &batch)
             let (l, a) = evaluate(params, batch: batch, workspace: workspace)
             lossSum += Double(l) * Double(size)
             accSum += Double(a) * Double(size)
             start += size
         }
         return (Float(lossSum / Double(n)), Float(accSum / Double(n)))
-    }
-}
-
-/// A distribution over tasks (METHOD §1). μLO wraps each fixed task as a one-member family.
-public protocol TaskFamily: Sendable {
-    var name: String { get }
-    /// A task configuration drawn with `key` (the task's name, for MLP families).
-    func sample(key: RNGKey) -> String
-    func task(_ config: String) throws -> any Task
-}
-
-/// The one-member family of a fixed task: every sample is that task.
-public struct SingleTaskFamily: TaskFamily {
-    public let fixed: any Task
-    public init(_ task: any Task) { fixed = task }
-    public var name: String { fixed.name }
-    public func sample(key: RNGKey) -> String { fixed.name }
-    public func task(_ config: String) throws -> any Task {
-        guard config == fixed.name else {
-            throw TaskError("family \(name) holds only \(fixed.name), not \(config)")
-        }
-        return fixed
     }
 }
 

@@ -56,13 +56,10 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     let root = RNGKey(seed: config.seed)
     let dataKey = root.split(1)
     var params = task.initialize(key: root.split(0))
-    var grads = task.zeroGradients()
     var state = optimizer.initialState(for: params)
-    let scales = task.updateScales
-    let workspace = task.makeWorkspace(batchSize: config.batchSize)
-    var batch = Batch()
+    var inner = InnerStep(task: task, batchSize: config.batchSize)
     var result = TrainResult()
-    let evalSplit: DataSplit = (try? task.dataset.count(.test)) != nil ? .test : .outerValid
+    let evalSplit = task.heldOutSplit
     let start = Date()
 
     func evaluate(at step: Int) throws {
@@ -75,15 +72,15 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
 
     for step in 0..<config.steps {
         if config.evalInterval > 0 && step % config.evalInterval == 0 { try evaluate(at: step) }
-        try task.dataset.sampleBatch(.train, size: config.batchSize, key: dataKey.split(UInt64(step)), into: &batch)
-        let loss = task.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
+        try inner.sample(key: dataKey.split(UInt64(step)))
+        let loss = inner.lossAndGradient(at: params)
         result.trainLoss.append(loss)
         guard loss.isFinite, loss <= (config.divergenceBound ?? .infinity) else {
             result.divergedAt = step
             progress?.log("diverged at step \(step): loss is \(loss)")
             break
         }
-        optimizer.update(&params, grads: grads, scales: scales, state: &state)
+        inner.update(&params, with: optimizer, state: &state, context: StepContext(step: step, totalSteps: config.steps, loss: loss))
         progress?.update(step + 1, [("loss", String(format: "%.4f", loss))])
     }
     if result.divergedAt == nil && finalEvaluation { try evaluate(at: config.steps) }

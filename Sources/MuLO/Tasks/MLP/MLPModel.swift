@@ -34,7 +34,7 @@ public struct MLPModel: Sendable {
         forward(params, batch: batch, ws)
         let c = config.classes, b = batch.size, L = config.layerCount
         let loss = batch.labels.withUnsafeBufferPointer { y in
-            Kernels.softmaxCrossEntropy(ws.acts[L - 1], labels: y.baseAddress!, rows: b, classes: c,
+            MLPKernels.softmaxCrossEntropy(ws.acts[L - 1], labels: y.baseAddress!, rows: b, classes: c,
                                         dlogits: ws.deltas[L - 1]).loss
         }
         backward(params, batch: batch, grads: &grads, ws)
@@ -45,7 +45,7 @@ public struct MLPModel: Sendable {
         let ws = unsafeDowncast(workspace, to: MLPWorkspace.self)
         forward(params, batch: batch, ws)
         let r = batch.labels.withUnsafeBufferPointer { y in
-            Kernels.softmaxCrossEntropy(ws.acts[config.layerCount - 1], labels: y.baseAddress!, rows: batch.size,
+            MLPKernels.softmaxCrossEntropy(ws.acts[config.layerCount - 1], labels: y.baseAddress!, rows: batch.size,
                                         classes: config.classes, dlogits: nil)
         }
         return (r.loss, Float(r.correct) / Float(batch.size))
@@ -69,13 +69,13 @@ public struct MLPModel: Sendable {
             withLayerInput(l, batch, ws) { h in
                 params[2 * l].data.withUnsafeBufferPointer { w in
                     params[2 * l + 1].data.withUnsafeBufferPointer { bias in
-                        Kernels.broadcastRows(z, rows: b, cols: fanOut, bias: bias.baseAddress!, scale: mult)
+                        MLPKernels.broadcastRows(z, rows: b, cols: fanOut, bias: bias.baseAddress!, scale: mult)
                         BLAS.sgemm(m: b, n: fanOut, k: fanIn, alpha: mult, h, lda: fanIn,
                                    w.baseAddress!, ldb: fanOut, beta: 1, z, ldc: fanOut)
                     }
                 }
             }
-            if l < L - 1 { Kernels.reluInPlace(z, count: b * fanOut) }
+            if l < L - 1 { MLPKernels.reluInPlace(z, count: b * fanOut) }
         }
     }
 
@@ -93,7 +93,7 @@ public struct MLPModel: Sendable {
                 }
             }
             grads[2 * l + 1].data.withUnsafeMutableBufferPointer { db in
-                Kernels.columnSums(dz, rows: b, cols: fanOut, scale: mult, into: db.baseAddress!)
+                MLPKernels.columnSums(dz, rows: b, cols: fanOut, scale: mult, into: db.baseAddress!)
             }
             guard l > 0 else { break }
             let dh = ws.deltas[l - 1]
@@ -101,7 +101,7 @@ public struct MLPModel: Sendable {
                 BLAS.sgemm(transB: true, m: b, n: fanIn, k: fanOut, alpha: mult, dz, lda: fanOut,
                            w.baseAddress!, ldb: fanOut, beta: 0, dh, ldc: fanIn)
             }
-            Kernels.reluBackward(dh, activations: ws.acts[l - 1], count: b * fanIn)
+            MLPKernels.reluBackward(dh, activations: ws.acts[l - 1], count: b * fanIn)
         }
     }
 
@@ -134,7 +134,7 @@ extension MLPModel {
                             if l == 0 { batch.inputs.withUnsafeBufferPointer { body($0.baseAddress!) } } else { body(ws.acts[l - 1]) }
                         }
                         input { h in
-                            Kernels.broadcastRows(zp.baseAddress!, rows: b, cols: sizes[l + 1], bias: bias.baseAddress!, scale: mult)
+                            MLPKernels.broadcastRows(zp.baseAddress!, rows: b, cols: sizes[l + 1], bias: bias.baseAddress!, scale: mult)
                             BLAS.sgemm(m: b, n: sizes[l + 1], k: sizes[l], alpha: mult, h, lda: sizes[l], w.baseAddress!,
                                        ldb: sizes[l + 1], beta: 1, zp.baseAddress!, ldc: sizes[l + 1])
                         }

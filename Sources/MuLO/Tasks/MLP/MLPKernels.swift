@@ -2,7 +2,7 @@ import Foundation
 
 /// Elementwise kernels of the MLP step. Plain pointer loops: the compiler vectorizes them
 /// (checked in `mulo bench inner`), and each is its own readable reference.
-public enum Kernels {
+public enum MLPKernels {
     /// Every row of `z` [rows, cols] set to `scale·bias`: the prefill that lets one sgemm with
     /// beta = 1 compute `scale·(h·W + b)`.
     @inlinable

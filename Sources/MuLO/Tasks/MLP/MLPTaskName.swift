@@ -1,12 +1,15 @@
-/// Task names of METHOD §5: `{mlp|mumlp}-w{W}-d{D}_{dataset}`, e.g. `mumlp-w128-d3_fashionmnist-28x28x1`.
-public struct TaskName: Sendable, Hashable, CustomStringConvertible {
+/// MLP task names (METHOD §5): `{mlp|mumlp}-w{W}-d{D}_{dataset}`, e.g. `mumlp-w128-d3_fashionmnist-28x28x1`.
+public struct MLPTaskName: TaskSpec, Hashable {
+    /// The registry's entry for MLPs.
+    public static let family = TaskRegistry.Family(prefixes: ["mlp", "mumlp"], forms: validForms) { try MLPTaskName(parsing: $0) }
+
     public let parametrization: Parametrization
     public let width: Int
     public let depth: Int
     public let dataset: DatasetName
 
     public static let validForms = """
-        valid task names: mlp-w{W}-d{D}_{dataset} (standard parametrization) or \
+        mlp-w{W}-d{D}_{dataset} (standard parametrization) or \
         mumlp-w{W}-d{D}_{dataset} (μP), W ≥ 1, D ≥ 1, dataset {name}-{H}x{W}x{C}, \
         e.g. mumlp-w128-d3_fashionmnist-28x28x1
         """
@@ -19,7 +22,7 @@ public struct TaskName: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> TaskError { TaskError("task '\(text)': \(why); \(Self.validForms)") }
+        func bad(_ why: String) -> TaskError { TaskError("task '\(text)': \(why); valid task names: \(TaskRegistry.validForms)") }
         guard let us = text.firstIndex(of: "_") else { throw bad("missing '_{dataset}'") }
         let parts = text[..<us].split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw bad("model part must be {model}-w{W}-d{D}") }
@@ -46,8 +49,14 @@ public struct TaskName: Sendable, Hashable, CustomStringConvertible {
         "\(parametrization == .mup ? "mumlp" : "mlp")-w\(width)-d\(depth)_\(dataset)"
     }
 
+    public func with(width: Int, depth: Int, parametrization: Parametrization) -> any TaskSpec {
+        MLPTaskName(parametrization: parametrization, width: width, depth: depth, dataset: dataset)
+    }
+
+    public func makeTask(dataDir: String?) throws -> any Task { try makeMLPTask(dataDir: dataDir) }
+
     /// Builds the task, loading its dataset.
-    public func makeTask(dataDir: String? = nil) throws -> MLPTask {
+    public func makeMLPTask(dataDir: String? = nil) throws -> MLPTask {
         let ds = try DatasetLoader.load(dataset, dataDir: dataDir)
         let config = MLPConfig(inputDim: ds.inputDim, hiddenWidths: Array(repeating: width, count: depth),
                                classes: ds.classes, parametrization: parametrization)

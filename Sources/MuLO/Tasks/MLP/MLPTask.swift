@@ -15,6 +15,8 @@ public struct MLPTask: Task {
 
     public var config: MLPConfig { model.config }
     public var parametrization: Parametrization { config.parametrization }
+    public var data: any TaskData { dataset }
+    public var lossClipBound: Float { classificationLossBound(classes: config.classes) }
 
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
 
@@ -27,4 +29,7 @@ public struct MLPTask: Task {
     public func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float) {
         model.evaluate(params, batch: batch, workspace: workspace)
     }
+
+    /// Every layer's pre-activation.
+    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { model.preactivations(params, batch: batch) }
 }

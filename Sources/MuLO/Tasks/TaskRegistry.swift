@@ -1,0 +1,45 @@
+/// A parsed task name of some model family: what templates substitute (width, depth,
+/// parametrization) and how to build the task. A name is parsed once, by `TaskRegistry.parse`;
+/// `description` gives it back.
+public protocol TaskSpec: Sendable, CustomStringConvertible {
+    var parametrization: Parametrization { get }
+    var width: Int { get }
+    var depth: Int { get }
+    /// The same task at another width, depth or parametrization (templates, width studies).
+    func with(width: Int, depth: Int, parametrization: Parametrization) -> any TaskSpec
+    /// Builds the task, loading its data (from `dataDir` where the family reads files).
+    func makeTask(dataDir: String?) throws -> any Task
+}
+
+/// The model families MuLO knows, keyed by the task name's prefix (the text before the first
+/// '-'). A new family is one folder under Tasks/ and one entry in `families`.
+public enum TaskRegistry {
+    public struct Family: Sendable {
+        public let prefixes: [String]
+        /// The family's name forms, for error messages.
+        public let forms: String
+        public let parse: @Sendable (String) throws -> any TaskSpec
+
+        public init(prefixes: [String], forms: String, parse: @escaping @Sendable (String) throws -> any TaskSpec) {
+            self.prefixes = prefixes
+            self.forms = forms
+            self.parse = parse
+        }
+    }
+
+    public static let families: [Family] = [MLPTaskName.family]
+
+    public static var validForms: String { families.map(\.forms).joined(separator: "; ") }
+
+    public static func parse(_ name: String) throws -> any TaskSpec {
+        let prefix = String(name.prefix { $0 != "-" && $0 != "_" })
+        guard let family = families.first(where: { $0.prefixes.contains(prefix) }) else {
+            throw TaskError("task '\(name)': unknown model '\(prefix)'; valid task names: \(validForms)")
+        }
+        return try family.parse(name)
+    }
+
+    public static func makeTask(_ name: String, dataDir: String? = nil) throws -> any Task {
+        try parse(name).makeTask(dataDir: dataDir)
+    }
+}
