@@ -76,7 +76,7 @@ struct MetaTrain: ParsableCommand {
     }
 
     /// Output only rank 0 prints.
-    private func say(_ trainer: MetaTrainer, _ text: String) {
+    private func say<A>(_ trainer: MetaTrainer<A>, _ text: String) {
         if trainer.mpi?.isRoot ?? true { print(text) }
     }
 
@@ -94,7 +94,7 @@ struct MetaTrain: ParsableCommand {
 
     /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in
     /// DIR is touched before this succeeds.
-    private func prepare(_ cfg: MetaConfig, dir: String, mpi: MPIContext?) throws -> MetaTrainer {
+    private func prepare(_ cfg: MetaConfig, dir: String, mpi: MPIContext?) throws -> MetaTrainer<SmallFCLOpt> {
         let fm = FileManager.default
         let latest = fm.fileExists(atPath: dir) ? try MetaCheckpoint.latest(in: dir) : nil
         if resume && latest == nil { throw MetaConfigError("--resume: \(dir) holds no checkpoint to resume") }
@@ -109,7 +109,7 @@ struct MetaTrain: ParsableCommand {
             }
             initial = theta
         }
-        let trainer = try MetaTrainer(config: cfg, dataDir: dataDir, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+        let trainer = try MetaTrainer<SmallFCLOpt>(config: cfg, dataDir: dataDir, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                       initialTheta: initial)
         trainer.mpi = mpi
         if let latest {
@@ -122,7 +122,7 @@ struct MetaTrain: ParsableCommand {
 
     /// Outer steps up to `stopStep`: a stopping point only, so checkpoints keep recording the
     /// configured budget (`--steps` must not rewrite what the run was meant to be).
-    private func train(_ trainer: MetaTrainer, dir: String, until stopStep: Int, stop: StopSignal) throws {
+    private func train<A>(_ trainer: MetaTrainer<A>, dir: String, until stopStep: Int, stop: StopSignal) throws {
         let cfg = trainer.config
         let isRoot = trainer.mpi?.isRoot ?? true
         let ranks = trainer.mpi.map { ", \($0.size) MPI ranks" } ?? ""
@@ -135,25 +135,17 @@ struct MetaTrain: ParsableCommand {
         let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot)
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
-        var lastCheckpoint: String?
-        while trainer.state.outerStep < stopStep {
-            let (loss, _) = try trainer.outerStep()
+        let end = try trainer.run(until: stopStep, checkpointsIn: dir, shouldStop: { stop.signal != nil }) { loss in
             ema = ema.map { 0.95 * $0 + 0.05 * loss } ?? loss
             let s = trainer.state.outerStep
             progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!)),
                                             ("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
                             unit: "outer steps")
-            // Ranks stop together, on rank 0's signal.
-            let stopping = try trainer.mpi?.broadcast(stop.signal != nil) ?? (stop.signal != nil)
-            if s % cfg.checkpointInterval == 0 || s == stopStep || stopping {
-                try trainer.gatherParticles()
-                if isRoot { lastCheckpoint = try MetaCheckpoint.checkpoint(trainer, in: dir) }
-            }
-            if stopping {
-                progress.log("interrupted at outer step \(s); checkpoint \(lastCheckpoint ?? "?") written; resume with --resume")
-                trainer.mpi?.finalize()
-                throw ExitCode(128 + (stop.signal ?? SIGTERM))
-            }
+        }
+        if end.interrupted {
+            progress.log("interrupted at outer step \(trainer.state.outerStep); checkpoint \(end.lastCheckpoint ?? "?") written; resume with --resume")
+            trainer.mpi?.finalize()
+            throw ExitCode(128 + (stop.signal ?? SIGTERM))
         }
         guard isRoot else { return }
         let m = trainer.state.metrics
@@ -163,7 +155,7 @@ struct MetaTrain: ParsableCommand {
             print(String(format: "meta-loss: first %.4f, last %.4f, mean of the last 10%% %.4f", first, last,
                          tail.reduce(0, +) / Float(tail.count)))
         }
-        let latest = try lastCheckpoint ?? MetaCheckpoint.latest(in: dir) ?? "none"
+        let latest = try end.lastCheckpoint ?? MetaCheckpoint.latest(in: dir) ?? "none"
         print("checkpoint: \(latest)")
         print("learned optimizer θ: \((dir as NSString).appendingPathComponent("theta.h5"))")
     }

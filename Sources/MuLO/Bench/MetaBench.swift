@@ -40,13 +40,13 @@ public enum MetaBench {
         return try withSingleThreadedKernels { try split(trainer, config: config, batch: batch, perOuter: perOuter, sgemm: sgemm) }
     }
 
-    static func split(_ trainer: MetaTrainer, config: MetaConfig, batch: Int, perOuter: Double, sgemm: Double) throws -> MetaBenchResult {
+    static func split(_ trainer: MetaTrainer<SmallFCLOpt>, config: MetaConfig, batch: Int, perOuter: Double, sgemm: Double) throws -> MetaBenchResult {
         let task = trainer.tasks[0]
         var params = task.initialize(key: RNGKey(seed: 1))
         var inner = InnerStep(task: task, batchSize: batch)
         try inner.sample(key: RNGKey(seed: 2))
         let fb = Timing.secondsPerCall { _ = inner.lossAndGradient(at: params) }
-        let lo = LearnedOptimizer(theta: trainer.state.theta, config: config.loConfig)
+        let lo = trainer.architecture.makeOptimizer(theta: trainer.state.theta)
         var loState = lo.initialState(for: params)
         let loTime = Timing.secondsPerCall { inner.update(&params, with: lo, state: &loState, context: StepContext()) }
         let p = Double(task.parameterCount)

@@ -54,13 +54,14 @@ extension Particle {
         w.int(isDone ? 1 : 0)
         w.floats(xi)
         for c in [pos, neg] {
-            w.int(Int(c.lo.step))
+            c.lo.counters.forEach { w.int($0.value) }
             for t in c.params { w.floats(t.data) }
-            for s in c.lo.tensors { [s.momentum, s.rms, s.vRow, s.vCol, s.vDiag].forEach { w.floats($0) } }
+            for k in c.params.indices { c.lo.arrays(tensor: k).forEach { w.floats($0.values) } }
         }
     }
 
-    /// Decodes into `self`, whose shapes (from the same task) are already right.
+    /// Decodes into `self`, whose shapes (from the same task) are already right. The bytes come
+    /// from another rank of the same job, so a mismatch is a programming error.
     mutating func decode(_ r: inout ByteReader) {
         episodeStep = r.int()
         episodeLength = r.int()
@@ -68,12 +69,9 @@ extension Particle {
         xi = r.floats()
         for k in 0..<2 {
             var c = k == 0 ? pos : neg
-            c.lo.step = Int32(r.int())
+            try! c.lo.setCounters(c.lo.counters.map { _ in r.int() })
             for i in c.params.indices { c.params[i].data = r.floats() }
-            for i in c.lo.tensors.indices {
-                (c.lo.tensors[i].momentum, c.lo.tensors[i].rms) = (r.floats(), r.floats())
-                (c.lo.tensors[i].vRow, c.lo.tensors[i].vCol, c.lo.tensors[i].vDiag) = (r.floats(), r.floats(), r.floats())
-            }
+            for i in c.params.indices { try! c.lo.setArrays(tensor: i, c.lo.arrays(tensor: i).map { _ in r.floats() }) }
             if k == 0 { pos = c } else { neg = c }
         }
     }

@@ -65,8 +65,7 @@ public enum LOExport {
         let src = try HDF5File.open(source)
         defer { try? src.close() }
         let f = try HDF5File.create(path)
-        try LOCheckpoint.writeTheta(theta, to: f)
-        try LOCheckpoint.writeConfig(config, to: f, on: "theta")
+        try LOCheckpoint.writeTheta(theta.parameters, of: SmallFCLOpt(config), to: f)
         try f.setAttribute("kind", LOCheckpoint.kind)
         try f.setAttribute("source", URL(fileURLWithPath: source).lastPathComponent)
         if (try? src.attributeString("kind")) == MetaCheckpoint.kind {
@@ -225,8 +224,7 @@ extension LOExport {
         let f = try HDF5File.create(path)
         try f.write("features", shape: [n, 39], x)
         try f.write("outputs", shape: [n, 2], out)
-        try LOCheckpoint.writeTheta(theta, to: f)
-        try LOCheckpoint.writeConfig(config, to: f, on: "theta")
+        try LOCheckpoint.writeTheta(theta.parameters, of: SmallFCLOpt(config), to: f)
         try f.setAttribute("kind", "mulo-lo-probe")
         try f.setAttribute("description", "outputs[i] = (d, m) = MLP(features[i]) with z1 = relu(x·w0 + b0), z2 = relu(z1·w1 + b1), (d, m) = z2·w2 + b2")
         try f.commit()

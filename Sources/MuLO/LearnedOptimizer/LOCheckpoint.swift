@@ -14,16 +14,33 @@ public enum LOCheckpoint {
         return stem == "theta" ? url.deletingLastPathComponent().lastPathComponent : stem
     }
 
-    public static func writeTheta(_ theta: LOTheta, to file: HDF5File, group: String = "theta") throws {
-        for (name, t) in zip(LOTheta.names, theta.tensors) { try file.write("\(group)/\(name)", t) }
+    /// θ of `architecture` under its names in `group`, and its configuration as the group's
+    /// attributes (with `architecture` unless it is small_fc_lopt, as in files from before there were others).
+    public static func writeTheta<A: LearnedOptimizerArchitecture>(_ theta: MetaParameters, of architecture: A,
+                                                                   to file: HDF5File, group: String = "theta") throws {
+        for (name, t) in zip(architecture.thetaNames, theta.tensors) { try file.write("\(group)/\(name)", t) }
+        try architecture.writeConfig(to: file, on: group)
+        if A.name != SmallFCLOpt.name { try file.setAttribute("architecture", A.name, on: group) }
+    }
+
+    /// θ of `architecture` from `group`, every tensor checked against its name and shape.
+    public static func readTheta<A: LearnedOptimizerArchitecture>(_ file: HDF5File, of architecture: A,
+                                                                  group: String = "theta") throws -> MetaParameters {
+        MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { name, shape in
+            try file.readTensor("\(group)/\(name)", expectShape: shape)
+        })
     }
 
     /// Writes θ and its configuration to `path` atomically. `metadata` adds string attributes.
     public static func save(_ theta: LOTheta, config: LOConfig, to path: String,
                             metadata: [String: String] = [:]) throws {
+        try save(theta.parameters, of: SmallFCLOpt(config), to: path, metadata: metadata)
+    }
+
+    public static func save<A: LearnedOptimizerArchitecture>(_ theta: MetaParameters, of architecture: A, to path: String,
+                                                             metadata: [String: String] = [:]) throws {
         let file = try HDF5File.create(path)
-        try writeTheta(theta, to: file)
-        try writeConfig(config, to: file, on: "theta")
+        try writeTheta(theta, of: architecture, to: file)
         try file.setAttribute("kind", kind)
         for (k, v) in metadata.sorted(by: { $0.key < $1.key }) { try file.setAttribute(k, v) }
         try file.commit()
@@ -47,7 +64,6 @@ public enum LOCheckpoint {
         guard file.isGroup("theta") else {
             throw LOError("\(path) is not a learned-optimizer file: it has no `theta` group (make one with `mulo lo-init` or `mulo meta-train`)")
         }
-        let theta = try ReferenceChecker.readTheta(file, group: "theta")
         let g = "theta"
         let p = try file.attributeString("parametrization", on: g)
         guard let parametrization = Parametrization(rawValue: p) else {
@@ -60,10 +76,10 @@ public enum LOCheckpoint {
                               baseMomentumDecays: try file.attributeDoubles("base_momentum_decays", on: g).map(Float.init),
                               baseRMSDecays: try file.attributeDoubles("base_rms_decays", on: g).map(Float.init),
                               baseAdafactorDecays: try file.attributeDoubles("base_adafactor_decays", on: g).map(Float.init))
-        guard theta.hiddenSize == config.hiddenSize, config.baseMomentumDecays.count == 3,
+        guard config.hiddenSize >= 1, config.baseMomentumDecays.count == 3,
               config.baseRMSDecays.count == 1, config.baseAdafactorDecays.count == 3 else {
-            throw LOError("\(path): θ and its configuration disagree (hidden size or decay counts)")
+            throw LOError("\(path): θ's configuration is invalid (hidden size or decay counts)")
         }
-        return (theta, config)
+        return (try LOTheta(readTheta(file, of: SmallFCLOpt(config))), config)
     }
 }

@@ -47,30 +47,21 @@ public struct LOTheta: Sendable, Equatable {
         return try! LOTheta(tensors: ts)
     }
 
-    public var count: Int { tensors.reduce(0) { $0 + $1.count } }
+    /// θ in the generic form meta-training and θ files use.
+    public var parameters: MetaParameters { MetaParameters(tensors) }
 
-    /// FNV-1a over the values' bits and shapes: tells two θ apart in run records, where a
-    /// checkpoint's path alone would not (the file behind a path gets re-shipped).
-    public var fingerprint: String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ v: UInt64) { for b in 0..<8 { h = (h ^ ((v >> (8 * UInt64(b))) & 0xff)) &* 0x100_0000_01b3 } }
-        for t in tensors {
-            t.shape.forEach { mix(UInt64($0)) }
-            t.data.forEach { mix(UInt64($0.bitPattern)) }
-        }
-        return String(h, radix: 16)
-    }
+    public init(_ parameters: MetaParameters) throws { try self.init(tensors: parameters.tensors) }
+
+    public var count: Int { parameters.count }
+    public var fingerprint: String { parameters.fingerprint }
 
     /// All values concatenated in `names` order: the vector ES perturbs.
     public var flat: [Float] {
-        get { tensors.flatMap(\.data) }
+        get { parameters.flat }
         set {
-            precondition(newValue.count == count, "flat θ has \(newValue.count) values, expected \(count)")
-            var offset = 0
-            tensors = tensors.map { t in
-                defer { offset += t.count }
-                return Tensor(shape: t.shape, data: Array(newValue[offset..<(offset + t.count)]))
-            }
+            var p = parameters
+            p.flat = newValue
+            tensors = p.tensors
         }
     }
 }

@@ -13,7 +13,7 @@ public enum MetaCheckpoint {
 
     public static func fileName(step: Int) -> String { String(format: "checkpoint-%06d.h5", step) }
 
-    public static func save(_ trainer: MetaTrainer, to path: String) throws {
+    public static func save<A>(_ trainer: MetaTrainer<A>, to path: String) throws {
         let s = trainer.state, c = trainer.config
         let file = try HDF5File.create(path)
         try file.setAttribute("kind", kind)
@@ -22,8 +22,7 @@ public enum MetaCheckpoint {
         try file.setAttribute("departures_from_paper", c.departures)
         try file.setAttribute("outer_step", s.outerStep)
         try file.setAttribute("seed", Int(c.seed))
-        try LOCheckpoint.writeTheta(s.theta, to: file)
-        try LOCheckpoint.writeConfig(c.loConfig, to: file, on: "theta")
+        try LOCheckpoint.writeTheta(s.theta, of: trainer.architecture, to: file)
         try file.write("outer_optimizer/m", shape: [s.adam.m.count], s.adam.m)
         try file.write("outer_optimizer/v", shape: [s.adam.v.count], s.adam.v)
         try file.setAttribute("count", s.adam.count, on: "outer_optimizer")
@@ -45,16 +44,13 @@ public enum MetaCheckpoint {
         try file.commit()
     }
 
-    static func writeCopy(_ c: Particle.Copy, specs: [ParameterSpec], to file: HDF5File, group: String) throws {
-        try file.setAttribute("lo_step", Int(c.lo.step), on: group)
-        for (spec, (t, lo)) in zip(specs, zip(c.params, c.lo.tensors)) {
+    /// A copy's parameters under `params/<tensor>`, its LO state's counters as attributes and its
+    /// arrays under `lo/<tensor>/<array>`.
+    static func writeCopy<S>(_ c: Particle<S>.Copy, specs: [ParameterSpec], to file: HDF5File, group: String) throws {
+        for (name, value) in c.lo.counters { try file.setAttribute(name, value, on: group) }
+        for (k, (spec, t)) in zip(specs, c.params).enumerated() {
             try file.write("\(group)/params/\(spec.name)", t)
-            let g = "\(group)/lo/\(spec.name)"
-            try file.write("\(g)/momentum", shape: [3, lo.count], lo.momentum)
-            try file.write("\(g)/rms", shape: [lo.count], lo.rms)
-            try file.write("\(g)/v_row", shape: [3, lo.vRow.count / 3], lo.vRow)
-            try file.write("\(g)/v_col", shape: [3, lo.vCol.count / 3], lo.vCol)
-            try file.write("\(g)/v_diag", shape: [3, lo.vDiag.count / 3], lo.vDiag)
+            for a in c.lo.arrays(tensor: k) { try file.write("\(group)/lo/\(spec.name)/\(a.name)", shape: a.shape, a.values) }
         }
     }
 
@@ -75,7 +71,7 @@ public enum MetaCheckpoint {
     }
 
     /// Restores `trainer.state` from a checkpoint written under the same experiment identity.
-    public static func restore(_ trainer: MetaTrainer, from path: String) throws {
+    public static func restore<A>(_ trainer: MetaTrainer<A>, from path: String) throws {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         guard (try? file.attributeString("kind")) == kind else {
@@ -90,8 +86,9 @@ public enum MetaCheckpoint {
                 """)
         }
         var s = trainer.state
-        s.theta = try ReferenceChecker.readTheta(file, group: "theta")
+        s.theta = try LOCheckpoint.readTheta(file, of: trainer.architecture)
         let n = s.theta.count
+        let optimizer = trainer.architecture.makeOptimizer(theta: s.theta)
         s.adam.m = try file.read("outer_optimizer/m", as: Float.self, expectShape: [n]).values
         s.adam.v = try file.read("outer_optimizer/v", as: Float.self, expectShape: [n]).values
         s.adam.count = try file.attributeInt("count", on: "outer_optimizer")
@@ -103,8 +100,8 @@ public enum MetaCheckpoint {
             }
             s.particles[f] = try (0..<trainer.config.pairs).map { i in
                 let pg = "\(g)/particles/\(i)"
-                return Particle(pos: try readCopy(file, specs: task.parameterSpecs, group: "\(pg)/pos"),
-                                neg: try readCopy(file, specs: task.parameterSpecs, group: "\(pg)/neg"),
+                return Particle(pos: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/pos"),
+                                neg: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/neg"),
                                 episodeStep: try file.attributeInt("episode_step", on: pg),
                                 episodeLength: try file.attributeInt("episode_length", on: pg),
                                 isDone: try file.attributeInt("is_done", on: pg) != 0,
@@ -115,18 +112,15 @@ public enum MetaCheckpoint {
         trainer.state = s
     }
 
-    static func readCopy(_ file: HDF5File, specs: [ParameterSpec], group: String) throws -> Particle.Copy {
+    static func readCopy<O: Optimizer>(_ file: HDF5File, optimizer: O, specs: [ParameterSpec], group: String) throws
+        -> Particle<O.State>.Copy {
         let params = try specs.map { try file.readTensor("\(group)/params/\($0.name)", expectShape: $0.shape) }
-        var lo = LOState(shapes: specs.map(\.shape), step: Int32(try file.attributeInt("lo_step", on: group)))
+        var lo = optimizer.initialState(for: params)
+        try lo.setCounters(try lo.counters.map { try file.attributeInt($0.name, on: group) })
         for (k, spec) in specs.enumerated() {
-            let g = "\(group)/lo/\(spec.name)"
-            var t = lo.tensors[k]
-            t.momentum = try file.read("\(g)/momentum", as: Float.self, expectShape: [3, t.count]).values
-            t.rms = try file.read("\(g)/rms", as: Float.self, expectShape: [t.count]).values
-            t.vRow = try file.read("\(g)/v_row", as: Float.self, expectShape: [3, t.vRow.count / 3]).values
-            t.vCol = try file.read("\(g)/v_col", as: Float.self, expectShape: [3, t.vCol.count / 3]).values
-            t.vDiag = try file.read("\(g)/v_diag", as: Float.self, expectShape: [3, t.vDiag.count / 3]).values
-            lo.tensors[k] = t
+            try lo.setArrays(tensor: k, try lo.arrays(tensor: k).map { a in
+                try file.read("\(group)/lo/\(spec.name)/\(a.name)", as: Float.self, expectShape: a.shape).values
+            })
         }
         return Particle.Copy(params: params, lo: lo)
     }
@@ -162,11 +156,11 @@ public enum MetaCheckpoint {
 
     /// Writes a checkpoint, then θ alone, then the pointer, then prunes old checkpoints. Each
     /// file appears atomically, and the pointer moves only once its checkpoint is complete.
-    public static func checkpoint(_ trainer: MetaTrainer, in dir: String) throws -> String {
+    public static func checkpoint<A>(_ trainer: MetaTrainer<A>, in dir: String) throws -> String {
         let name = fileName(step: trainer.state.outerStep)
         let path = (dir as NSString).appendingPathComponent(name)
         try save(trainer, to: path)
-        try LOCheckpoint.save(trainer.state.theta, config: trainer.config.loConfig,
+        try LOCheckpoint.save(trainer.state.theta, of: trainer.architecture,
                               to: (dir as NSString).appendingPathComponent("theta.h5"),
                               metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",
                                          "config": String(decoding: try JSONEncoder.sorted.encode(trainer.config), as: UTF8.self)])

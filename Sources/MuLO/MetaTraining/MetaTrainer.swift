@@ -21,12 +21,12 @@ public struct MetaMetrics: Sendable, Equatable {
 
 /// Everything a bit-exact resume needs. Random numbers are pure functions of (seed, outer step,
 /// family, particle, inner step), so no generator state beyond the outer step is kept.
-public struct MetaState: Sendable, Equatable {
-    public var theta: LOTheta
+public struct MetaState<A: LearnedOptimizerArchitecture>: Sendable, Equatable {
+    public var theta: MetaParameters
     public var adam: OuterAdamW
     public var outerStep: Int
     /// [family][particle]
-    public var particles: [[Particle]]
+    public var particles: [[Particle<A.Inner.State>]]
     public var metrics: MetaMetrics
 }
 
@@ -34,35 +34,41 @@ public struct MetaState: Sendable, Equatable {
 /// the family gradients, AdamW with a clipped update. (family, particle) units run on `threads`
 /// workers, each with single-threaded BLAS; results are reduced in a fixed order, so θ is
 /// bit-identical for any thread count.
+/// Generic over the learned-optimizer architecture being meta-trained.
 /// Workers only read `config`, `tasks` and `state.theta` while units run; each unit owns its particle slot.
-public final class MetaTrainer: @unchecked Sendable {
+public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Sendable {
     public let config: MetaConfig
+    public let architecture: A
     public let tasks: [any Task]
-    public var state: MetaState
+    public var state: MetaState<A>
     public var threads: Int
     /// Under MPI, this rank advances only the units u with u % size == rank and the ranks
     /// exchange their estimates; particle states are gathered on rank 0 for checkpoints.
     public var mpi: MPIContext?
 
-    public static let loggedLossForNonFinite: Float = 20
+    /// What the metrics record for a non-finite meta-loss.
+    public static var loggedLossForNonFinite: Float { 20 }
 
-    public init(config: MetaConfig, dataDir: String? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                initialTheta: LOTheta? = nil) throws {
+    public init(config: MetaConfig, architecture: A, dataDir: String? = nil,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, initialTheta: MetaParameters? = nil) throws {
         try config.validate()
         self.config = config
+        self.architecture = architecture
         self.threads = max(1, threads)
         tasks = try config.taskNames.map { try TaskRegistry.makeTask($0, dataDir: dataDir) }
         for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.data.count(.train)) {
             throw MetaConfigError("\(config.name): batch \(batch) is larger than the training split of \(task.name)")
         }
-        let theta = initialTheta ?? LOTheta.initial(key: RNGKey(seed: config.initSeed), hidden: config.hiddenSize)
-        guard theta.hiddenSize == config.hiddenSize else {
-            throw MetaConfigError("\(config.name): initial θ has hidden size \(theta.hiddenSize), the config says \(config.hiddenSize)")
+        let theta = initialTheta ?? architecture.initialTheta(key: RNGKey(seed: config.initSeed))
+        guard theta.tensors.map(\.shape) == architecture.thetaShapes else {
+            throw MetaConfigError("\(config.name): initial θ has shapes \(theta.tensors.map(\.shape)), the config's \(A.name) needs \(architecture.thetaShapes)")
         }
         let root = RNGKey(seed: config.seed)
+        let optimizer = architecture.makeOptimizer(theta: theta)
         let particles = tasks.enumerated().map { f, task in
             (0..<config.pairs).map { i in
-                Particle(task: task, key: root.split(2).split(UInt64(f)).split(UInt64(i)), config: config, thetaCount: theta.count)
+                Particle(task: task, optimizer: optimizer, key: root.split(2).split(UInt64(f)).split(UInt64(i)), config: config,
+                         thetaCount: theta.count)
             }
         }
         state = MetaState(theta: theta, adam: OuterAdamW(size: theta.count), outerStep: 0, particles: particles,
@@ -103,7 +109,7 @@ public final class MetaTrainer: @unchecked Sendable {
         let root = RNGKey(seed: config.seed).split(1).split(UInt64(s))
 
         // Move the particles into a buffer each unit owns one slot of, so nothing is copied.
-        let slots = UnsafeMutablePointer<Particle>.allocate(capacity: units.count)
+        let slots = UnsafeMutablePointer<Particle<A.Inner.State>>.allocate(capacity: units.count)
         slots.initialize(from: state.particles.flatMap { $0 }, count: units.count)
         state.particles = []
         let estimates = UnsafeMutablePointer<GradientEstimator.Estimate?>.allocate(capacity: units.count)
@@ -173,15 +179,14 @@ public final class MetaTrainer: @unchecked Sendable {
     }
 
     /// One particle's truncation: ε, K inner steps of both copies, its gradient estimate.
-    private func runUnit(f: Int, i: Int, particle: inout Particle, theta: [Float],
+    private func runUnit(f: Int, i: Int, particle: inout Particle<A.Inner.State>, theta: [Float],
                          key: RNGKey) throws -> GradientEstimator.Estimate {
         var eps = [Float](repeating: 0, count: theta.count)
         key.split(0).fillNormal(&eps, std: config.sigma)
         var plus = state.theta, minus = state.theta
         plus.flat = zip(theta, eps).map { $0 + $1 }
         minus.flat = zip(theta, eps).map { $0 - $1 }
-        let lo = config.loConfig
-        let (opPlus, opMinus) = (LearnedOptimizer(theta: plus, config: lo), LearnedOptimizer(theta: minus, config: lo))
+        let (opPlus, opMinus) = (architecture.makeOptimizer(theta: plus), architecture.makeOptimizer(theta: minus))
         let task = tasks[f]
         var inner = InnerStep(task: task, batchSize: config.batchSizes[f])
         var record = TruncationRecord()
@@ -191,6 +196,15 @@ public final class MetaTrainer: @unchecked Sendable {
             record.append(pos: lp, neg: ln, done: done, mask: mask)
         }
         return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.sigma, kind: config.estimator)
+    }
+}
+
+extension MetaTrainer where A == SmallFCLOpt {
+    /// Meta-trains small_fc_lopt with the configuration's learned-optimizer settings.
+    public convenience init(config: MetaConfig, dataDir: String? = nil,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, initialTheta: LOTheta? = nil) throws {
+        try self.init(config: config, architecture: SmallFCLOpt(config.loConfig), dataDir: dataDir, threads: threads,
+                      initialTheta: initialTheta?.parameters)
     }
 }
 

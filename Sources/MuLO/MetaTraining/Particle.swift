@@ -3,10 +3,10 @@ import Foundation
 /// One antithetic pair (METHOD §1): a positive copy run with θ + ε, a negative one with θ − ε,
 /// and the PES accumulator ξ. Both copies share batches and keys, hence initialisations and
 /// episode boundaries, so the episode counters are kept once.
-public struct Particle: Sendable, Equatable {
+public struct Particle<State: LearnedOptimizerState>: Sendable, Equatable {
     public struct Copy: Sendable, Equatable {
         public var params: [Tensor]
-        public var lo: LOState
+        public var lo: State
     }
 
     public var pos: Copy
@@ -20,10 +20,10 @@ public struct Particle: Sendable, Equatable {
 
     /// A particle at the start of meta-training: fresh optimizee, zero LO state, a random
     /// initial offset e ∈ [0, offsetMax) (which does not touch t), ξ = 0.
-    public init(task: any Task, key: RNGKey, config: MetaConfig, thetaCount: Int) {
+    public init<O: Optimizer>(task: any Task, optimizer: O, key: RNGKey, config: MetaConfig, thetaCount: Int)
+    where O.State == State {
         let params = task.initialize(key: key.split(0))
-        let lo = LOState(shapes: params.map(\.shape))
-        pos = Copy(params: params, lo: lo)
+        pos = Copy(params: params, lo: optimizer.initialState(for: params))
         neg = pos
         episodeStep = key.split(1).integer(below: config.initialOffsetMax, at: 0)
         episodeLength = Self.episodeLength(key.split(2), config)
@@ -48,12 +48,12 @@ public struct Particle: Sendable, Equatable {
 
     /// One inner step of both copies (METHOD §4.2) with the batch and keys drawn from `key`.
     /// Returns the normalised losses, whether the episode ended on this step, and the mask.
-    mutating func innerStep(task: any Task, plus: LearnedOptimizer, minus: LearnedOptimizer, key: RNGKey,
-                            config: MetaConfig, inner: inout InnerStep) throws -> (Float, Float, Bool, Bool) {
+    mutating func innerStep<O: Optimizer>(task: any Task, plus: O, minus: O, key: RNGKey, config: MetaConfig,
+                                          inner: inout InnerStep) throws -> (Float, Float, Bool, Bool) where O.State == State {
         if isDone {
-            // Reset: new optimizee from the key, zero LO state, e = 0; loss 0 with mask 0.
+            // Reset: new optimizee from the key, fresh LO state, e = 0; loss 0 with mask 0.
             let params = task.initialize(key: key.split(1))
-            pos = Copy(params: params, lo: LOState(shapes: params.map(\.shape)))
+            pos = Copy(params: params, lo: plus.initialState(for: params))
             neg = pos
             episodeStep = 0
             isDone = false

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed task name of some model family: what templates substitute (width, depth,
 /// parametrization) and how to build the task. A name is parsed once, by `TaskRegistry.parse`;
 /// `description` gives it back.
@@ -27,7 +29,19 @@ public enum TaskRegistry {
         }
     }
 
-    public static let families: [Family] = [MLPTaskName.family]
+    /// The built-in families; `register` adds others (test-only families, plug-ins).
+    nonisolated(unsafe) private static var registered: [Family] = [MLPTaskName.family]
+    private static let lock = NSLock()
+
+    public static var families: [Family] { lock.withLock { registered } }
+
+    /// Adds a family whose prefixes no registered family uses yet (a repeated call is a no-op).
+    public static func register(_ family: Family) {
+        lock.withLock {
+            let taken = Set(registered.flatMap(\.prefixes))
+            if taken.isDisjoint(with: family.prefixes) { registered.append(family) }
+        }
+    }
 
     public static var validForms: String { families.map(\.forms).joined(separator: "; ") }
 

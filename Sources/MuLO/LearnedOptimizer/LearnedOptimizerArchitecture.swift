@@ -1,0 +1,80 @@
+/// A learned-optimizer architecture (learned_optimization's LearnedOptimizer): its fixed
+/// configuration, the layout of θ, θ's initialisation from a key, and the inner optimizer a θ
+/// makes. Meta-training, checkpoints, MPI exchange and θ files are written once over this
+/// protocol; an architecture is one folder that conforms to it.
+public protocol LearnedOptimizerArchitecture: Sendable, Equatable {
+    associatedtype Inner: Optimizer where Inner.State: LearnedOptimizerState
+    /// The architecture's name in θ files (`theta@architecture`); files without one are small_fc_lopt's.
+    static var name: String { get }
+    var parametrization: Parametrization { get }
+    /// θ's tensors in canonical order: their names (the reference's) and shapes.
+    var thetaNames: [String] { get }
+    var thetaShapes: [[Int]] { get }
+    /// θ at the start of meta-training, from `key` (METHOD §2.6 for small_fc_lopt).
+    func initialTheta(key: RNGKey) -> MetaParameters
+    /// The inner optimizer of `theta` (whose layout was checked against `thetaShapes`).
+    func makeOptimizer(theta: MetaParameters) -> Inner
+    /// The fixed configuration, as attributes on θ's group of a θ file or checkpoint.
+    func writeConfig(to file: HDF5File, on group: String) throws
+}
+
+/// θ of any architecture: its tensors in the architecture's canonical order, with the flat view
+/// that evolution strategies perturb.
+public struct MetaParameters: Sendable, Equatable {
+    public var tensors: [Tensor]
+
+    public init(_ tensors: [Tensor]) { self.tensors = tensors }
+
+    public var count: Int { tensors.reduce(0) { $0 + $1.count } }
+
+    /// All values concatenated in canonical order.
+    public var flat: [Float] {
+        get { tensors.flatMap(\.data) }
+        set {
+            precondition(newValue.count == count, "flat θ has \(newValue.count) values, expected \(count)")
+            var offset = 0
+            tensors = tensors.map { t in
+                defer { offset += t.count }
+                return Tensor(shape: t.shape, data: Array(newValue[offset..<(offset + t.count)]))
+            }
+        }
+    }
+
+    /// FNV-1a over the values' bits and shapes: tells two θ apart in run records, where a
+    /// checkpoint's path alone would not (the file behind a path gets re-shipped).
+    public var fingerprint: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ v: UInt64) { for b in 0..<8 { h = (h ^ ((v >> (8 * UInt64(b))) & 0xff)) &* 0x100_0000_01b3 } }
+        for t in tensors {
+            t.shape.forEach { mix(UInt64($0)) }
+            t.data.forEach { mix(UInt64($0.bitPattern)) }
+        }
+        return String(h, radix: 16)
+    }
+}
+
+/// One named array of a learned optimizer's state in its stored shape.
+public struct StateArray: Sendable, Equatable {
+    public let name: String
+    public let shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "state array \(name): \(values.count) values for shape \(shape)")
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// The state a learned optimizer keeps over one run, seen as integer counters and, per
+/// optimizee tensor, named arrays: the one description of its layout that checkpoints (HDF5)
+/// and MPI messages both follow, so they cannot disagree.
+public protocol LearnedOptimizerState: Sendable, Equatable {
+    /// Named counters (checkpoint attributes of the copy's group, sent first over MPI).
+    var counters: [(name: String, value: Int)] { get }
+    mutating func setCounters(_ values: [Int]) throws
+    /// The arrays of tensor `k` in stored order; `setArrays` takes values of the same shapes.
+    func arrays(tensor k: Int) -> [StateArray]
+    mutating func setArrays(tensor k: Int, _ values: [[Float]]) throws
+}
