@@ -60,19 +60,3 @@ public struct LOState: Sendable, Equatable {
 
     public static func == (a: LOState, b: LOState) -> Bool { a.tensors == b.tensors && a.step == b.step }
 }
-
-/// Buffers of the fast step, grown to the largest tensor on the first step and then reused, so
-/// later steps allocate nothing. Copies of an `LOState` get their own on first use (copy-on-write).
-final class LOScratch: @unchecked Sendable {
-    var rowG2: [Double] = [], colPartial: [Double] = [], sums: [Double] = []
-    var fa: [Float] = [], fb: [Float] = [], termA: [Float] = [], termB: [Float] = []
-    var rowFac: [Float] = [], colFac: [Float] = []
-    /// Feature sums of squares (28), normalisers (28), scaled layer-0 rows (22·32), row/column feature rows (2·6·32).
-    var featureSums = [Double](repeating: 0, count: 28), norms = [Float](repeating: 0, count: 28)
-    var w0p = [Float](repeating: 0, count: 22 * 32), aRows = [Float](repeating: 0, count: 6 * 32)
-    var bRows = [Float](repeating: 0, count: 6 * 32)
-
-    static func grow<T: Numeric>(_ a: inout [T], _ n: Int) {
-        if a.count < n { a = [T](repeating: 0, count: n) }
-    }
-}

@@ -1,0 +1,41 @@
+/// A growable buffer with a stable address: the kernels take its pointer directly, with no
+/// pinning closure and no copy-on-write. Growing discards the contents (every user overwrites
+/// what it reads).
+final class ScratchBuffer<T: Numeric>: @unchecked Sendable {
+    private(set) var pointer: UnsafeMutablePointer<T>
+    private(set) var capacity: Int
+
+    init(_ count: Int = 0) {
+        capacity = max(count, 1)
+        pointer = .allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+    }
+
+    func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        pointer.deallocate()
+        capacity = count
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    subscript(i: Int) -> T {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Buffers of the fast step, grown to the largest tensor on the first step and then reused, so
+/// later steps allocate nothing. Copies of an `LOState` get their own on first use (copy-on-write).
+final class LOScratch: @unchecked Sendable {
+    let rowG2 = ScratchBuffer<Double>(), colPartial = ScratchBuffer<Double>(), sums = ScratchBuffer<Double>()
+    let fa = ScratchBuffer<Float>(), fb = ScratchBuffer<Float>(), termA = ScratchBuffer<Float>(), termB = ScratchBuffer<Float>()
+    let rowFac = ScratchBuffer<Float>(), colFac = ScratchBuffer<Float>()
+    /// Feature sums of squares (28), normalisers (28), scaled layer-0 rows (22·32), row/column feature rows (2·6·32).
+    let featureSums = ScratchBuffer<Double>(28), norms = ScratchBuffer<Float>(28)
+    let w0p = ScratchBuffer<Float>(22 * 32), aRows = ScratchBuffer<Float>(6 * 32), bRows = ScratchBuffer<Float>(6 * 32)
+    /// θ's layers 1–2 (w1, b1, w2, b2), copied once per step so the kernels can point at them.
+    let w1 = ScratchBuffer<Float>(), b1 = ScratchBuffer<Float>(), w2 = ScratchBuffer<Float>(), b2 = ScratchBuffer<Float>()
+}
