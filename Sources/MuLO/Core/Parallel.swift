@@ -40,6 +40,8 @@ struct UncheckedBox<T>: @unchecked Sendable {
 extension Parallel {
     /// Runs `body(block)` for every block in 0..<blocks, spread over the workers. Callers fix
     /// `blocks` from the data alone, so per-block partial results never depend on the thread count.
+    /// Workers take blocks as they come free: a worker that wakes late takes fewer, instead of
+    /// the others waiting for its fixed share.
     public static func forEachBlock(_ blocks: Int, _ body: (Int) -> Void) {
         let lanes = min(workers, blocks)
         if lanes <= 1 {
@@ -47,10 +49,35 @@ extension Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                for b in stride(from: lane, to: blocks, by: lanes) { box.value(b) }
+            let box = UncheckedBox(body), next = Counter()
+            DispatchQueue.concurrentPerform(iterations: lanes) { _ in
+                while let b = next.take(below: blocks) { box.value(b) }
             }
         }
+    }
+}
+
+/// A shared work index for dynamic scheduling; which worker takes a unit never changes its result.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take(below n: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < n else { return nil }
+        value += 1
+        return value - 1
+    }
+}
+
+final class FirstError: @unchecked Sendable {
+    private var stored: Error?
+    private let lock = NSLock()
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ e: Error) {
+        lock.lock()
+        if stored == nil { stored = e }
+        lock.unlock()
     }
 }

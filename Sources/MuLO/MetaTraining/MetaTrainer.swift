@@ -207,28 +207,3 @@ extension MetaTrainer where A == SmallFCLOpt {
                       initialTheta: initialTheta?.parameters)
     }
 }
-
-/// A shared work index for dynamic scheduling; which worker takes a unit never changes its result.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func take(below n: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < n else { return nil }
-        value += 1
-        return value - 1
-    }
-}
-
-final class FirstError: @unchecked Sendable {
-    private var stored: Error?
-    private let lock = NSLock()
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ e: Error) {
-        lock.lock()
-        if stored == nil { stored = e }
-        lock.unlock()
-    }
-}
