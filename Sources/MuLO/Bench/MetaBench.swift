@@ -27,7 +27,7 @@ public enum MetaBench {
         config.families = [.init(template: name.replacingOccurrences(of: "-w\(t.width)-", with: "-w{W}-"),
                                  widths: [t.width], batchSize: batch)]
         config.parametrization = t.parametrization
-        config.stepMult = t.parametrization == .mup ? 0.01 : 0.001
+        config.stepMult = LOConfig.defaultStepMult(t.parametrization)
         config.pairs = pairs
         config.truncation = truncation
         let trainer = try MetaTrainer(config: config, threads: threads)

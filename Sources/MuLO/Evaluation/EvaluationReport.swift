@@ -145,7 +145,7 @@ public struct EvaluationReport {
     /// loss_curves.svg (one panel per width, seed-mean training loss smoothed) and
     /// final_loss_vs_width.svg (log₂ width, mean ± SE).
     public func writePlots(in dir: String, title: String) throws {
-        let bound = runs.first.map { _ in 1.5 * log(10.0) }
+        let bound = runs.compactMap(\.lossBound).max().map(Double.init)
         let curves = spec.widths.map { w in
             Panel(title: "width \(w)", xLabel: "step", yLabel: "training loss", yScale: .log10,
                   series: optimizers.compactMap { o in

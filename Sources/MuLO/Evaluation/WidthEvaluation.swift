@@ -35,6 +35,8 @@ public struct EvaluationRun: Sendable {
     public let testLoss: [Float]
     public let testAccuracy: [Float]
     public let divergedAt: Int?
+    /// The task's loss bound the run was held to (its divergence bound), when recorded.
+    public let lossBound: Float?
     public var finalLoss: Double { Statistics.finalLoss(trainLoss, diverged: divergedAt != nil) }
 }
 
@@ -135,6 +137,8 @@ public struct WidthEvaluation {
                              testStep: try f.read("curves/eval_step", as: Int64.self).values,
                              testLoss: try f.read("curves/test_loss", as: Float.self).values,
                              testAccuracy: try f.read("curves/test_accuracy", as: Float.self).values,
-                             divergedAt: diverged >= 0 ? diverged : nil)
+                             divergedAt: diverged >= 0 ? diverged : nil,
+                             lossBound: (try? JSONDecoder().decode(TrainConfig.self, from: Data(f.attributeString("config").utf8)))?
+                                .divergenceBound)
     }
 }

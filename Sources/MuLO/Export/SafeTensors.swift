@@ -4,11 +4,7 @@ import Foundation
 /// (space-padded) mapping names to {dtype, shape, data_offsets}, then the raw data. MuLO writes
 /// float32 only and reads untrusted files strictly: every violation is an error, never a crash.
 public enum SafeTensors {
-    public struct FormatError: Error, CustomStringConvertible, Equatable {
-        public let message: String
-        public init(_ message: String) { self.message = message }
-        public var description: String { message }
-    }
+    public typealias FormatError = MessageError<SafeTensorsConcern>
 
     /// A header larger than this is refused before it is read.
     public static let maxHeaderBytes = 100 << 20

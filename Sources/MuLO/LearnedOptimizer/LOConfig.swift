@@ -16,13 +16,16 @@ public struct LOConfig: Sendable, Equatable, Codable {
                 baseMomentumDecays: [Float] = [0.9, 0.99, 0.999], baseRMSDecays: [Float] = [0.999],
                 baseAdafactorDecays: [Float] = [0.9, 0.99, 0.999]) {
         self.parametrization = parametrization
-        self.stepMult = stepMult ?? (parametrization == .mup ? 0.01 : 0.001)
+        self.stepMult = stepMult ?? Self.defaultStepMult(parametrization)
         self.expMult = expMult
         self.hiddenSize = hiddenSize
         self.baseMomentumDecays = baseMomentumDecays
         self.baseRMSDecays = baseRMSDecays
         self.baseAdafactorDecays = baseAdafactorDecays
     }
+
+    /// λ1 by parametrization (METHOD §2.7): 0.01 for μLOs, 0.001 for SP LOs.
+    public static func defaultStepMult(_ p: Parametrization) -> Float { p == .mup ? 0.01 : 0.001 }
 
     public static let mu = LOConfig(parametrization: .mup)
     public static let sp = LOConfig(parametrization: .standard)

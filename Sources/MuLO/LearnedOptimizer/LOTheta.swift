@@ -65,9 +65,3 @@ public struct LOTheta: Sendable, Equatable {
         }
     }
 }
-
-public struct LOError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -27,7 +27,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
     public var families: [Family] = []
     // Learned optimizer
     public var parametrization: Parametrization = .mup
-    public var stepMult: Float = 0.01
+    public var stepMult: Float = LOConfig.defaultStepMult(.mup)
     public var expMult: Float = 0.001
     public var hiddenSize: Int = 32
     public var initSeed: UInt64 = 0
@@ -89,7 +89,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         let ours = parametrization == .mup ? taskNames : taskNames.map { "mu" + $0 }
         if Set(ours) != Set(paperTasks) { out.append("tasks: \(taskNames.joined(separator: ", ")) (paper: \(paperTasks.joined(separator: ", ")) or their SP twins)") }
         if batchSizes.contains(where: { $0 != 4096 }) { out.append("inner batch: \(batchSizes.map(String.init).joined(separator: ", ")) (paper: 4096)") }
-        check("step_mult", stepMult, parametrization == .mup ? 0.01 : 0.001)
+        check("step_mult", stepMult, LOConfig.defaultStepMult(parametrization))
         check("exp_mult", expMult, paper.expMult)
         check("hidden_size", hiddenSize, paper.hiddenSize)
         check("estimator", estimator.rawValue, paper.estimator.rawValue)
@@ -139,10 +139,4 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         }
         guard checkpointInterval >= 1, keepCheckpoints >= 1 else { throw fail("checkpoint interval and keep must be ≥ 1") }
     }
-}
-
-public struct MetaConfigError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

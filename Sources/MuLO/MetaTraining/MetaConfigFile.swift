@@ -54,7 +54,7 @@ extension MetaConfig {
                 throw MetaConfigError("\(source): learned_optimizer.parametrization must be \"mu\" or \"sp\", got \"\(p)\"")
             }
             c.parametrization = v
-            c.stepMult = v == .mup ? 0.01 : 0.001
+            c.stepMult = LOConfig.defaultStepMult(v)
         }
         try lo.fill(&c, floats: ["step_mult": \.stepMult, "exp_mult": \.expMult])
         try lo.fill(&c, ints: ["hidden_size": \.hiddenSize])

@@ -104,9 +104,3 @@ extension Task {
         return (Float(lossSum / Double(n)), Float(accSum / Double(n)))
     }
 }
-
-public struct TaskError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
