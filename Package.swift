@@ -40,12 +40,19 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-march=\(march)"]),
                         .define("MULO_MARCH", to: "\"\(march)\"")]
         ),
+        // Layer 1: tensors, BLAS, parallel chunking, random keys, HDF5 — no knowledge of tasks or optimizers.
+        .target(
+            name: "MuLOCore",
+            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim"],
+            exclude: ["Core", "Random", "HDF5"].map { "\($0)/README.md" },
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
+        ),
         .target(
             name: "MuLO",
-            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
+            dependencies: ["MuLOCore", "CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
                            .product(name: "TOMLKit", package: "TOMLKit")],
-            exclude: ["Bench", "Core", "Data", "Distributed", "Evaluation", "Export", "HDF5", "LearnedOptimizer",
-                      "MetaTraining", "Optimizers", "Plotting", "Random", "Reference", "Tasks", "Training"]
+            exclude: ["Bench", "Data", "Distributed", "Evaluation", "Export", "LearnedOptimizer",
+                      "MetaTraining", "Optimizers", "Plotting", "Reference", "Tasks", "Training"]
                 .map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
@@ -53,7 +60,7 @@ let package = Package(
             name: "mulo",
             dependencies: ["MuLO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MuLOTests", dependencies: ["MuLO"]),
+        .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

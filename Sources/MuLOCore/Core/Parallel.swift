@@ -32,9 +32,10 @@ public enum Parallel {
     }
 }
 
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Carries a value the caller guarantees is used safely across threads (disjoint writes).
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }
 
 extension Parallel {
@@ -58,10 +59,11 @@ extension Parallel {
 }
 
 /// A shared work index for dynamic scheduling; which worker takes a unit never changes its result.
-final class Counter: @unchecked Sendable {
+public final class Counter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
-    func take(below n: Int) -> Int? {
+    public init() {}
+    public func take(below n: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard value < n else { return nil }
@@ -70,12 +72,13 @@ final class Counter: @unchecked Sendable {
     }
 }
 
-final class FirstError: @unchecked Sendable {
+public final class FirstError: @unchecked Sendable {
     private var stored: Error?
     private let lock = NSLock()
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ e: Error) {
+    public init() {}
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    public var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    public func set(_ e: Error) {
         lock.lock()
         if stored == nil { stored = e }
         lock.unlock()
