@@ -47,12 +47,19 @@ let package = Package(
             exclude: ["Core", "Random", "HDF5"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
+        // Layer 2: data, tasks, optimizers (hand-designed and learned), the inner step and `train`.
+        .target(
+            name: "MuLOTraining",
+            dependencies: ["MuLOCore", "CKernels", "CZlib"],
+            exclude: ["Data", "Tasks", "Optimizers", "Training", "LearnedOptimizer"].map { "\($0)/README.md" },
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
+        ),
+        // Layer 3: meta-training, MPI, evaluation, export, the golden-file checks, benchmarks.
         .target(
             name: "MuLO",
-            dependencies: ["MuLOCore", "CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
+            dependencies: ["MuLOCore", "MuLOTraining", "CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
                            .product(name: "TOMLKit", package: "TOMLKit")],
-            exclude: ["Bench", "Data", "Distributed", "Evaluation", "Export", "LearnedOptimizer",
-                      "MetaTraining", "Optimizers", "Plotting", "Reference", "Tasks", "Training"]
+            exclude: ["Bench", "Distributed", "Evaluation", "Export", "MetaTraining", "Plotting", "Reference"]
                 .map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
@@ -60,7 +67,7 @@ let package = Package(
             name: "mulo",
             dependencies: ["MuLO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore"]),
+        .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore", "MuLOTraining"]),
     ],
     swiftLanguageModes: [.v6]
 )

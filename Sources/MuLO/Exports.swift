@@ -1,2 +1,3 @@
 // MuLO re-exports its lower layers, so `import MuLO` is all a user (or the CLI) needs.
 @_exported import MuLOCore
+@_exported import MuLOTraining

@@ -104,7 +104,7 @@ public enum ReferenceLOStep {
     static func safeRsqrt(_ x: Float) -> Float { 1 / max(x, 1e-9).squareRoot() }
 
     /// y = x·W + b for W [in, out], optionally followed by ReLU.
-    static func dense(_ x: [Float], _ w: Tensor, _ b: Tensor, relu: Bool) -> [Float] {
+    public static func dense(_ x: [Float], _ w: Tensor, _ b: Tensor, relu: Bool) -> [Float] {
         let (nIn, nOut) = (w.shape[0], w.shape[1])
         return (0..<nOut).map { o in
             var acc: Float = 0

@@ -47,7 +47,7 @@ public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfi
 }
 
 /// `train` without the final test evaluation (tuning selects on training loss alone).
-func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig) throws -> TrainResult {
+public func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig) throws -> TrainResult {
     try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, finalEvaluation: false)
 }
 
