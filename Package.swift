@@ -54,20 +54,25 @@ let package = Package(
             exclude: ["Data", "Tasks", "Optimizers", "Training", "LearnedOptimizer"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
-        // Layer 3: meta-training, MPI, evaluation, export, the golden-file checks, benchmarks.
+        // Layer 3: meta-training (PES/ES, outer loop, checkpoints, configs) and its MPI exchange.
+        .target(
+            name: "MuLOMeta",
+            dependencies: ["MuLOTraining", "CMPIShim", .product(name: "TOMLKit", package: "TOMLKit")],
+            exclude: ["MetaTraining", "Distributed"].map { "\($0)/README.md" },
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
+        ),
+        // Layer 4: evaluation, export, plots, the golden-file checks and benchmarks; re-exports the layers below.
         .target(
             name: "MuLO",
-            dependencies: ["MuLOCore", "MuLOTraining", "CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels", "CMPIShim",
-                           .product(name: "TOMLKit", package: "TOMLKit")],
-            exclude: ["Bench", "Distributed", "Evaluation", "Export", "MetaTraining", "Plotting", "Reference"]
-                .map { "\($0)/README.md" },
+            dependencies: ["MuLOMeta", "CBLAS", "CHDF5", "CHDF5Shim", "CZlib", "CKernels"],
+            exclude: ["Bench", "Evaluation", "Export", "Plotting", "Reference"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "mulo",
             dependencies: ["MuLO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore", "MuLOTraining"]),
+        .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore", "MuLOTraining", "MuLOMeta"]),
     ],
     swiftLanguageModes: [.v6]
 )

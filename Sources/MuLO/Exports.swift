@@ -1,3 +1,2 @@
 // MuLO re-exports its lower layers, so `import MuLO` is all a user (or the CLI) needs.
-@_exported import MuLOCore
-@_exported import MuLOTraining
+@_exported import MuLOMeta

@@ -23,7 +23,7 @@ public func withSingleThreadedKernels<T>(_ body: () throws -> T) rethrows -> T {
 
 /// Dynamic scheduling of `count` jobs over `threads` workers; which worker runs a job never
 /// changes its result. The first error stops the remaining jobs and is rethrown.
-func runJobs(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int) throws -> Void) throws {
+public func runJobs(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int) throws -> Void) throws {
     let next = Counter(), failure = FirstError()
     DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
         while let i = next.take(below: count), !failure.isSet {
