@@ -9,17 +9,12 @@ import Testing
 struct ToyExtensionTests {
     init() { TaskRegistry.register(ToyQuadraticSpec.family) }
 
+    /// The meta-training tests' tiny experiment on the toy family, with a larger outer learning rate.
     static func config() -> MetaConfig {
-        var c = MetaConfig(name: "toy")
+        var c = MetaTrainingTests.tiny()
+        c.name = "toy"
         c.families = [.init(template: "toyquad-w{W}-d2", widths: [3, 5], batchSize: 4)]
-        c.pairs = 2
-        c.truncation = 5
-        c.episodeMin = 8
-        c.episodeMax = 20
-        c.initialOffsetMax = 4
-        c.warmupSteps = 2
-        c.decayEnd = 40
-        c.lrPeak = 0.05
+        (c.lrPeak, c.decayEnd) = (0.05, 40)
         return c
     }
 
