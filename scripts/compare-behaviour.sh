@@ -32,12 +32,13 @@ attributes() {
 }
 status=0
 compare() {  # compare RELATIVE-PATH [h5diff options]: arrays exactly, then the attributes
-    local f=$1
+    local f=$1 same=1
     shift
     attributes "$work/old/$f" > "$work/attr-old.txt"
     attributes "$work/new/$f" > "$work/attr-new.txt"
-    if h5diff "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 &&
-        diff "$work/attr-old.txt" "$work/attr-new.txt" > "$work/attr.txt"; then
+    h5diff "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 || same=0
+    diff "$work/attr-old.txt" "$work/attr-new.txt" > "$work/attr.txt" || same=0
+    if [ $same = 1 ]; then
         echo "identical  $f"
     else
         echo "DIFFERENT  $f"
