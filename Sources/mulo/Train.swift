@@ -33,11 +33,13 @@ struct Train: ParsableCommand {
     @Option(help: "Output HDF5 file (default runs/<task>_<optimizer>_s<seed>.h5).")
     var out: String?
 
-    @Option(help: "Evaluate test loss/accuracy every N steps (0: only at the end).")
-    var evalInterval = 100
+    // "test" is the one word for held-out evaluation, as in evaluate-on-width; the eval-… names stay as aliases.
+    @Option(name: [.customLong("test-interval"), .customLong("eval-interval")],
+            help: "Test loss/accuracy every N steps (0: only at the end).")
+    var testInterval = 100
 
-    @Option(help: "Examples per evaluation.")
-    var evalExamples = 10_000
+    @Option(name: [.customLong("test-examples"), .customLong("eval-examples")], help: "Test examples per evaluation.")
+    var testExamples = 10_000
 
     @Option(help: "Adam β1.") var beta1: Float = 0.9
     @Option(help: "Adam β2.") var beta2: Float = 0.999
@@ -58,7 +60,7 @@ struct Train: ParsableCommand {
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
-        guard evalInterval >= 0, evalExamples > 0 else { throw ValidationError("--eval-interval must be ≥ 0 and --eval-examples > 0") }
+        guard testInterval >= 0, testExamples > 0 else { throw ValidationError("--test-interval must be ≥ 0 and --test-examples > 0") }
         guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("β1 and β2 must be in [0, 1)") }
         guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
         do { _ = try TaskRegistry.parse(task) } catch { throw ValidationError("\(error)") }
@@ -79,7 +81,7 @@ struct Train: ParsableCommand {
             }
             let (opt, settings) = try makeOptimizer(for: model)
             let config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
-                                     seed: seed, evalInterval: evalInterval, evalExamples: evalExamples,
+                                     seed: seed, testInterval: testInterval, testExamples: testExamples,
                                      optimizerSettings: settings)
             let path = try out ?? defaultOutput(model.name, optimizer)
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")

@@ -9,7 +9,7 @@ struct CommandLineTests {
         let dir = try Support.tempDir()
         let out = dir.appendingPathComponent("run.h5").path
         let r = try Support.mulo(["train", "--task", "mumlp-w32-d2_synthetic-8x8x1", "--optimizer", "adam", "--lr", "3e-3",
-                                  "--steps", "120", "--batch", "32", "--seed", "0", "--eval-interval", "40", "--out", out])
+                                  "--steps", "120", "--batch", "32", "--seed", "0", "--test-interval", "40", "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("wrote \(out)"))
         #expect(r.stderr.contains("step 120/120"))  // plain progress lines when not on a TTY

@@ -164,7 +164,7 @@ struct LearnedOptimizerTests {
     @Test func trainsATaskAndCopiesOfStateAreIndependent() throws {
         let task = try MLPTaskName(parsing: "mumlp-w32-d2_synthetic-8x8x1").makeMLPTask()
         let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 10)), config: .mu)
-        let config = TrainConfig(task: task.name, optimizer: "lo", steps: 20, batchSize: 32, seed: 0, evalInterval: 0, evalExamples: 100)
+        let config = TrainConfig(task: task.name, optimizer: "lo", steps: 20, batchSize: 32, seed: 0, testInterval: 0, testExamples: 100)
         let a = try train(task: task, optimizer: lo, config: config)
         let b = try train(task: task, optimizer: lo, config: config)
         #expect(a.params == b.params && a.trainLoss.allSatisfy(\.isFinite))

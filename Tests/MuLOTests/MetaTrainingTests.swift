@@ -90,7 +90,7 @@ struct MetaTrainingTests {
         #expect(late < 0.8 * early, "meta-loss \(early) → \(late)")
         let task = try MLPTaskName(parsing: "mumlp-w32-d2_fashionmnist-28x28x1").makeMLPTask()
         func finalLoss(_ theta: LOTheta, seed: UInt64) throws -> Float {
-            let run = TrainConfig(task: task.name, optimizer: "lo", steps: 150, batchSize: 32, seed: seed, evalInterval: 0, evalExamples: 1000)
+            let run = TrainConfig(task: task.name, optimizer: "lo", steps: 150, batchSize: 32, seed: seed, testInterval: 0, testExamples: 1000)
             let r = try train(task: task, optimizer: LearnedOptimizer(theta: theta, config: config.loConfig), config: run)
             return r.trainLoss.suffix(20).reduce(0, +) / 20
         }

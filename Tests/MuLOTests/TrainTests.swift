@@ -5,7 +5,7 @@ import Testing
 @Suite("Training")
 struct TrainTests {
     func config(_ task: String, steps: Int, seed: UInt64 = 0) -> TrainConfig {
-        TrainConfig(task: task, optimizer: "adam", steps: steps, batchSize: 64, seed: seed, evalInterval: 50, evalExamples: 1000)
+        TrainConfig(task: task, optimizer: "adam", steps: steps, batchSize: 64, seed: seed, testInterval: 50, testExamples: 1000)
     }
 
     @Test(arguments: ["mumlp-w64-d3_synthetic-8x8x1", "mlp-w64-d2_synthetic-8x8x1"])
@@ -15,7 +15,7 @@ struct TrainTests {
         let first = r.trainLoss.prefix(10).reduce(0, +) / 10, last = r.trainLoss.suffix(10).reduce(0, +) / 10
         #expect(last < 0.5 * first, "\(first) → \(last)")
         #expect(r.testAccuracy.last! > 0.5)  // chance is 0.1
-        #expect(r.evalSteps == [0, 50, 100, 150, 200])
+        #expect(r.testSteps == [0, 50, 100, 150, 200])
         #expect(r.divergedAt == nil)
     }
 

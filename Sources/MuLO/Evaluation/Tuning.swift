@@ -131,7 +131,7 @@ public enum Tuner {
         let out = SendablePointer(losses)
         try runInParallel(settings.count, threads: threads) { i in
             var config = TrainConfig(task: task.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
-                                     seed: UInt64(seed), evalInterval: 0, evalExamples: 1)
+                                     seed: UInt64(seed), testInterval: 0, testExamples: 1)
             config.divergenceBound = task.lossClipBound
             let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config)
             out.base[i] = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)

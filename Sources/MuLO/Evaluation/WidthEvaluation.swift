@@ -64,7 +64,7 @@ public struct WidthEvaluation {
     func config(_ u: Unit, task: any Task) -> TrainConfig {
         let o = optimizers[u.optimizer]
         var config = TrainConfig(task: task.name, optimizer: o.key, steps: spec.steps, batchSize: spec.batch, seed: UInt64(u.seed),
-                                 evalInterval: spec.testInterval, evalExamples: spec.testExamples,
+                                 testInterval: spec.testInterval, testExamples: spec.testExamples,
                                  optimizerSettings: o.settingsDescription)
         config.divergenceBound = task.lossClipBound
         return config

@@ -7,22 +7,29 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var steps: Int
     public var batchSize: Int
     public var seed: UInt64
-    public var evalInterval: Int
-    public var evalExamples: Int
+    /// Held-out ("test") evaluation every N steps (0: only at the end), on up to this many examples.
+    public var testInterval: Int
+    public var testExamples: Int
     /// The optimizer's own settings, for the record.
     public var optimizerSettings: [String: String]
     /// A loss above this also counts as divergence (evaluation uses the clip bound 1.5·ln C).
     public var divergenceBound: Float?
 
+    /// The stored keys of run files from before the rename, so they keep loading and matching.
+    enum CodingKeys: String, CodingKey {
+        case task, optimizer, steps, batchSize, seed, optimizerSettings, divergenceBound
+        case testInterval = "evalInterval", testExamples = "evalExamples"
+    }
+
     public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
-                evalInterval: Int, evalExamples: Int = 10_000, optimizerSettings: [String: String] = [:]) {
+                testInterval: Int, testExamples: Int = 10_000, optimizerSettings: [String: String] = [:]) {
         self.task = task
         self.optimizer = optimizer
         self.steps = steps
         self.batchSize = batchSize
         self.seed = seed
-        self.evalInterval = evalInterval
-        self.evalExamples = evalExamples
+        self.testInterval = testInterval
+        self.testExamples = testExamples
         self.optimizerSettings = optimizerSettings
     }
 }
@@ -30,7 +37,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 public struct TrainResult: Sendable {
     /// Minibatch loss at every step, before that step's update (METHOD §6.3).
     public var trainLoss: [Float] = []
-    public var evalSteps: [Int] = []
+    public var testSteps: [Int] = []
     public var testLoss: [Float] = []
     public var testAccuracy: [Float] = []
     /// The step whose loss was non-finite, if the run diverged.
@@ -63,15 +70,15 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     let start = Date()
 
     func evaluate(at step: Int) throws {
-        let (loss, acc) = try task.evaluate(params, split: evalSplit, limit: config.evalExamples)
-        result.evalSteps.append(step)
+        let (loss, acc) = try task.evaluate(params, split: evalSplit, limit: config.testExamples)
+        result.testSteps.append(step)
         result.testLoss.append(loss)
         result.testAccuracy.append(acc)
         progress?.log(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
     }
 
     for step in 0..<config.steps {
-        if config.evalInterval > 0 && step % config.evalInterval == 0 { try evaluate(at: step) }
+        if config.testInterval > 0 && step % config.testInterval == 0 { try evaluate(at: step) }
         try inner.sample(key: dataKey.split(UInt64(step)))
         let loss = inner.lossAndGradient(at: params)
         result.trainLoss.append(loss)
@@ -101,7 +108,8 @@ extension TrainResult {
         try file.setAttribute("diverged_at", divergedAt ?? -1)
         try file.createExtendible("curves/train_loss", of: Float.self)
         try file.append("curves/train_loss", trainLoss)
-        try file.write("curves/eval_step", shape: [evalSteps.count], evalSteps.map(Int64.init))
+        // Stored under its first name, which every reader of run files knows.
+        try file.write("curves/eval_step", shape: [testSteps.count], testSteps.map(Int64.init))
         try file.write("curves/test_loss", shape: [testLoss.count], testLoss)
         try file.write("curves/test_accuracy", shape: [testAccuracy.count], testAccuracy)
         if includeParams {
