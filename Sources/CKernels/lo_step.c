@@ -81,7 +81,8 @@ INLINE vf8 sanitize8(vf8 g) {
     return (vf8)((vi8)c & (vi8)(g == g));
 }
 /// Sweep 1 of one element, as matrices' row tails and vectors do it: updates V and M_k (into
-/// mk), adds the 10 element-only sums of squares of sweep 1's order into s, returns g².
+/// mk), adds the 10 element-only sums of squares of sweep 1's order into s, returns the
+/// sanitised gradient.
 INLINE float sweep1_element(const float *g, const float *p, float *m, float *v, size_t n, size_t e,
                             const float bm[3], float bv, double s[10], float mk[3]) {
     const float gs = sanitize(g[e]), g2 = gs * gs;
@@ -97,7 +98,7 @@ INLINE float sweep1_element(const float *g, const float *p, float *m, float *v, 
         s[2 + k] += (double)mk[k] * mk[k];
         s[6 + k] += (double)(mk[k] * r) * (mk[k] * r);
     }
-    return g2;
+    return gs;
 }
 
 INLINE double hsum(vd8 x) {
@@ -150,7 +151,7 @@ void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, s
         }
         for (size_t b = n8; b < n1; b++) {
             float mk[3];
-            const float g2 = sweep1_element(g, p, m, v, n, row + b, bm, bv, tail, mk);
+            const float gs = sweep1_element(g, p, m, v, n, row + b, bm, bv, tail, mk), g2 = gs * gs;
             double g2e = (double)(g2 + 1e-30f);
             rowtail += g2e;
             col_g2[b] += g2e;
@@ -249,7 +250,7 @@ void mulo_lo_sweep1_vector(const float *g, const float *p, float *m, float *v, f
     double acc[22] = {0};
     for (size_t e = e0; e < e1; e++) {
         float m3[3];
-        const float g2 = sweep1_element(g, p, m, v, n, e, bm, bv, acc, m3), gs = sanitize(g[e]);
+        const float gs = sweep1_element(g, p, m, v, n, e, bm, bv, acc, m3), g2 = gs * gs;
         for (int k = 0; k < 3; k++) {
             const float mk = m3[k];
             float d = ba[k] * vd[k * n + e] + (1 - ba[k]) * (g2 + 1e-30f);

@@ -42,8 +42,8 @@ public struct HostCPU: Sendable {
         return HostCPU(cpuinfo: text)
     }()
 
-    /// Parses the first processor's entry: "model name" (x86) or "Hardware"/"CPU part" (Arm),
-    /// and "flags" (x86) or "Features" (Arm).
+    /// Parses the first processor's entry: "model name" (x86) or "Hardware" (Arm), and "flags"
+    /// (x86) or "Features" (Arm).
     public init(cpuinfo: String) {
         var model = "", flags = Set<String>()
         for line in cpuinfo.split(separator: "\n") {
