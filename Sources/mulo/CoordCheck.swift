@@ -7,9 +7,7 @@ struct CoordCheck: ParsableCommand {
         commandName: "coord-check",
         abstract: "μP coordinate check: how much each layer's pre-activations move, per width (METHOD §6.3).")
 
-    @Option(help: "Optimizer: muadam (μP), adam (SP), or lo with --checkpoint.") var optimizer = "muadam"
-    @Option(help: "Learned-optimizer θ file (with --optimizer lo).") var checkpoint: String?
-    @Option(help: "Learning rate (muadam, adam).") var lr: Float = 0.01
+    @OptionGroup var optimizerOptions: OptimizerOptions
     @Option(help: "Task template with {W}.") var template = "mumlp-w{W}-d3_fashionmnist-28x28x1"
     @Option(parsing: .upToNextOption, help: "Widths.") var widths: [Int] = [64, 128, 256, 512, 1024, 2048, 4096]
     @Option(help: "Hidden layers (default: the template's).") var depth: Int?
@@ -23,8 +21,6 @@ struct CoordCheck: ParsableCommand {
     var measuredSteps: [Int] { logSteps.isEmpty ? Array(Set([1, 10, 100, steps].filter { $0 <= steps })).sorted() : logSteps.sorted() }
 
     func validate() throws {
-        guard ["muadam", "adam", "lo"].contains(optimizer) else { throw ValidationError("--optimizer must be muadam, adam or lo") }
-        guard (optimizer == "lo") == (checkpoint != nil) else { throw ValidationError("--optimizer lo goes with --checkpoint") }
         guard !widths.isEmpty, widths.allSatisfy({ $0 >= 1 }), steps >= 1, batch >= 1 else {
             throw ValidationError("widths, --steps and --batch must be ≥ 1")
         }
@@ -35,18 +31,10 @@ struct CoordCheck: ParsableCommand {
     func run() throws {
         runtime.apply()
         try runReportingErrors {
-            let make: () -> any Optimizer
-            let parametrization: Parametrization
-            let label: String
-            if let checkpoint {
-                let (theta, config) = try LOCheckpoint.load(checkpoint)
-                (make, parametrization, label) = ({ LearnedOptimizer(theta: theta, config: config) }, config.parametrization,
-                                                  "\(config.parametrization == .mup ? "μLO" : "SP LO") \(checkpoint)")
-            } else if optimizer == "muadam" {
-                (make, parametrization, label) = ({ Adam.muAdam(schedule: .constant(lr)) }, .mup, "μAdam η=\(lr)")
-            } else {
-                (make, parametrization, label) = ({ Adam(schedule: .constant(lr)) }, .standard, "SP Adam η=\(lr)")
-            }
+            // muadam at η 0.01 unless told otherwise: the μP check that should come out flat.
+            let choice = try optimizerOptions.choice(defaultOptimizer: "muadam", defaultLR: 0.01, steps: steps)
+            let (parametrization, label) = (choice.parametrization, choice.label)
+            let make = { choice.make(totalSteps: steps) }
             let result = try CoordinateCheck.run(template: try TaskTemplate(template), widths: widths.sorted(), depth: depth,
                                                  parametrization: parametrization, optimizer: make, steps: steps,
                                                  logSteps: measuredSteps, batch: batch, seed: seed, dataDir: runtime.dataDir)

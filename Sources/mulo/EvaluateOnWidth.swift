@@ -58,7 +58,7 @@ struct EvaluateOnWidth: ParsableCommand {
             for kind in try parseBaselines(baseline) {
                 var settings = HandDesigned.Settings()
                 settings.learningRate = lr
-                var label = kind == .muadam ? "μAdam" : kind == .adamw ? "AdamW" : "SGD"
+                var label = kind.label
                 if noTune {
                     notes.append("\(kind.rawValue): default settings \(kind.describe(settings)) (not tuned)")
                     label += " (default)"

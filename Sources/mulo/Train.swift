@@ -4,22 +4,15 @@ import MuLO
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train one task with a hand-designed optimizer and write its curves to HDF5.")
+        abstract: "Train one task with a hand-designed or learned optimizer and write its curves to HDF5.")
 
     @Option(help: "Task name, {model|mumodel}-w{W}-d{D}_{dataset}.")
     var task = "mumodel-w128-d3_fashionmnist-28x28x1"
 
-    @Option(help: "Optimizer: \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")), or lo (a learned optimizer from --checkpoint).")
-    var optimizer = "adam"
-
-    @Option(help: "Learned-optimizer θ file (with --optimizer lo).")
-    var checkpoint: String?
+    @OptionGroup var optimizerOptions: OptimizerOptions
 
     @Flag(help: "Allow a learned optimizer whose parametrization differs from the task's.")
     var force = false
-
-    @Option(help: "Learning rate (peak learning rate with --cosine).")
-    var lr: Float = 1e-3
 
     @Option(help: "Training steps.")
     var steps = 1000
@@ -41,28 +34,13 @@ struct Train: ParsableCommand {
     @Option(name: [.customLong("test-examples"), .customLong("eval-examples")], help: "Test examples per evaluation.")
     var testExamples = 10_000
 
-    @Option(help: "Adam β1.") var beta1: Float = 0.9
-    @Option(help: "Adam β2.") var beta2: Float = 0.999
-    @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float = 1e-4
-    @Option(help: "SGD momentum.") var momentum: Float = 0
-    @Flag(help: "Warmup-cosine schedule decaying to 0.1·lr at the last step.") var cosine = false
-    @Option(help: "Warmup steps with --cosine.") var warmup = 0
-
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard HandDesigned(rawValue: optimizer) != nil || optimizer == "lo" else {
-            throw ValidationError("unknown optimizer '\(optimizer)'; choose one of \(HandDesigned.allCases.map(\.rawValue).joined(separator: ", ")), lo")
-        }
-        guard (optimizer == "lo") == (checkpoint != nil) else {
-            throw ValidationError(optimizer == "lo" ? "--optimizer lo needs --checkpoint THETA.h5" : "--checkpoint goes with --optimizer lo")
-        }
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard testInterval >= 0, testExamples > 0 else { throw ValidationError("--test-interval must be ≥ 0 and --test-examples > 0") }
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("β1 and β2 must be in [0, 1)") }
-        guard warmup >= 0, warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
+        guard optimizerOptions.warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
         do { _ = try TaskRegistry.parse(task) } catch { throw ValidationError("\(error)") }
         if let out {
             let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
@@ -79,10 +57,18 @@ struct Train: ParsableCommand {
             guard batch <= (try model.data.count(.train)) else {
                 throw DataError("--batch \(batch) exceeds the training split of \(model.data.name)")
             }
-            let (opt, settings) = try makeOptimizer(for: model)
+            let choice = try optimizerOptions.choice(defaultOptimizer: "adam", defaultLR: 1e-3, steps: steps)
+            if case .learned = choice.kind, choice.parametrization != model.parametrization, !force {
+                throw LOError("""
+                    the learned optimizer \(choice.label) is \(choice.parametrization == .mup ? "μP (mu)" : "standard (sp)") \
+                    but \(model.name) is \(model.parametrization == .mup ? "μP" : "standard"); μLOs train mumodel-… tasks and \
+                    SP LOs model-… tasks (--force to run anyway)
+                    """)
+            }
+            let optimizer = optimizerOptions.name(default: "adam"), opt = choice.make(totalSteps: steps)
             let config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, testInterval: testInterval, testExamples: testExamples,
-                                     optimizerSettings: settings)
+                                     optimizerSettings: choice.settingsDescription)
             let path = try out ?? defaultOutput(model.name, optimizer)
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
             let progress = Progress(total: steps, label: "step")
@@ -94,28 +80,6 @@ struct Train: ParsableCommand {
             }
             print("wrote \(path)")
         }
-    }
-
-    /// The hand-designed optimizer named by the flags, or the learned one in --checkpoint.
-    private func makeOptimizer(for task: any Task) throws -> (any Optimizer, [String: String]) {
-        if let checkpoint {
-            let (theta, config) = try LOCheckpoint.load(checkpoint)
-            guard config.parametrization == task.parametrization || force else {
-                throw LOError("""
-                    the learned optimizer in \(checkpoint) is \(config.parametrization == .mup ? "μP (mu)" : "standard (sp)") \
-                    but \(task.name) is \(task.parametrization == .mup ? "μP" : "standard"); μLOs train mumodel-… tasks and \
-                    SP LOs model-… tasks (--force to run anyway)
-                    """)
-            }
-            return (LearnedOptimizer(theta: theta, config: config),
-                    ["checkpoint": checkpoint, "parametrization": config.parametrization.rawValue,
-                     "step_mult": "\(config.stepMult)", "exp_mult": "\(config.expMult)"])
-        }
-        let kind = HandDesigned(rawValue: optimizer)!
-        var s = HandDesigned.Settings()
-        (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr, beta1, beta2, weightDecay, momentum)
-        (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
-        return (kind.make(s), kind.describe(s))
     }
 
     private func defaultOutput(_ task: String, _ opt: String) throws -> String {

@@ -5,7 +5,7 @@ import Foundation
 /// LOs, AdamW and SGD the standard one (`mlp-…`).
 public struct EvalOptimizer: Sendable {
     public enum Kind: Sendable {
-        case learned(theta: LOTheta, config: LOConfig, path: String)
+        case learned(TrainedLearnedOptimizer, path: String)
         case baseline(HandDesigned, HandDesigned.Settings)
     }
 
@@ -21,23 +21,22 @@ public struct EvalOptimizer: Sendable {
     }
 
     public static func learned(path: String) throws -> EvalOptimizer {
-        let (theta, config) = try LOCheckpoint.load(path)
+        let lo = try LOCheckpoint.loadAny(path)
         let stem = LOCheckpoint.displayName(path)
         let safe = String(stem.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
-        let name = config.parametrization == .mup ? "μLO" : "LO (SP)"
-        return EvalOptimizer(kind: .learned(theta: theta, config: config, path: path), key: "lo-\(safe)", label: "\(name) \(stem)")
+        return EvalOptimizer(kind: .learned(lo, path: path), key: "lo-\(safe)", label: "\(lo.architecture.displayName) \(stem)")
     }
 
     public var parametrization: Parametrization {
         switch kind {
-        case .learned(_, let c, _): return c.parametrization
+        case .learned(let lo, _): return lo.parametrization
         case .baseline(let b, _): return b == .muadam ? .mup : .standard
         }
     }
 
     public func make(totalSteps: Int) -> any Optimizer {
         switch kind {
-        case .learned(let theta, let config, _): return LearnedOptimizer(theta: theta, config: config)
+        case .learned(let lo, _): return lo.makeOptimizer()
         case .baseline(let b, var s):
             s.totalSteps = totalSteps
             return b.make(s)
@@ -46,9 +45,12 @@ public struct EvalOptimizer: Sendable {
 
     public var settingsDescription: [String: String] {
         switch kind {
-        case .learned(let theta, let c, let path):
-            return ["checkpoint": path, "theta_fingerprint": theta.fingerprint, "parametrization": c.parametrization.rawValue,
-                    "step_mult": "\(c.stepMult)"]
+        case .learned(let lo, let path):
+            // small_fc_lopt's records keep exactly the keys of files from before there were other architectures.
+            var d = lo.architectureName == SmallFCLOpt.name ? lo.architecture.settingsDescription.filter { $0.key != "exp_mult" }
+                : lo.settingsDescription
+            (d["checkpoint"], d["theta_fingerprint"]) = (path, lo.theta.fingerprint)
+            return d
         case .baseline(let b, let s): return b.describe(s)
         }
     }

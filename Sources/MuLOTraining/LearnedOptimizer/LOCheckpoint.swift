@@ -46,40 +46,30 @@ public enum LOCheckpoint {
         try file.commit()
     }
 
-    static func writeConfig(_ config: LOConfig, to file: HDF5File, on group: String) throws {
-        try file.setAttribute("parametrization", config.parametrization.rawValue, on: group)
-        try file.setAttribute("step_mult", Double(config.stepMult), on: group)
-        try file.setAttribute("exp_mult", Double(config.expMult), on: group)
-        try file.setAttribute("hidden_size", config.hiddenSize, on: group)
-        try file.setAttribute("base_momentum_decays", config.baseMomentumDecays.map(Double.init), on: group)
-        try file.setAttribute("base_rms_decays", config.baseRMSDecays.map(Double.init), on: group)
-        try file.setAttribute("base_adafactor_decays", config.baseAdafactorDecays.map(Double.init), on: group)
-    }
-
-    /// Reads θ and its configuration from a θ file or a meta-training checkpoint. A file that
-    /// is not a learned optimizer is a clear error naming what is missing.
-    public static func load(_ path: String) throws -> (theta: LOTheta, config: LOConfig) {
+    /// Reads θ and its architecture's configuration from a θ file or a meta-training checkpoint.
+    /// A file that is not a learned optimizer is a clear error naming what is missing.
+    public static func loadAny(_ path: String) throws -> TrainedLearnedOptimizer {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         guard file.isGroup("theta") else {
             throw LOError("\(path) is not a learned-optimizer file: it has no `theta` group (make one with `mulo lo-init` or `mulo meta-train`)")
         }
-        let g = "theta"
-        let p = try file.attributeString("parametrization", on: g)
-        guard let parametrization = Parametrization(rawValue: p) else {
-            throw LOError("\(path): parametrization '\(p)' is neither 'mu' nor 'sp'")
+        let name = file.hasAttribute("architecture", on: "theta") ? try file.attributeString("architecture", on: "theta") : SmallFCLOpt.name
+        func read<A: LearnedOptimizerArchitecture>(_: A.Type) throws -> TrainedLearnedOptimizer {
+            let architecture = try A.readConfig(from: file, on: "theta")
+            return TrainedLearnedOptimizer(architecture: architecture, theta: try readTheta(file, of: architecture))
         }
-        let config = LOConfig(parametrization: parametrization,
-                              stepMult: Float(try file.attributeDouble("step_mult", on: g)),
-                              expMult: Float(try file.attributeDouble("exp_mult", on: g)),
-                              hiddenSize: try file.attributeInt("hidden_size", on: g),
-                              baseMomentumDecays: try file.attributeDoubles("base_momentum_decays", on: g).map(Float.init),
-                              baseRMSDecays: try file.attributeDoubles("base_rms_decays", on: g).map(Float.init),
-                              baseAdafactorDecays: try file.attributeDoubles("base_adafactor_decays", on: g).map(Float.init))
-        guard config.hiddenSize >= 1, config.baseMomentumDecays.count == 3,
-              config.baseRMSDecays.count == 1, config.baseAdafactorDecays.count == 3 else {
-            throw LOError("\(path): θ's configuration is invalid (hidden size or decay counts)")
+        do { return try read(try LearnedOptimizerRegistry.architecture(named: name)) } catch let e as LOError {
+            throw LOError("\(path): \(e.message)")
         }
-        return (try LOTheta(readTheta(file, of: SmallFCLOpt(config))), config)
+    }
+
+    /// small_fc_lopt's θ and configuration (for what only it has, such as the PyLO export).
+    public static func load(_ path: String) throws -> (theta: LOTheta, config: LOConfig) {
+        let lo = try loadAny(path)
+        guard let a = lo.architecture as? SmallFCLOpt else {
+            throw LOError("\(path) holds a \(lo.architectureName) learned optimizer; this needs small_fc_lopt")
+        }
+        return (try LOTheta(lo.theta), a.config)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A learned-optimizer architecture (learned_optimization's LearnedOptimizer): its fixed
 /// configuration, the layout of θ, θ's initialisation from a key, and the inner optimizer a θ
 /// makes. Meta-training, checkpoints, MPI exchange and θ files are written once over this
@@ -16,6 +18,63 @@ public protocol LearnedOptimizerArchitecture: Sendable, Equatable {
     func makeOptimizer(theta: MetaParameters) -> Inner
     /// The fixed configuration, as attributes on θ's group of a θ file or checkpoint.
     func writeConfig(to file: HDF5File, on group: String) throws
+    /// The configuration `writeConfig` wrote, every value checked (a clear error names the bad one).
+    static func readConfig(from file: HDF5File, on group: String) throws -> Self
+    /// What identifies this configuration in run records (string values, e.g. `step_mult`).
+    var settingsDescription: [String: String] { get }
+    /// How plots and tables name it (default: the name, μ-prefixed in μP).
+    var displayName: String { get }
+}
+
+extension LearnedOptimizerArchitecture {
+    /// How plots and tables name it: the architecture's name, μ-prefixed in μP.
+    public var displayName: String { parametrization == .mup ? "μ\(Self.name)" : Self.name }
+}
+
+/// A learned optimizer read from a file, whatever its architecture: what evaluation, `train`
+/// and coord-check need without naming the architecture's type.
+public struct TrainedLearnedOptimizer: Sendable {
+    public let architecture: any LearnedOptimizerArchitecture
+    public let theta: MetaParameters
+
+    public init(architecture: any LearnedOptimizerArchitecture, theta: MetaParameters) {
+        self.architecture = architecture
+        self.theta = theta
+    }
+
+    public var architectureName: String { type(of: architecture).name }
+    public var parametrization: Parametrization { architecture.parametrization }
+    public func makeOptimizer() -> any Optimizer { architecture.makeOptimizer(theta: theta) }
+
+    /// The architecture's settings plus θ's fingerprint, for run records.
+    public var settingsDescription: [String: String] {
+        var d = architecture.settingsDescription
+        d["architecture"] = architectureName
+        return d
+    }
+}
+
+/// The learned-optimizer architectures θ files may hold, by `theta@architecture` (files without
+/// one are small_fc_lopt's). A new architecture is one folder and one `register` call.
+public enum LearnedOptimizerRegistry {
+    nonisolated(unsafe) private static var registered: [any LearnedOptimizerArchitecture.Type] = [SmallFCLOpt.self]
+    private static let lock = NSLock()
+
+    public static var architectures: [any LearnedOptimizerArchitecture.Type] { lock.withLock { registered } }
+
+    /// Adds an architecture whose name no registered one uses yet (a repeated call is a no-op).
+    public static func register(_ architecture: any LearnedOptimizerArchitecture.Type) {
+        lock.withLock {
+            if !registered.contains(where: { $0.name == architecture.name }) { registered.append(architecture) }
+        }
+    }
+
+    public static func architecture(named name: String) throws -> any LearnedOptimizerArchitecture.Type {
+        guard let a = architectures.first(where: { $0.name == name }) else {
+            throw LOError("unknown learned-optimizer architecture '\(name)'; known: \(architectures.map { $0.name }.joined(separator: ", "))")
+        }
+        return a
+    }
 }
 
 /// θ of any architecture: its tensors in the architecture's canonical order, with the flat view

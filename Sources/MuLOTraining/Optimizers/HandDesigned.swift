@@ -20,6 +20,16 @@ public enum HandDesigned: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// How tables and plots name it.
+    public var label: String {
+        switch self {
+        case .sgd: "SGD"
+        case .adam: "Adam"
+        case .adamw: "AdamW"
+        case .muadam: "μAdam"
+        }
+    }
+
     public func make(_ s: Settings) -> any Optimizer {
         switch self {
         case .sgd: SGD(schedule: s.schedule, momentum: s.momentum)

@@ -22,6 +22,11 @@ struct LearnedLearningRate: LearnedOptimizerArchitecture {
     }
 
     func writeConfig(to file: HDF5File, on group: String) throws { try file.setAttribute("parametrization", "mu", on: group) }
+    static func readConfig(from file: HDF5File, on group: String) throws -> LearnedLearningRate {
+        guard try file.attributeString("parametrization", on: group) == "mu" else { throw LOError("learned_lr is μP only") }
+        return LearnedLearningRate()
+    }
+    var settingsDescription: [String: String] { ["parametrization": "mu"] }
 
     struct State: LearnedOptimizerState {
         var step = 0

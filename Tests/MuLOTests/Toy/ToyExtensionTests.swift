@@ -7,7 +7,10 @@ import Testing
 /// meta-training, checkpoints with exact resume, and thread-count independence.
 @Suite("a toy task family and a toy learned optimizer", .serialized)
 struct ToyExtensionTests {
-    init() { TaskRegistry.register(ToyQuadraticSpec.family) }
+    init() {
+        TaskRegistry.register(ToyQuadraticSpec.family)
+        LearnedOptimizerRegistry.register(LearnedLearningRate.self)
+    }
 
     /// The meta-training tests' tiny experiment on the toy family, with a larger outer learning rate.
     static func config() -> MetaConfig {
@@ -55,6 +58,16 @@ struct ToyExtensionTests {
         let theta = dir.appendingPathComponent("theta.h5").path
         try LOCheckpoint.save(a.state.theta, of: a.architecture, to: theta)
         #expect(try HDF5File.open(theta).attributeString("architecture", on: "theta") == "learned_lr")
+        // …and evaluation reads it back as the toy architecture and trains with it.
+        let eval = try EvalOptimizer.learned(path: theta)
+        #expect(eval.label.hasPrefix("μlearned_lr") && eval.settingsDescription["architecture"] == "learned_lr")
+        guard case .learned(let lo, _) = eval.kind else { Issue.record("not a learned optimizer"); return }
+        #expect(lo.theta == a.state.theta)
+        let task = try TaskRegistry.makeTask("toyquad-w5-d2")
+        let result = try train(task: task, optimizer: eval.make(totalSteps: 20),
+                               config: TrainConfig(task: task.name, optimizer: "lo", steps: 20, batchSize: 4, seed: 0,
+                                                   testInterval: 0, testExamples: 4, optimizerSettings: [:]))
+        #expect(result.trainLoss.last! < result.trainLoss.first!)
     }
 
     @Test func threadCountDoesNotChangeTheToyRun() throws {

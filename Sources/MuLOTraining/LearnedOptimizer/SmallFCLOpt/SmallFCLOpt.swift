@@ -7,6 +7,7 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
     public init(_ config: LOConfig) { self.config = config }
 
     public var parametrization: Parametrization { config.parametrization }
+    public var displayName: String { parametrization == .mup ? "μLO" : "LO (SP)" }
     public var thetaNames: [String] { LOTheta.names }
     public var thetaShapes: [[Int]] { LOTheta.shapes(hidden: config.hiddenSize) }
 
@@ -18,7 +19,36 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
     }
 
     public func writeConfig(to file: HDF5File, on group: String) throws {
-        try LOCheckpoint.writeConfig(config, to: file, on: group)
+        try file.setAttribute("parametrization", config.parametrization.rawValue, on: group)
+        try file.setAttribute("step_mult", Double(config.stepMult), on: group)
+        try file.setAttribute("exp_mult", Double(config.expMult), on: group)
+        try file.setAttribute("hidden_size", config.hiddenSize, on: group)
+        try file.setAttribute("base_momentum_decays", config.baseMomentumDecays.map(Double.init), on: group)
+        try file.setAttribute("base_rms_decays", config.baseRMSDecays.map(Double.init), on: group)
+        try file.setAttribute("base_adafactor_decays", config.baseAdafactorDecays.map(Double.init), on: group)
+    }
+
+    public static func readConfig(from file: HDF5File, on g: String) throws -> SmallFCLOpt {
+        let p = try file.attributeString("parametrization", on: g)
+        guard let parametrization = Parametrization(rawValue: p) else {
+            throw LOError("parametrization '\(p)' is neither 'mu' nor 'sp'")
+        }
+        let config = LOConfig(parametrization: parametrization,
+                              stepMult: Float(try file.attributeDouble("step_mult", on: g)),
+                              expMult: Float(try file.attributeDouble("exp_mult", on: g)),
+                              hiddenSize: try file.attributeInt("hidden_size", on: g),
+                              baseMomentumDecays: try file.attributeDoubles("base_momentum_decays", on: g).map(Float.init),
+                              baseRMSDecays: try file.attributeDoubles("base_rms_decays", on: g).map(Float.init),
+                              baseAdafactorDecays: try file.attributeDoubles("base_adafactor_decays", on: g).map(Float.init))
+        guard config.hiddenSize >= 1, config.baseMomentumDecays.count == 3,
+              config.baseRMSDecays.count == 1, config.baseAdafactorDecays.count == 3 else {
+            throw LOError("θ's configuration is invalid (hidden size or decay counts)")
+        }
+        return SmallFCLOpt(config)
+    }
+
+    public var settingsDescription: [String: String] {
+        ["parametrization": config.parametrization.rawValue, "step_mult": "\(config.stepMult)", "exp_mult": "\(config.expMult)"]
     }
 }
 
