@@ -102,7 +102,7 @@ struct MetaTrain: ParsableCommand {
             throw MetaConfigError("\(dir) already holds a run (\(latest!)); use --resume to continue it or another --out")
         }
         var initial: LOTheta?
-        if let ckpt = cfg.initCheckpoint, latest == nil {
+        if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
             let (theta, loaded) = try LOCheckpoint.load(ckpt)
             guard loaded.parametrization == cfg.parametrization else {
                 throw MetaConfigError("init_checkpoint \(ckpt) is \(loaded.parametrization.rawValue), the config is \(cfg.parametrization.rawValue)")
@@ -127,7 +127,8 @@ struct MetaTrain: ParsableCommand {
         let isRoot = trainer.mpi?.isRoot ?? true
         let ranks = trainer.mpi.map { ", \($0.size) MPI ranks" } ?? ""
         say(trainer, "meta-training \(cfg.name): \(trainer.tasks.map(\.name).joined(separator: ", "))")
-        say(trainer, "  \(cfg.estimator.rawValue.uppercased()), \(cfg.pairs) pairs per family, σ \(cfg.sigma), K \(cfg.truncation), episodes [\(cfg.episodeMin), \(cfg.episodeMax)), \(cfg.outerSteps) outer steps\(stopStep != cfg.outerSteps ? " (stopping at \(stopStep))" : ""), \(trainer.threads) threads\(ranks)")
+        let es = cfg.estimator
+        say(trainer, "  \(es.kind.rawValue.uppercased()), \(es.pairs) pairs per family, σ \(es.sigma), K \(es.truncation), episodes [\(es.episodeMin), \(es.episodeMax)), \(cfg.outerSteps) outer steps\(stopStep != cfg.outerSteps ? " (stopping at \(stopStep))" : ""), \(trainer.threads) threads\(ranks)")
         let departures = cfg.departures
         say(trainer, departures.isEmpty ? "  no departures from the paper's constants"
               : "  departures from the paper's constants (stored in every checkpoint):\n" + departures.map { "    - \($0)" }.joined(separator: "\n"))

@@ -8,14 +8,14 @@ struct MetaTrainingTests {
     static func tiny(_ estimator: MetaConfig.Estimator = .pes) -> MetaConfig {
         var c = MetaConfig(name: "tiny")
         c.families = [.init(template: "mumlp-w{W}-d2_synthetic-6x6x1", widths: [8, 12], batchSize: 16)]
-        c.pairs = 3
-        c.truncation = 4
-        c.episodeMin = 5
-        c.episodeMax = 11
-        c.initialOffsetMax = 5
-        c.estimator = estimator
-        c.warmupSteps = 2
-        c.decayEnd = 20
+        c.estimator.pairs = 3
+        c.estimator.truncation = 4
+        c.estimator.episodeMin = 5
+        c.estimator.episodeMax = 11
+        c.estimator.initialOffsetMax = 5
+        c.estimator.kind = estimator
+        c.outerOptimizer.warmupSteps = 2
+        c.outerOptimizer.decayEnd = 20
         c.outerSteps = 6
         return c
     }
@@ -67,14 +67,14 @@ struct MetaTrainingTests {
 
     @Test func outerUpdateIsClippedAndFollowsTheSchedule() throws {
         var c = Self.tiny()
-        c.updateClip = 1e-4
+        c.outerOptimizer.updateClip = 1e-4
         let t = try MetaTrainer(config: c, threads: 2)
         let before = t.state.theta.flat
         try t.outerStep()
         try t.outerStep()
         let moved = zip(t.state.theta.flat, before).map { Double($0 - $1) }
         #expect((moved.reduce(0) { $0 + $1 * $1 }).squareRoot() <= 2e-4 * 1.0001)
-        #expect(t.state.metrics.learningRate == [c.schedule.value(at: 0), c.schedule.value(at: 1)])
+        #expect(t.state.metrics.learningRate == [c.outerOptimizer.schedule.value(at: 0), c.outerOptimizer.schedule.value(at: 1)])
         #expect(t.state.adam.count == 2)
     }
 
@@ -94,7 +94,7 @@ struct MetaTrainingTests {
             let r = try train(task: task, optimizer: LearnedOptimizer(theta: theta, config: config.loConfig), config: run)
             return r.trainLoss.suffix(20).reduce(0, +) / 20
         }
-        let initial = LOTheta.initial(key: RNGKey(seed: config.initSeed))
+        let initial = LOTheta.initial(key: RNGKey(seed: config.learnedOptimizer.initSeed))
         for seed: UInt64 in [1001, 1002] {
             let (before, after) = (try finalLoss(initial, seed: seed), try finalLoss(LOTheta(t.state.theta), seed: seed))
             #expect(after < 0.8 * before, "held-out seed \(seed): initial θ \(before), meta-trained θ \(after)")
@@ -114,9 +114,9 @@ struct MetaTrainingTests {
     @Test func configsParseWithPaperDefaults() throws {
         let c = try Self.parse(Self.valid)
         #expect(c.families[0].widths == [16, 32, 64] && c.families[0].batchSize == 128)
-        #expect(c.pairs == 8 && c.sigma == 0.01 && c.truncation == 50 && c.outerSteps == 5000 && c.stepMult == 0.01)
+        #expect(c.estimator.pairs == 8 && c.estimator.sigma == 0.01 && c.estimator.truncation == 50 && c.outerSteps == 5000 && c.learnedOptimizer.stepMult == 0.01)
         let sp = try Self.parse("[[families]]\ntemplate = \"mlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]\n[learned_optimizer]\nparametrization = \"sp\"")
-        #expect(sp.stepMult == 0.001 && sp.parametrization == .standard)
+        #expect(sp.learnedOptimizer.stepMult == 0.001 && sp.parametrization == .standard)
         #expect(c.departures.contains { $0.hasPrefix("tasks:") } && !c.departures.contains { $0.hasPrefix("sigma") })
     }
 
@@ -150,11 +150,27 @@ struct MetaTrainingTests {
             interval = 11
             keep = 4
             """)
-        let floats: [Float] = [c.stepMult, c.expMult, c.sigma, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.updateClip, c.lrInitial, c.lrPeak, c.lrFinal]
+        let (lo, es, oo) = (c.learnedOptimizer, c.estimator, c.outerOptimizer)
+        let floats: [Float] = [lo.stepMult, lo.expMult, es.sigma, oo.beta1, oo.beta2, oo.epsilon, oo.weightDecay, oo.updateClip,
+                               oo.lrInitial, oo.lrPeak, oo.lrFinal]
         #expect(floats == [0.02, 0.003, 0.04, 0.81, 0.97, 1e-7, 0.002, 0.4, 1e-5, 2e-3, 3e-4])
-        let ints: [Int] = [c.hiddenSize, c.pairs, c.truncation, c.episodeMin, c.episodeMax, c.initialOffsetMax, c.warmupSteps, c.decayEnd,
-                           c.checkpointInterval, c.keepCheckpoints]
+        let ints: [Int] = [lo.hiddenSize, es.pairs, es.truncation, es.episodeMin, es.episodeMax, es.initialOffsetMax,
+                           oo.warmupSteps, oo.decayEnd, c.checkpoint.interval, c.checkpoint.keep]
         #expect(ints == [16, 3, 5, 6, 70, 8, 9, 400, 11, 4])
+    }
+
+    /// Stored configurations use the TOML's sections and keys with JSON numbers; the identity
+    /// that gates resuming keeps the first release's text, so its checkpoints still resume.
+    @Test func storedConfigurationFollowsTheTOML() throws {
+        var c = Self.tiny()
+        c.estimator.sigma = 0.04
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(c.json.utf8)) as? [String: Any])
+        let estimator = try #require(object["estimator"] as? [String: Any])
+        #expect((estimator["sigma"] as? NSNumber)?.floatValue == 0.04 && (estimator["episode_min"] as? NSNumber)?.intValue == 5)
+        #expect(((object["checkpoint"] as? [String: Any])?["interval"] as? NSNumber) != nil)
+        #expect(((object["families"] as? [[String: Any]])?.first?["batch_size"] as? NSNumber)?.intValue == 16)
+        #expect(MetaConfig.storedOuterSteps(c.json) == c.outerSteps)
+        #expect(c.identity.contains("\"episodeMin\":5") && c.identity.contains("\"sigma\":0.04") && c.identity.contains("\"checkpointInterval\":0"))
     }
 
     @Test(arguments: [

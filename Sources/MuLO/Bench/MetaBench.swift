@@ -26,10 +26,10 @@ public enum MetaBench {
         var config = MetaConfig(name: "bench")
         config.families = [.init(template: name.replacingOccurrences(of: "-w\(t.width)-", with: "-w{W}-"),
                                  widths: [t.width], batchSize: batch)]
-        config.parametrization = t.parametrization
-        config.stepMult = LOConfig.defaultStepMult(t.parametrization)
-        config.pairs = pairs
-        config.truncation = truncation
+        config.learnedOptimizer.parametrization = t.parametrization
+        config.learnedOptimizer.stepMult = LOConfig.defaultStepMult(t.parametrization)
+        config.estimator.pairs = pairs
+        config.estimator.truncation = truncation
         let trainer = try MetaTrainer(config: config, threads: threads)
         try trainer.outerStep()  // warm-up: allocations, first touches
         let start = Date()
@@ -51,7 +51,7 @@ public enum MetaBench {
         let loTime = Timing.secondsPerCall { inner.update(&params, with: lo, state: &loState, context: StepContext()) }
         let p = Double(task.parameterCount)
         let rate = Double(trainer.innerStepsPerOuterStep) / perOuter
-        return MetaBenchResult(task: task.name, pairs: config.pairs, truncation: config.truncation, batch: batch, threads: trainer.threads,
+        return MetaBenchResult(task: task.name, pairs: config.estimator.pairs, truncation: config.estimator.truncation, batch: batch, threads: trainer.threads,
                                inner_steps_per_s: rate, seconds_per_outer_step: perOuter,
                                lo_step_ms: loTime * 1e3, forward_backward_ms: fb * 1e3, lo_share: loTime / (loTime + fb),
                                sgemm_gflops: sgemm,

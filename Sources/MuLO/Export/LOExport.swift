@@ -73,7 +73,7 @@ public enum LOExport {
             try f.setAttribute("departures_from_paper", try src.attributeStrings("departures_from_paper"))
             let steps = try src.attributeInt("outer_step")
             try f.setAttribute("outer_steps_done", steps)
-            let planned = (try? JSONDecoder().decode(MetaConfig.self, from: Data(try src.attributeString("config").utf8)))?.outerSteps
+            let planned = MetaConfig.storedOuterSteps(try src.attributeString("config"))
             try f.setAttribute("budget", "\(steps) outer steps of meta-training" + (planned.map { " (configured: \($0))" } ?? ""))
             for name in try src.children("metrics") where !src.isGroup("metrics/\(name)") {
                 if name == "outer_step" {

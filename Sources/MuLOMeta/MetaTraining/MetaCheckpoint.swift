@@ -17,7 +17,7 @@ public enum MetaCheckpoint {
         let s = trainer.state, c = trainer.config
         let file = try HDF5File.create(path)
         try file.setAttribute("kind", kind)
-        try file.setAttribute("config", String(decoding: try JSONEncoder.sorted.encode(c), as: UTF8.self))
+        try file.setAttribute("config", c.json)
         try file.setAttribute("config_identity", c.identity)
         try file.setAttribute("departures_from_paper", c.departures)
         try file.setAttribute("outer_step", s.outerStep)
@@ -98,7 +98,7 @@ public enum MetaCheckpoint {
             guard try file.attributeString("task", on: g) == task.name else {
                 throw MetaConfigError("\(path): family \(f) is not \(task.name)")
             }
-            s.particles[f] = try (0..<trainer.config.pairs).map { i in
+            s.particles[f] = try (0..<trainer.config.estimator.pairs).map { i in
                 let pg = "\(g)/particles/\(i)"
                 return Particle(pos: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/pos"),
                                 neg: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/neg"),
@@ -163,10 +163,10 @@ public enum MetaCheckpoint {
         try LOCheckpoint.save(trainer.state.theta, of: trainer.architecture,
                               to: (dir as NSString).appendingPathComponent("theta.h5"),
                               metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",
-                                         "config": String(decoding: try JSONEncoder.sorted.encode(trainer.config), as: UTF8.self)])
+                                         "config": trainer.config.json])
         try AtomicFile.write(name + "\n", to: (dir as NSString).appendingPathComponent("latest"))
         let old = try FileManager.default.contentsOfDirectory(atPath: dir)
-            .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".h5") }.sorted().dropLast(trainer.config.keepCheckpoints)
+            .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".h5") }.sorted().dropLast(trainer.config.checkpoint.keep)
         for f in old { try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(f)) }
         return path
     }

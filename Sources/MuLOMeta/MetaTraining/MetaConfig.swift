@@ -19,68 +19,98 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         public var taskNames: [String] { widths.map { template.replacingOccurrences(of: "{W}", with: "\($0)") } }
     }
 
+    /// The learned optimizer being meta-trained: its architecture's fixed configuration and θ's start.
+    public struct LearnedOptimizerSettings: Codable, Sendable, Equatable {
+        public var parametrization: Parametrization = .mup
+        public var stepMult: Float = LOConfig.defaultStepMult(.mup)
+        public var expMult: Float = 0.001
+        public var hiddenSize: Int = 32
+        public var initSeed: UInt64 = 0
+        public var initCheckpoint: String?
+        public init() {}
+
+        public var loConfig: LOConfig {
+            LOConfig(parametrization: parametrization, stepMult: stepMult, expMult: expMult, hiddenSize: hiddenSize)
+        }
+    }
+
     public enum Estimator: String, Codable, Sendable { case pes, es }
+
+    /// The gradient estimator and the episodes it truncates (METHOD §4.1–4.3).
+    public struct EstimatorSettings: Codable, Sendable, Equatable {
+        public var kind: Estimator = .pes
+        public var pairs: Int = 8
+        public var sigma: Float = 0.01
+        public var truncation: Int = 50
+        public var episodeMin: Int = 100
+        public var episodeMax: Int = 1000
+        public var initialOffsetMax: Int = 50
+        public init() {}
+    }
+
+    /// AdamW on θ with a clipped update and a warmup-cosine learning rate (METHOD §4.5).
+    public struct OuterOptimizerSettings: Codable, Sendable, Equatable {
+        public var beta1: Float = 0.9
+        public var beta2: Float = 0.999
+        public var epsilon: Float = 1e-8
+        public var weightDecay: Float = 1e-4
+        public var updateClip: Float = 1.0
+        public var lrInitial: Float = 3e-10
+        public var lrPeak: Float = 3e-3
+        public var lrFinal: Float = 1e-3
+        public var warmupSteps: Int = 100
+        public var decayEnd: Int = 4900
+        public init() {}
+
+        public var schedule: Schedule {
+            .warmupCosine(initial: lrInitial, peak: lrPeak, final: lrFinal, warmupSteps: warmupSteps, decayEnd: decayEnd)
+        }
+    }
+
+    /// How often checkpoints are written and how many are kept (not part of the experiment's identity).
+    public struct CheckpointSettings: Codable, Sendable, Equatable {
+        public var interval: Int = 50
+        public var keep: Int = 10
+        public init() {}
+    }
 
     public var name: String
     public var seed: UInt64 = 0
     public var outerSteps: Int = 5000
     public var families: [Family] = []
-    // Learned optimizer
-    public var parametrization: Parametrization = .mup
-    public var stepMult: Float = LOConfig.defaultStepMult(.mup)
-    public var expMult: Float = 0.001
-    public var hiddenSize: Int = 32
-    public var initSeed: UInt64 = 0
-    public var initCheckpoint: String?
-    // Estimator
-    public var estimator: Estimator = .pes
-    public var pairs: Int = 8
-    public var sigma: Float = 0.01
-    public var truncation: Int = 50
-    public var episodeMin: Int = 100
-    public var episodeMax: Int = 1000
-    public var initialOffsetMax: Int = 50
-    // Outer optimizer
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-8
-    public var weightDecay: Float = 1e-4
-    public var updateClip: Float = 1.0
-    public var lrInitial: Float = 3e-10
-    public var lrPeak: Float = 3e-3
-    public var lrFinal: Float = 1e-3
-    public var warmupSteps: Int = 100
-    public var decayEnd: Int = 4900
-    // Checkpoints
-    public var checkpointInterval: Int = 50
-    public var keepCheckpoints: Int = 10
+    public var learnedOptimizer = LearnedOptimizerSettings()
+    public var estimator = EstimatorSettings()
+    public var outerOptimizer = OuterOptimizerSettings()
+    public var checkpoint = CheckpointSettings()
 
     public init(name: String) { self.name = name }
 
-    public var loConfig: LOConfig {
-        LOConfig(parametrization: parametrization, stepMult: stepMult, expMult: expMult, hiddenSize: hiddenSize)
-    }
-
-    public var schedule: Schedule {
-        .warmupCosine(initial: lrInitial, peak: lrPeak, final: lrFinal, warmupSteps: warmupSteps, decayEnd: decayEnd)
-    }
+    public var loConfig: LOConfig { learnedOptimizer.loConfig }
+    public var parametrization: Parametrization { learnedOptimizer.parametrization }
 
     public var taskNames: [String] { families.flatMap(\.taskNames) }
     public var batchSizes: [Int] { families.flatMap { f in f.widths.map { _ in f.batchSize } } }
 
-    /// The fields that define the experiment: a checkpoint is only resumed under the same ones
-    /// (outer steps and checkpointing may change between runs).
-    public var identity: String {
-        var c = self
-        c.outerSteps = 0
-        c.checkpointInterval = 0
-        c.keepCheckpoints = 0
-        return String(decoding: try! JSONEncoder.sorted.encode(c), as: UTF8.self)
+    /// The configuration as stored in checkpoints and θ files: the TOML's sections and snake_case
+    /// keys, numbers as JSON numbers.
+    public var json: String {
+        let e = JSONEncoder.sorted
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try! e.encode(self), as: UTF8.self)
+    }
+
+    /// `outer_steps` of a stored configuration, whichever release wrote it (the first stored
+    /// flat camelCase keys, `outerSteps`).
+    public static func storedOuterSteps(_ json: String) -> Int? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+        return ((object?["outer_steps"] ?? object?["outerSteps"]) as? NSNumber)?.intValue
     }
 
     /// Every difference from the paper's μLO_M setting (METHOD §4.6), as readable lines.
     public var departures: [String] {
         let paper = MetaConfig(name: "paper")
+        let (lo, es, oo) = (learnedOptimizer, estimator, outerOptimizer)
+        let (plo, pes, poo) = (paper.learnedOptimizer, paper.estimator, paper.outerOptimizer)
         var out: [String] = []
         func check<T: Equatable>(_ label: String, _ ours: T, _ theirs: T) {
             if ours != theirs { out.append("\(label): \(ours) (paper: \(theirs))") }
@@ -89,20 +119,20 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         let ours = parametrization == .mup ? taskNames : taskNames.map { "mu" + $0 }
         if Set(ours) != Set(paperTasks) { out.append("tasks: \(taskNames.joined(separator: ", ")) (paper: \(paperTasks.joined(separator: ", ")) or their SP twins)") }
         if batchSizes.contains(where: { $0 != 4096 }) { out.append("inner batch: \(batchSizes.map(String.init).joined(separator: ", ")) (paper: 4096)") }
-        check("step_mult", stepMult, LOConfig.defaultStepMult(parametrization))
-        check("exp_mult", expMult, paper.expMult)
-        check("hidden_size", hiddenSize, paper.hiddenSize)
-        check("estimator", estimator.rawValue, paper.estimator.rawValue)
-        check("pairs", pairs, paper.pairs)
-        check("sigma", sigma, paper.sigma)
-        check("truncation", truncation, paper.truncation)
-        check("episode length", "[\(episodeMin), \(episodeMax))", "[\(paper.episodeMin), \(paper.episodeMax))")
-        check("initial offset", "[0, \(initialOffsetMax))", "[0, \(paper.initialOffsetMax))")
-        check("AdamW (β1, β2, ε, weight decay)", "\(beta1), \(beta2), \(epsilon), \(weightDecay)",
-              "\(paper.beta1), \(paper.beta2), \(paper.epsilon), \(paper.weightDecay)")
-        check("update clip", updateClip, paper.updateClip)
-        check("learning-rate schedule", "\(lrInitial)→\(lrPeak) over \(warmupSteps), cosine to \(lrFinal) at \(decayEnd)",
-              "\(paper.lrInitial)→\(paper.lrPeak) over \(paper.warmupSteps), cosine to \(paper.lrFinal) at \(paper.decayEnd)")
+        check("step_mult", lo.stepMult, LOConfig.defaultStepMult(parametrization))
+        check("exp_mult", lo.expMult, plo.expMult)
+        check("hidden_size", lo.hiddenSize, plo.hiddenSize)
+        check("estimator", es.kind.rawValue, pes.kind.rawValue)
+        check("pairs", es.pairs, pes.pairs)
+        check("sigma", es.sigma, pes.sigma)
+        check("truncation", es.truncation, pes.truncation)
+        check("episode length", "[\(es.episodeMin), \(es.episodeMax))", "[\(pes.episodeMin), \(pes.episodeMax))")
+        check("initial offset", "[0, \(es.initialOffsetMax))", "[0, \(pes.initialOffsetMax))")
+        check("AdamW (β1, β2, ε, weight decay)", "\(oo.beta1), \(oo.beta2), \(oo.epsilon), \(oo.weightDecay)",
+              "\(poo.beta1), \(poo.beta2), \(poo.epsilon), \(poo.weightDecay)")
+        check("update clip", oo.updateClip, poo.updateClip)
+        check("learning-rate schedule", "\(oo.lrInitial)→\(oo.lrPeak) over \(oo.warmupSteps), cosine to \(oo.lrFinal) at \(oo.decayEnd)",
+              "\(poo.lrInitial)→\(poo.lrPeak) over \(poo.warmupSteps), cosine to \(poo.lrFinal) at \(poo.decayEnd)")
         check("outer steps", outerSteps, paper.outerSteps)
         return out
     }
@@ -110,6 +140,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
     /// Checks every value; the message names the field.
     public func validate() throws {
         func fail(_ m: String) -> MetaConfigError { MetaConfigError("\(name): \(m)") }
+        let (lo, es, oo) = (learnedOptimizer, estimator, outerOptimizer)
         guard !families.isEmpty else { throw fail("the family list is empty: add at least one [[families]] entry") }
         for f in families {
             guard f.template.contains("{W}") else { throw fail("family template '\(f.template)' has no {W}") }
@@ -124,19 +155,19 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             }
         }
         guard Set(taskNames).count == taskNames.count else { throw fail("the same task appears twice: \(taskNames)") }
-        guard sigma > 0, sigma.isFinite else { throw fail("sigma must be > 0, got \(sigma)") }
-        guard pairs >= 1 else { throw fail("pairs must be ≥ 1") }
-        guard truncation >= 1 else { throw fail("truncation must be ≥ 1") }
-        guard episodeMin >= 1, episodeMax > episodeMin else { throw fail("episode lengths need 1 ≤ episode_min < episode_max") }
-        guard initialOffsetMax >= 1 else { throw fail("initial_offset_max must be ≥ 1") }
+        guard es.sigma > 0, es.sigma.isFinite else { throw fail("estimator.sigma must be > 0, got \(es.sigma)") }
+        guard es.pairs >= 1 else { throw fail("estimator.pairs must be ≥ 1") }
+        guard es.truncation >= 1 else { throw fail("estimator.truncation must be ≥ 1") }
+        guard es.episodeMin >= 1, es.episodeMax > es.episodeMin else { throw fail("episode lengths need 1 ≤ episode_min < episode_max") }
+        guard es.initialOffsetMax >= 1 else { throw fail("initial_offset_max must be ≥ 1") }
         guard outerSteps >= 1 else { throw fail("outer_steps must be ≥ 1") }
-        guard hiddenSize >= 1, stepMult > 0, expMult >= 0 else { throw fail("hidden_size, step_mult must be positive") }
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, weightDecay >= 0, updateClip > 0 else {
+        guard lo.hiddenSize >= 1, lo.stepMult > 0, lo.expMult >= 0 else { throw fail("hidden_size, step_mult must be positive") }
+        guard (0..<1).contains(oo.beta1), (0..<1).contains(oo.beta2), oo.epsilon > 0, oo.weightDecay >= 0, oo.updateClip > 0 else {
             throw fail("outer optimizer needs β in [0, 1), ε > 0, weight_decay ≥ 0, update_clip > 0")
         }
-        guard lrPeak > 0, lrInitial >= 0, lrFinal >= 0, warmupSteps >= 0, decayEnd >= warmupSteps else {
+        guard oo.lrPeak > 0, oo.lrInitial >= 0, oo.lrFinal >= 0, oo.warmupSteps >= 0, oo.decayEnd >= oo.warmupSteps else {
             throw fail("learning rates must be ≥ 0 (peak > 0) and decay_end ≥ warmup_steps")
         }
-        guard checkpointInterval >= 1, keepCheckpoints >= 1 else { throw fail("checkpoint interval and keep must be ≥ 1") }
+        guard checkpoint.interval >= 1, checkpoint.keep >= 1 else { throw fail("checkpoint interval and keep must be ≥ 1") }
     }
 }

@@ -53,30 +53,33 @@ extension MetaConfig {
             guard let v = Parametrization(rawValue: p) else {
                 throw MetaConfigError("\(source): learned_optimizer.parametrization must be \"mu\" or \"sp\", got \"\(p)\"")
             }
-            c.parametrization = v
-            c.stepMult = LOConfig.defaultStepMult(v)
+            c.learnedOptimizer.parametrization = v
+            c.learnedOptimizer.stepMult = LOConfig.defaultStepMult(v)
         }
-        try lo.fill(&c, floats: ["step_mult": \.stepMult, "exp_mult": \.expMult])
-        try lo.fill(&c, ints: ["hidden_size": \.hiddenSize])
-        c.initSeed = try lo.uint("init_seed") ?? c.initSeed
-        c.initCheckpoint = try lo.string("init_checkpoint")
+        try lo.fill(&c, floats: ["step_mult": \.learnedOptimizer.stepMult, "exp_mult": \.learnedOptimizer.expMult])
+        try lo.fill(&c, ints: ["hidden_size": \.learnedOptimizer.hiddenSize])
+        c.learnedOptimizer.initSeed = try lo.uint("init_seed") ?? c.learnedOptimizer.initSeed
+        c.learnedOptimizer.initCheckpoint = try lo.string("init_checkpoint")
         try lo.finish()
         var es = Reader(table: try r.section("estimator"), section: "estimator", source: source)
         if let k = try es.string("kind") {
             guard let v = Estimator(rawValue: k) else { throw MetaConfigError("\(source): estimator.kind must be \"pes\" or \"es\", got \"\(k)\"") }
-            c.estimator = v
+            c.estimator.kind = v
         }
-        try es.fill(&c, ints: ["pairs": \.pairs, "truncation": \.truncation, "episode_min": \.episodeMin,
-                               "episode_max": \.episodeMax, "initial_offset_max": \.initialOffsetMax])
-        try es.fill(&c, floats: ["sigma": \.sigma])
+        try es.fill(&c, ints: ["pairs": \.estimator.pairs, "truncation": \.estimator.truncation,
+                               "episode_min": \.estimator.episodeMin, "episode_max": \.estimator.episodeMax,
+                               "initial_offset_max": \.estimator.initialOffsetMax])
+        try es.fill(&c, floats: ["sigma": \.estimator.sigma])
         try es.finish()
         var oo = Reader(table: try r.section("outer_optimizer"), section: "outer_optimizer", source: source)
-        try oo.fill(&c, floats: ["beta1": \.beta1, "beta2": \.beta2, "epsilon": \.epsilon, "weight_decay": \.weightDecay,
-                                 "update_clip": \.updateClip, "lr_initial": \.lrInitial, "lr_peak": \.lrPeak, "lr_final": \.lrFinal])
-        try oo.fill(&c, ints: ["warmup_steps": \.warmupSteps, "decay_end": \.decayEnd])
+        try oo.fill(&c, floats: ["beta1": \.outerOptimizer.beta1, "beta2": \.outerOptimizer.beta2,
+                                 "epsilon": \.outerOptimizer.epsilon, "weight_decay": \.outerOptimizer.weightDecay,
+                                 "update_clip": \.outerOptimizer.updateClip, "lr_initial": \.outerOptimizer.lrInitial,
+                                 "lr_peak": \.outerOptimizer.lrPeak, "lr_final": \.outerOptimizer.lrFinal])
+        try oo.fill(&c, ints: ["warmup_steps": \.outerOptimizer.warmupSteps, "decay_end": \.outerOptimizer.decayEnd])
         try oo.finish()
         var ck = Reader(table: try r.section("checkpoint"), section: "checkpoint", source: source)
-        try ck.fill(&c, ints: ["interval": \.checkpointInterval, "keep": \.keepCheckpoints])
+        try ck.fill(&c, ints: ["interval": \.checkpoint.interval, "keep": \.checkpoint.keep])
         try ck.finish()
         r.used.insert("families")
         try r.finish()

@@ -59,14 +59,14 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.data.count(.train)) {
             throw MetaConfigError("\(config.name): batch \(batch) is larger than the training split of \(task.name)")
         }
-        let theta = initialTheta ?? architecture.initialTheta(key: RNGKey(seed: config.initSeed))
+        let theta = initialTheta ?? architecture.initialTheta(key: RNGKey(seed: config.learnedOptimizer.initSeed))
         guard theta.tensors.map(\.shape) == architecture.thetaShapes else {
             throw MetaConfigError("\(config.name): initial θ has shapes \(theta.tensors.map(\.shape)), the config's \(A.name) needs \(architecture.thetaShapes)")
         }
         let root = RNGKey(seed: config.seed)
         let optimizer = architecture.makeOptimizer(theta: theta)
         let particles = tasks.enumerated().map { f, task in
-            (0..<config.pairs).map { i in
+            (0..<config.estimator.pairs).map { i in
                 Particle(task: task, optimizer: optimizer, key: root.split(2).split(UInt64(f)).split(UInt64(i)), config: config,
                          thetaCount: theta.count)
             }
@@ -76,9 +76,9 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
     }
 
     /// Inner steps per outer step: two copies × K steps for every particle of every family.
-    public var innerStepsPerOuterStep: Int { tasks.count * config.pairs * 2 * config.truncation }
+    public var innerStepsPerOuterStep: Int { tasks.count * config.estimator.pairs * 2 * config.estimator.truncation }
 
-    var unitCount: Int { tasks.count * config.pairs }
+    var unitCount: Int { tasks.count * config.estimator.pairs }
 
     func owns(_ unit: Int) -> Bool { mpi.map { unit % $0.size == $0.rank } ?? true }
 
@@ -87,14 +87,14 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         guard let mpi, mpi.size > 1 else { return }
         var w = ByteWriter()
         for u in 0..<unitCount where owns(u) {
-            state.particles[u / config.pairs][u % config.pairs].encode(into: &w)
+            state.particles[u / config.estimator.pairs][u % config.estimator.pairs].encode(into: &w)
         }
         let parts = try mpi.gatherToRoot(w.bytes)
         guard mpi.isRoot else { return }
         for r in 1..<mpi.size {
             var reader = ByteReader(parts[r])
             for u in stride(from: r, to: unitCount, by: mpi.size) {
-                state.particles[u / config.pairs][u % config.pairs].decode(&reader)
+                state.particles[u / config.estimator.pairs][u % config.estimator.pairs].decode(&reader)
             }
         }
     }
@@ -104,7 +104,7 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
     public func outerStep() throws -> (metaLoss: Float, familyLoss: [Float]) {
         let start = Date()
         let s = state.outerStep
-        let units = tasks.indices.flatMap { f in (0..<config.pairs).map { (f, $0) } }
+        let units = tasks.indices.flatMap { f in (0..<config.estimator.pairs).map { (f, $0) } }
         let thetaFlat = state.theta.flat
         let root = RNGKey(seed: config.seed).split(1).split(UInt64(s))
 
@@ -115,7 +115,7 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         let estimates = UnsafeMutablePointer<GradientEstimator.Estimate?>.allocate(capacity: units.count)
         estimates.initialize(repeating: nil, count: units.count)
         defer {
-            state.particles = tasks.indices.map { f in (0..<config.pairs).map { slots[f * config.pairs + $0] } }
+            state.particles = tasks.indices.map { f in (0..<config.estimator.pairs).map { slots[f * config.estimator.pairs + $0] } }
             slots.deinitialize(count: units.count)
             slots.deallocate()
             estimates.deinitialize(count: units.count)
@@ -147,20 +147,20 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         var familyLoss = [Float](repeating: 0, count: tasks.count)
         for f in tasks.indices {
             var familyGrad = [Float](repeating: 0, count: thetaFlat.count)
-            for i in 0..<config.pairs {
-                let e = estimates[f * config.pairs + i]!
+            for i in 0..<config.estimator.pairs {
+                let e = estimates[f * config.estimator.pairs + i]!
                 for j in familyGrad.indices { familyGrad[j] += e.gradient[j] }
                 familyLoss[f] += e.loss
             }
-            familyLoss[f] /= Float(config.pairs)
-            for j in gradient.indices { gradient[j] += familyGrad[j] / Float(config.pairs) }
+            familyLoss[f] /= Float(config.estimator.pairs)
+            for j in gradient.indices { gradient[j] += familyGrad[j] / Float(config.estimator.pairs) }
         }
         for j in gradient.indices {
             gradient[j] /= Float(tasks.count)
             if !gradient[j].isFinite { gradient[j] = 0 }
         }
         var theta = thetaFlat
-        let (lr, norm) = state.adam.step(&theta, gradient: gradient, config: config)
+        let (lr, norm) = state.adam.step(&theta, gradient: gradient, config: config.outerOptimizer)
         state.theta.flat = theta
         state.outerStep += 1
 
@@ -182,7 +182,7 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
     private func runUnit(f: Int, i: Int, particle: inout Particle<A.Inner.State>, theta: [Float],
                          key: RNGKey) throws -> GradientEstimator.Estimate {
         var eps = [Float](repeating: 0, count: theta.count)
-        key.split(0).fillNormal(&eps, std: config.sigma)
+        key.split(0).fillNormal(&eps, std: config.estimator.sigma)
         var plus = state.theta, minus = state.theta
         plus.flat = zip(theta, eps).map { $0 + $1 }
         minus.flat = zip(theta, eps).map { $0 - $1 }
@@ -190,12 +190,12 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         let task = tasks[f]
         var inner = InnerStep(task: task, batchSize: config.batchSizes[f])
         var record = TruncationRecord()
-        for k in 0..<config.truncation {
+        for k in 0..<config.estimator.truncation {
             let (lp, ln, done, mask) = try particle.innerStep(task: task, plus: opPlus, minus: opMinus,
                                                               key: key.split(1 + UInt64(k)), config: config, inner: &inner)
             record.append(pos: lp, neg: ln, done: done, mask: mask)
         }
-        return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.sigma, kind: config.estimator)
+        return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.estimator.sigma, kind: config.estimator.kind)
     }
 }
 

@@ -15,7 +15,7 @@ public struct OuterAdamW: Sendable, Equatable {
     }
 
     /// θ ← θ + clip(u); returns the learning rate used and ‖u‖ before clipping.
-    public mutating func step(_ theta: inout [Float], gradient g: [Float], config c: MetaConfig) -> (lr: Float, norm: Float) {
+    public mutating func step(_ theta: inout [Float], gradient g: [Float], config c: MetaConfig.OuterOptimizerSettings) -> (lr: Float, norm: Float) {
         let lr = c.schedule.value(at: count)
         count += 1
         let bc1 = Float(1 - pow(Double(c.beta1), Double(count))), bc2 = Float(1 - pow(Double(c.beta2), Double(count)))

@@ -20,7 +20,7 @@ extension MetaTrainer {
             afterStep(loss)
             let s = state.outerStep
             let stopping = try mpi?.broadcast(shouldStop()) ?? shouldStop()
-            if s % config.checkpointInterval == 0 || s == stopStep || stopping {
+            if s % config.checkpoint.interval == 0 || s == stopStep || stopping {
                 try gatherParticles()
                 if isRoot { last = try MetaCheckpoint.checkpoint(self, in: dir) }
             }

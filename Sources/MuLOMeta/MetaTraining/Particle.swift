@@ -25,8 +25,8 @@ public struct Particle<State: LearnedOptimizerState>: Sendable, Equatable {
         let params = task.initialize(key: key.split(0))
         pos = Copy(params: params, lo: optimizer.initialState(for: params))
         neg = pos
-        episodeStep = key.split(1).integer(below: config.initialOffsetMax, at: 0)
-        episodeLength = Self.episodeLength(key.split(2), config)
+        episodeStep = key.split(1).integer(below: config.estimator.initialOffsetMax, at: 0)
+        episodeLength = Self.episodeLength(key.split(2), config.estimator)
         isDone = false
         xi = .init(repeating: 0, count: thetaCount)
     }
@@ -41,7 +41,7 @@ public struct Particle<State: LearnedOptimizerState>: Sendable, Equatable {
     }
 
     /// floor(exp(u)), u ~ U(ln min, ln max): log-uniform in [min, max).
-    static func episodeLength(_ key: RNGKey, _ c: MetaConfig) -> Int {
+    static func episodeLength(_ key: RNGKey, _ c: MetaConfig.EstimatorSettings) -> Int {
         let u = log(Double(c.episodeMin)) + (log(Double(c.episodeMax)) - log(Double(c.episodeMin))) * key.uniformDouble(at: 0)
         return min(max(Int(exp(u).rounded(.down)), c.episodeMin), c.episodeMax - 1)
     }
@@ -68,7 +68,7 @@ public struct Particle<State: LearnedOptimizerState>: Sendable, Equatable {
                      context: StepContext(step: episodeStep, totalSteps: episodeLength, loss: ln))
         episodeStep += 1
         isDone = episodeStep >= episodeLength
-        if isDone { episodeLength = Self.episodeLength(key.split(2), config) }
+        if isDone { episodeLength = Self.episodeLength(key.split(2), config.estimator) }
         return (task.normalizedLoss(lp), task.normalizedLoss(ln), isDone, true)
     }
 }

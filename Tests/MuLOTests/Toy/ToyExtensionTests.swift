@@ -17,7 +17,7 @@ struct ToyExtensionTests {
         var c = MetaTrainingTests.tiny()
         c.name = "toy"
         c.families = [.init(template: "toyquad-w{W}-d2", widths: [3, 5], batchSize: 4)]
-        (c.lrPeak, c.decayEnd) = (0.05, 40)
+        (c.outerOptimizer.lrPeak, c.outerOptimizer.decayEnd) = (0.05, 40)
         return c
     }
 
