@@ -24,11 +24,12 @@ run() {  # run SIDE BINARY
 run old "$work/src/.build/release/mulo"
 run new .build/release/mulo
 
-# Every attribute of every object as h5dump prints it, less the wall-clock ones (an unreadable
-# file fails the pipeline, which ends the script under pipefail).
+# Every attribute of every object with its value as h5dump prints it, less the wall-clock ones
+# (an unreadable file fails the pipeline, which ends the script under pipefail).
 attributes() {
-    h5dump -A -H "$1" | tail -n +2 | awk '/ATTRIBUTE "wall_time_s"/ { skip = 1; depth = 0 }
-        skip { depth += gsub(/{/, "{"); depth -= gsub(/}/, "}"); if (depth == 0) skip = 0; next } { print }'
+    h5dump -A "$1" | tail -n +2 | awk '/ATTRIBUTE "wall_time_s"/ { skip = 1; depth = 0 }
+        skip { depth += gsub(/{/, "{"); depth -= gsub(/}/, "}"); if (depth == 0) skip = 0; next } { print }' |
+        sed "s|$work/old/|RUN/|g; s|$work/new/|RUN/|g"  # each side's own run directory names the same file
 }
 status=0
 compare() {  # compare RELATIVE-PATH [h5diff options]: arrays exactly, then the attributes
@@ -36,7 +37,7 @@ compare() {  # compare RELATIVE-PATH [h5diff options]: arrays exactly, then the 
     shift
     attributes "$work/old/$f" > "$work/attr-old.txt"
     attributes "$work/new/$f" > "$work/attr-new.txt"
-    h5diff "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 || same=0
+    h5diff -c "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 || same=0
     diff "$work/attr-old.txt" "$work/attr-new.txt" > "$work/attr.txt" || same=0
     if [ $same = 1 ]; then
         echo "identical  $f"

@@ -97,13 +97,14 @@ public enum ReferenceChecker {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         var checks = file.exists("mumlp_task") ? try checkMuMLPTask(file) : []
+        for group in languageModelGroups where file.exists(group) { checks += try checkLanguageModel(file, group: group) }
         for name in try caseNames(file) {
             for impl in LearnedOptimizer.Implementation.allCases {
                 checks += try checkCase(file, name: name, implementation: impl)
             }
         }
         guard !checks.isEmpty else {
-            throw HDF5Error(file: path, object: "/", message: "no `mumlp_task` group and no `cases` to check")
+            throw HDF5Error(file: path, object: "/", message: "no `mumlp_task`, `cases` or transformer groups to check")
         }
         return checks
     }

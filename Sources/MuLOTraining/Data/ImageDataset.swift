@@ -149,8 +149,16 @@ public final class ImageDataset: Sendable {
 public struct Batch: Sendable {
     public private(set) var size: Int = 0
     public private(set) var inputDim: Int = 0
+    /// Image batches: `inputs` [size, inputDim], one label per example.
     public var inputs: [Float] = []
+    /// One label per example, or for token batches the target of every position [size, sequenceLength].
     public var labels: [Int32] = []
+    /// Token batches (the language models): input ids [size, sequenceLength].
+    public var tokens: [Int32] = []
+    public private(set) var sequenceLength: Int = 0
+    /// Drives the loss's own randomness (dropout): set with the batch, so it is a function of
+    /// the batch's key and the same for both copies of a PES pair.
+    public var noiseKey = RNGKey(seed: 0)
 
     public init() {}
 
@@ -160,6 +168,19 @@ public struct Batch: Sendable {
         self.inputDim = inputDim
         self.inputs = inputs
         self.labels = labels
+    }
+
+    public init(tokens: [Int32], targets: [Int32], sequenceLength: Int) {
+        precondition(sequenceLength > 0 && tokens.count % sequenceLength == 0 && targets.count == tokens.count)
+        (size, self.sequenceLength, self.tokens, labels) = (tokens.count / sequenceLength, sequenceLength, tokens, targets)
+    }
+
+    mutating func resizeTokens(size: Int, length: Int) {
+        if self.size != size || sequenceLength != length || tokens.count != size * length {
+            (self.size, sequenceLength) = (size, length)
+            tokens = [Int32](repeating: 0, count: size * length)
+            labels = [Int32](repeating: 0, count: size * length)
+        }
     }
 
     mutating func resize(size: Int, inputDim: Int) {

@@ -42,11 +42,18 @@ public enum MLPKernels {
     @inlinable
     public static func softmaxCrossEntropy(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
                                            rows: Int, classes: Int,
-                                           dlogits: UnsafeMutablePointer<Float>?) -> (loss: Float, correct: Int) {
+                                           dlogits: UnsafeMutablePointer<Float>?,
+                                           countedIf ids: UnsafePointer<Int32>? = nil) -> (loss: Float, correct: Int) {
         var total: Double = 0
         var correct = 0
-        let invRows = 1 / Float(rows)
+        // With `ids`, only rows whose id is not 0 (pad) count, and the mean is over them (TRANSFORMERS §2.3).
+        let counted = ids.map { p in (0..<rows).reduce(0) { $0 + (p[$1] != 0 ? 1 : 0) } } ?? rows
+        let invRows = 1 / Float(counted)
         for r in 0..<rows {
+            if let ids, ids[r] == 0 {
+                dlogits?.advanced(by: r * classes).update(repeating: 0, count: classes)
+                continue
+            }
             let z = logits + r * classes
             var zmax = z[0]
             var arg = 0
@@ -66,7 +73,7 @@ public enum MLPKernels {
                 row[label] -= invRows
             }
         }
-        return (Float(total / Double(rows)), correct)
+        return (Float(total / Double(counted)), correct)
     }
 }
 

@@ -1,0 +1,38 @@
+import Foundation
+
+/// The language-model task: an SP or μP decoder (`transformer-…` / `mutransformer-…`) trained on
+/// a text corpus with the masked token-level cross-entropy of TRANSFORMERS §2.3.
+public struct TransformerLMTask: Task {
+    public let name: String
+    public let model: TransformerLMModel
+    public let corpus: TextCorpus
+    public let parameterSpecs: [ParameterSpec]
+
+    public init(name: String, config: TransformerLMConfig, corpus: TextCorpus) {
+        precondition(config.vocab == TextCorpus.vocabulary && config.seqLen == corpus.sequenceLength)
+        self.name = name
+        self.model = TransformerLMModel(config: config)
+        self.corpus = corpus
+        self.parameterSpecs = config.parameterSpecs
+    }
+
+    public var config: TransformerLMConfig { model.config }
+    public var parametrization: Parametrization { config.parametrization }
+    public var data: any TaskData { corpus }
+    /// 1.5·ln V, as for V-way classification (the reference never meta-trains on these tasks, so it has no normaliser).
+    public var lossClipBound: Float { classificationLossBound(classes: config.vocab) }
+
+    public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
+
+    public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
+
+    public func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float {
+        model.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
+    }
+
+    public func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float) {
+        model.evaluate(params, batch: batch, workspace: workspace)
+    }
+
+    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { model.activations(params, batch: batch) }
+}
