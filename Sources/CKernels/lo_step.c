@@ -107,16 +107,16 @@ INLINE double hsum(vd8 x) {
     return t;
 }
 
-void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n0, size_t n1,
+void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
                            size_t a0, size_t a1, const float bm[3], float bv,
                            double *row_g2, double *col_g2, double sums[10]) {
-    const size_t n = n0 * n1, n8 = n1 / 8 * 8;
+    const size_t n8 = n1 / 8 * 8;
     for (size_t b = 0; b < n1; b++) col_g2[b] = 0;
     vd8 acc[10];
     for (int s = 0; s < 10; s++) acc[s] = (vd8){0};
     double tail[10] = {0};
     for (size_t a = a0; a < a1; a++) {
-        const size_t row = a * n1;
+        const size_t row = a * ld;
         vd8 rowacc = {0};
         double rowtail = 0;
         for (size_t b0 = 0; b0 < n8; b0 += RUN) {
@@ -161,12 +161,12 @@ void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, s
     for (int s = 0; s < 10; s++) sums[s] = tail[s] + hsum(acc[s]);
 }
 
-void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t a0, size_t a1,
-                           const float *fa, const float *fb, double sums[6]) {
-    const size_t n = n0 * n1, n8 = n1 / 8 * 8;
+void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t ld, size_t n,
+                           size_t a0, size_t a1, const float *fa, const float *fb, double sums[6]) {
+    const size_t n8 = n1 / 8 * 8;
     double total[6] = {0};
     for (size_t a = a0; a < a1; a++) {
-        const size_t row = a * n1;
+        const size_t row = a * ld;
         vd8 acc[6];
         for (int s = 0; s < 6; s++) acc[s] = (vd8){0};
         double tail[6] = {0};
@@ -201,10 +201,10 @@ void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1,
     for (int s = 0; s < 6; s++) sums[s] = total[s];
 }
 
-INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v, size_t n, size_t n1,
+INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v, size_t n, size_t n1, size_t ld,
                         size_t a, size_t b, int len, float fa0, float fa1, float fa2, const float *fb,
                         const float *ta, const float *termB, const mulo_lo_mlp *mlp) {
-    const size_t e = a * n1 + b;
+    const size_t e = a * ld + b;
     vn G[NV], P[NV], V[NV], M0[NV], M1[NV], M2[NV], B0[NV], B1[NV], B2[NV];
     ldt(G, g + e, len); ldt(P, p + e, len); ldt(V, v + e, len);
     ldt(M0, m + e, len); ldt(M1, m + n + e, len); ldt(M2, m + 2 * n + e, len);
@@ -229,16 +229,15 @@ INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v
     stt(p + e, out, len);
 }
 
-void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1,
-                          size_t a0, size_t a1, const float *fa, const float *fb,
+void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1, size_t ld,
+                          size_t n, size_t a0, size_t a1, const float *fa, const float *fb,
                           const float *termA, const float *termB, const mulo_lo_mlp *mlp) {
-    const size_t n = n0 * n1;
     for (size_t a = a0; a < a1; a++) {
         const float fa0 = fa[a], fa1 = fa[n0 + a], fa2 = fa[2 * n0 + a];
         const float *ta = termA + a * H;
         size_t b = 0;
-        for (; b + T <= n1; b += T) matrix_tile(g, p, m, v, n, n1, a, b, T, fa0, fa1, fa2, fb, ta, termB, mlp);
-        if (b < n1) matrix_tile(g, p, m, v, n, n1, a, b, (int)(n1 - b), fa0, fa1, fa2, fb, ta, termB, mlp);
+        for (; b + T <= n1; b += T) matrix_tile(g, p, m, v, n, n1, ld, a, b, T, fa0, fa1, fa2, fb, ta, termB, mlp);
+        if (b < n1) matrix_tile(g, p, m, v, n, n1, ld, a, b, (int)(n1 - b), fa0, fa1, fa2, fb, ta, termB, mlp);
     }
 }
 

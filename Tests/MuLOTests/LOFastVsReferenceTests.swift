@@ -6,7 +6,11 @@ import Testing
 @Suite("Learned optimizer: fast vs reference")
 struct LOFastVsReferenceTests {
     static let shapes: [[Int]] = [[], [1], [7], [37], [300], [16, 16], [17, 17], [33, 5], [5, 33], [3, 1000],
-                                  [1000, 3], [64, 48], [100, 10], [40, 1]]
+                                  [1000, 3], [64, 48], [100, 10], [40, 1],
+                                  // Rank 3–4 (TRANSFORMERS §5.3): q/k/v [W,H,d], out [H,d,W], patch [p,p,c,W],
+                                  // cls and positions; [24, 24, 2] has neither D0 nor D1 last, so both run the reference rule.
+                                  [64, 4, 16], [40, 2, 17], [4, 16, 64], [3, 40, 17], [4, 4, 3, 24], [1, 1, 40], [1, 5, 40],
+                                  [24, 24, 2]]
 
     /// Runs `steps` updates of one tensor through both paths from identical inputs; returns the
     /// worst step error relative to the reference step's largest magnitude, per step.

@@ -16,6 +16,23 @@ struct LearnedOptimizerTests {
         }
     }
 
+    /// TRANSFORMERS §5.1: the factored rule on rank-3/4 tensors (per-head row normalisers) and
+    /// the factored axes of every shape, on both paths.
+    @Test(arguments: LearnedOptimizer.Implementation.allCases)
+    func goldenCasesOnNdTensors(implementation: LearnedOptimizer.Implementation) throws {
+        let path = URL(fileURLWithPath: Support.goldenPath).deletingLastPathComponent().appendingPathComponent("small_fc_lopt_nd.h5").path
+        let file = try HDF5File.open(path)
+        let cases = try ReferenceChecker.caseNames(file)
+        #expect(Set(cases) == ["sp", "mu", "mu_late"])
+        for name in cases {
+            for c in try ReferenceChecker.checkCase(file, name: name, implementation: implementation) {
+                #expect(c.passed, "\(c.line)")
+            }
+        }
+        let factoring = try ReferenceChecker.checkFactoring(file)
+        #expect(factoring.count == 13 && factoring.allSatisfy(\.passed))
+    }
+
     /// METHOD §2.1's table: the shipped offsets and their effective decays.
     @Test func decayReparametrisation() throws {
         var theta = LOTheta.initial(key: RNGKey(seed: 0))

@@ -19,24 +19,28 @@ typedef struct {
     float exp_mult, step_mult, scale;
 } mulo_lo_mlp;
 
+/// Matrices are [n0, n1] views into a tensor: element (a, b) at offset a·ld + b from the pointers
+/// passed (ld = n1 for a whole matrix; larger for one slice of a rank ≥ 3 tensor), M_k at
+/// k·n from m, where n is the whole tensor's element count.
+///
 /// Sweep 1 of a matrix, rows a0..a1: updates M and V; adds Σ(g²+1e-30) per row into
 /// row_g2[a], per column into col_g2[b] (this block's own buffer, n1 values, zeroed here), and
 /// the 10 element-only sums of squares (g, p, M×3, V, M·rsqrt(V)×3, rsqrt(V)) into sums.
-void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n0, size_t n1,
+void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
                            size_t a0, size_t a1, const float bm[3], float bv,
                            double *row_g2, double *col_g2, double sums[10]);
 
 /// Sweep 2 of a matrix, rows a0..a1: Σ (g·fa_k[a]·fb_k[b])² and Σ (M_k·fa_k[a]·fb_k[b])², k = 0..2,
 /// into sums[0..2] and sums[3..5]. fa: [3][n0], fb: [3][n1].
-void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t a0, size_t a1,
-                           const float *fa, const float *fb, double sums[6]);
+void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t ld, size_t n,
+                           size_t a0, size_t a1, const float *fa, const float *fb, double sums[6]);
 
 /// Sweep 3 of a matrix, rows a0..a1: recompute the 16 per-element features, run the MLP with
 /// layer-0 pre-activation termA[a][h] + termB(b, h) + Σ_f x_f·w0p[f][h], update p. termB is
 /// tile-major, termB[(b/16)·32·16 + h·16 + b%16], with n1 padded up to a multiple of 16, so
 /// that one tile's terms are contiguous.
-void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1,
-                          size_t a0, size_t a1, const float *fa, const float *fb,
+void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1, size_t ld,
+                          size_t n, size_t a0, size_t a1, const float *fa, const float *fb,
                           const float *termA, const float *termB, const mulo_lo_mlp *mlp);
 
 /// Sweep 1 of a vector, elements e0..e1: updates M, V and Vd; 22 sums of squares in the order

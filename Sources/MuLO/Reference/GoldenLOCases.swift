@@ -61,6 +61,19 @@ extension ReferenceChecker {
         return checks
     }
 
+    /// The factored axes MuLO picks for each tensor of the first case against `factoring/<name>`
+    /// ([d1, d0], or [-1, -1] for tensors with diagonal accumulators).
+    public static func checkFactoring(_ file: HDF5File) throws -> [ReferenceCheck] {
+        guard let first = try caseNames(file).first else { return [] }
+        return try file.attributeStrings("param_names", on: "cases/\(first)").map { name in
+            let shape = try file.shape("cases/\(first)/init/\(name)")
+            let axes = factoredAxes(shape.isEmpty ? [1] : shape)
+            let ours: [Float] = axes.map { [Float($0.d1), Float($0.d0)] } ?? [-1, -1]
+            let ref = try file.read("factoring/\(name)", as: Int32.self).values.map(Float.init)
+            return ReferenceCheck(name: "factoring/\(name)", ours: ours, reference: ref, tolerance: 0, absolute: true)
+        }
+    }
+
     /// k-major [k][n] → element-major [n][k], the golden file's layout.
     static func interleave(_ x: [Float], _ k: Int) -> [Float] {
         let n = x.count / k

@@ -45,6 +45,16 @@ public enum ReferenceChecker {
             .appendingPathComponent("shared/golden/small_fc_lopt.h5").path
     }
 
+    /// Every golden file beside the default one that this build checks (those present): the
+    /// optimizer on matrices, on N-d tensors, and the transformer tasks. `$MULO_GOLDEN` names one instead.
+    public static func defaultGoldenPaths(repoRoot: String = FileManager.default.currentDirectoryPath) -> [String] {
+        let first = defaultGoldenPath(repoRoot: repoRoot)
+        if let env = ProcessInfo.processInfo.environment["MULO_GOLDEN"], !env.isEmpty { return [first] }
+        let dir = URL(fileURLWithPath: first).deletingLastPathComponent()
+        return [first] + ["small_fc_lopt_nd.h5", "transformer_tasks.h5"].map { dir.appendingPathComponent($0).path }
+            .filter(FileManager.default.fileExists)
+    }
+
     public static let taskTolerance: Float = 1e-5
 
     /// The `mumlp_task` group: logits, loss, every gradient and every lr_scale of one μP MLP.
@@ -98,6 +108,7 @@ public enum ReferenceChecker {
         defer { try? file.close() }
         var checks = file.exists("mumlp_task") ? try checkMuMLPTask(file) : []
         for group in languageModelGroups where file.exists(group) { checks += try checkLanguageModel(file, group: group) }
+        if file.exists("factoring") { checks += try checkFactoring(file) }
         for name in try caseNames(file) {
             for impl in LearnedOptimizer.Implementation.allCases {
                 checks += try checkCase(file, name: name, implementation: impl)

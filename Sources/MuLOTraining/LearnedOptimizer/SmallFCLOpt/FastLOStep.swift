@@ -97,14 +97,18 @@ struct FastLOStep {
         }
     }
 
-    // MARK: Matrices
+    // MARK: Matrices and higher-rank tensors
+
+    /// Whether the kernels take this tensor (a factored one needs D0 or D1 as its last axis).
+    func handles(_ s: LOTensorState) -> Bool { !s.isFactored || FactoredSlices(shape: s.shape) != nil }
 
     private func updateMatrix(_ p: inout [Float], _ g: [Float], _ s: inout LOTensorState, _ scale: Float) {
-        let (n0, n1) = (s.shape[0], s.shape[1]), n = n0 * n1
-        let (_, d0) = factoredAxes(s.shape)!
-        // R is indexed by the storage row a when D0 is axis 1, by the column b otherwise.
-        let rowIndexed = d0 == 1
-        let blocks = n < 2048 ? 1 : min(n0, 16)
+        let view = FactoredSlices(shape: s.shape)!
+        let (n0, n1, ld, n) = (view.n0, view.n1, view.ld, p.count)
+        let rowIndexed = view.rowIndexed
+        let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
+        let (nR, nC) = (s.vRow.count / 3, s.vCol.count / 3)
+        let blocks = n0 * n1 < 2048 ? 1 : min(n0, 16)
         let h = Self.hidden
         x.rowG2.reserve(n0)
         x.colPartial.reserve(blocks * n1)
@@ -113,99 +117,134 @@ struct FastLOStep {
         x.fb.reserve(3 * n1)
         x.termA.reserve(n0 * h)
         x.termB.reserve(Self.paddedTiles(n1) * h)
+        x.rSlice.reserve(3 * nD1)
+        x.cSlice.reserve(3 * nD0)
         func rows(_ b: Int) -> (Int, Int) { (n0 * b / blocks, n0 * (b + 1) / blocks) }
         let (bm, bv, x) = (decays.momentum, decays.rms, x)
+        // One slice's R and C entries in and out of x.rSlice / x.cSlice (k-major, contiguous).
+        func gather(_ slice: Int) {
+            for k in 0..<3 {
+                for j in 0..<nD1 { x.rSlice[k * nD1 + j] = s.vRow[k * nR + view.rBases[slice] + j * view.rStride] }
+                for i in 0..<nD0 { x.cSlice[k * nD0 + i] = s.vCol[k * nC + view.cBases[slice] + i * view.cStride] }
+            }
+        }
+        func scatter(_ slice: Int) {
+            for k in 0..<3 {
+                for j in 0..<nD1 { s.vRow[k * nR + view.rBases[slice] + j * view.rStride] = x.rSlice[k * nD1 + j] }
+                for i in 0..<nD0 { s.vCol[k * nC + view.cBases[slice] + i * view.cStride] = x.cSlice[k * nD0 + i] }
+            }
+        }
+        for f in 0..<28 { x.featureSums[f] = 0 }
 
         withElements(&p, g, &s.momentum, &s.rms) { e in
-            // Sweep 1: accumulators, row/column sums of g², element sums of squares.
-            Parallel.forEachBlock(blocks) { b in
-                let (a0, a1) = rows(b)
-                mulo_lo_sweep1_matrix(e.g, e.p, e.m, e.v, n0, n1, a0, a1, bm, bv, x.rowG2.pointer,
-                                      x.colPartial.pointer + b * n1, x.sums.pointer + b * 10)
-            }
-            for f in 0..<28 { x.featureSums[f] = 0 }
-            for b in 0..<blocks { for f in 0..<10 { x.featureSums[f] += x.sums[b * 10 + f] } }
-            // Column sums of g² into block 0's buffer, in block order.
-            for b in 1..<max(blocks, 1) { for j in 0..<n1 { x.colPartial[j] += x.colPartial[b * n1 + j] } }
+            for (slice, base) in view.bases.enumerated() {
+                // Sweep 1: accumulators, row/column sums of g², element sums of squares.
+                Parallel.forEachBlock(blocks) { b in
+                    let (a0, a1) = rows(b)
+                    mulo_lo_sweep1_matrix(e.g + base, e.p + base, e.m + base, e.v + base, n1, ld, n, a0, a1, bm, bv,
+                                          x.rowG2.pointer, x.colPartial.pointer + b * n1, x.sums.pointer + b * 10)
+                }
+                for b in 0..<blocks { for f in 0..<10 { x.featureSums[f] += x.sums[b * 10 + f] } }
+                // Column sums of g² into block 0's buffer, in block order.
+                for b in 1..<max(blocks, 1) { for j in 0..<n1 { x.colPartial[j] += x.colPartial[b * n1 + j] } }
 
-            vectorStep(&s.vRow, &s.vCol, n0: n0, n1: n1, rowIndexed: rowIndexed)
+                gather(slice)
+                vectorStep(n0: n0, n1: n1, rowIndexed: rowIndexed)
+                scatter(slice)
 
-            // Sweep 2: Σ facG² and Σ facMom², which need the factors just computed.
-            Parallel.forEachBlock(blocks) { b in
-                let (a0, a1) = rows(b)
-                mulo_lo_sweep2_matrix(e.g, e.m, n0, n1, a0, a1, x.fa.pointer, x.fb.pointer, x.sums.pointer + b * 6)
-            }
-            for b in 0..<blocks {
-                for k in 0..<3 {
-                    x.featureSums[10 + k] += x.sums[b * 6 + k]
-                    x.featureSums[25 + k] += x.sums[b * 6 + 3 + k]
+                // Sweep 2: Σ facG² and Σ facMom², which need the factors just computed.
+                Parallel.forEachBlock(blocks) { b in
+                    let (a0, a1) = rows(b)
+                    mulo_lo_sweep2_matrix(e.g + base, e.m + base, n0, n1, ld, n, a0, a1, x.fa.pointer, x.fb.pointer,
+                                          x.sums.pointer + b * 6)
+                }
+                for b in 0..<blocks {
+                    for k in 0..<3 {
+                        x.featureSums[10 + k] += x.sums[b * 6 + k]
+                        x.featureSums[25 + k] += x.sums[b * 6 + 3 + k]
+                    }
                 }
             }
 
-            foldIntoLayer0(vRow: s.vRow, vCol: s.vCol, n0: n0, n1: n1, rowIndexed: rowIndexed)
-
-            // Sweep 3: features, MLP, update.
+            computeNorms(count: n)
+            scaleRows(Self.matrixRows, into: x.w0p)
+            scaleRows(rowIndexed ? Self.rRows : Self.cRows, into: x.aRows)
+            scaleRows(rowIndexed ? Self.cRows : Self.rRows, into: x.bRows)
             let kernelMLP = mlp(scale: scale)
-            Parallel.forEachBlock(blocks) { b in
-                let (a0, a1) = rows(b)
-                var m = kernelMLP
-                mulo_lo_apply_matrix(e.g, e.p, e.m, e.v, n0, n1, a0, a1, x.fa.pointer, x.fb.pointer, x.termA.pointer,
-                                     x.termB.pointer, &m)
+            for (slice, base) in view.bases.enumerated() {
+                // A single slice still holds its R, C and factors from the first pass.
+                if view.bases.count > 1 {
+                    gather(slice)
+                    for k in 0..<3 { factors(k, n0: n0, n1: n1, rowIndexed: rowIndexed) }
+                }
+                foldIntoLayer0(n0: n0, n1: n1, rowIndexed: rowIndexed)
+                // Sweep 3: features, MLP, update.
+                Parallel.forEachBlock(blocks) { b in
+                    let (a0, a1) = rows(b)
+                    var m = kernelMLP
+                    mulo_lo_apply_matrix(e.g + base, e.p + base, e.m + base, e.v + base, n0, n1, ld, n, a0, a1,
+                                         x.fa.pointer, x.fb.pointer, x.termA.pointer, x.termB.pointer, &m)
+                }
             }
         }
     }
 
-    /// The O(rows + cols) step between sweeps 1 and 2: R and C, the Adafactor factors and the
-    /// broadcast features' sums.
-    private func vectorStep(_ vRow: inout [Float], _ vCol: inout [Float], n0: Int, n1: Int, rowIndexed: Bool) {
+    /// The O(rows + cols) step between sweeps 1 and 2 for one slice: R and C (in x.rSlice and
+    /// x.cSlice), the Adafactor factors, and the broadcast features' sums.
+    private func vectorStep(n0: Int, n1: Int, rowIndexed: Bool) {
         let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
         // Mean of g² over D0 for index j of D1, and over D1 for index i of D0.
         func meanOverD0(_ j: Int) -> Float { Float(rowIndexed ? x.rowG2[j] / Double(n1) : x.colPartial[j] / Double(n0)) }
         func meanOverD1(_ i: Int) -> Float { Float(rowIndexed ? x.colPartial[i] / Double(n0) : x.rowG2[i] / Double(n1)) }
-        x.rowFac.reserve(3 * nD1)
-        x.colFac.reserve(3 * nD0)
         for k in 0..<3 {
             let b = decays.adafactor[k]
-            var rowSum = 0.0, rowSq = 0.0, rowRsq = 0.0, colSq = 0.0, colRsq = 0.0
+            var rowSq = 0.0, rowRsq = 0.0, colSq = 0.0, colRsq = 0.0
             for j in 0..<nD1 {
-                let r = b * vRow[k * nD1 + j] + (1 - b) * meanOverD0(j)
-                vRow[k * nD1 + j] = r
-                rowSum += Double(r)
+                let r = b * x.rSlice[k * nD1 + j] + (1 - b) * meanOverD0(j)
+                x.rSlice[k * nD1 + j] = r
                 rowSq += Double(r) * Double(r)
                 let rr = 1 / (r + 1e-8).squareRoot()
                 rowRsq += Double(rr) * Double(rr)
             }
             for i in 0..<nD0 {
-                let c = b * vCol[k * nD0 + i] + (1 - b) * meanOverD1(i)
-                vCol[k * nD0 + i] = c
+                let c = b * x.cSlice[k * nD0 + i] + (1 - b) * meanOverD1(i)
+                x.cSlice[k * nD0 + i] = c
                 colSq += Double(c) * Double(c)
                 let rc = 1 / (c + 1e-8).squareRoot()
                 colRsq += Double(rc) * Double(rc)
-                x.colFac[k * nD0 + i] = 1 / max(c, 1e-9).squareRoot()
             }
-            let rowMean = Float(rowSum / Double(nD1))
-            for j in 0..<nD1 { x.rowFac[k * nD1 + j] = 1 / max(vRow[k * nD1 + j] / (rowMean + 1e-9), 1e-9).squareRoot() }
-            (x.featureSums[13 + k], x.featureSums[16 + k]) = (rowSq * Double(nD0), colSq * Double(nD1))
-            (x.featureSums[19 + k], x.featureSums[22 + k]) = (rowRsq * Double(nD0), colRsq * Double(nD1))
-            // fa is indexed by the storage row, fb by the column.
-            for a in 0..<n0 { x.fa[k * n0 + a] = rowIndexed ? x.rowFac[k * nD1 + a] : x.colFac[k * nD0 + a] }
-            for j in 0..<n1 { x.fb[k * n1 + j] = rowIndexed ? x.colFac[k * nD0 + j] : x.rowFac[k * nD1 + j] }
+            factors(k, n0: n0, n1: n1, rowIndexed: rowIndexed)
+            x.featureSums[13 + k] += rowSq * Double(nD0)
+            x.featureSums[16 + k] += colSq * Double(nD1)
+            x.featureSums[19 + k] += rowRsq * Double(nD0)
+            x.featureSums[22 + k] += colRsq * Double(nD1)
         }
     }
 
-    /// Folds normalisation into layer 0: the per-element rows (w0p) and the per-row (termA) and
-    /// per-column (termB, tile-major as `mulo_lo_apply_matrix` reads it) feature terms.
-    private func foldIntoLayer0(vRow: [Float], vCol: [Float], n0: Int, n1: Int, rowIndexed: Bool) {
+    /// Decay k's Adafactor factors of the slice in x.rSlice/x.cSlice: rowfac = rsqrt(R / mean(R)),
+    /// colfac = rsqrt(C), as fa (by storage row) and fb (by column).
+    private func factors(_ k: Int, n0: Int, n1: Int, rowIndexed: Bool) {
         let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
-        computeNorms(count: n0 * n1)
-        scaleRows(Self.matrixRows, into: x.w0p)
-        scaleRows(rowIndexed ? Self.rRows : Self.cRows, into: x.aRows)
-        scaleRows(rowIndexed ? Self.cRows : Self.rRows, into: x.bRows)
+        x.rowFac.reserve(3 * nD1)
+        x.colFac.reserve(3 * nD0)
+        var rowSum = 0.0
+        for j in 0..<nD1 { rowSum += Double(x.rSlice[k * nD1 + j]) }
+        for i in 0..<nD0 { x.colFac[k * nD0 + i] = 1 / max(x.cSlice[k * nD0 + i], 1e-9).squareRoot() }
+        let rowMean = Float(rowSum / Double(nD1))
+        for j in 0..<nD1 { x.rowFac[k * nD1 + j] = 1 / max(x.rSlice[k * nD1 + j] / (rowMean + 1e-9), 1e-9).squareRoot() }
+        for a in 0..<n0 { x.fa[k * n0 + a] = rowIndexed ? x.rowFac[k * nD1 + a] : x.colFac[k * nD0 + a] }
+        for j in 0..<n1 { x.fb[k * n1 + j] = rowIndexed ? x.colFac[k * nD0 + j] : x.rowFac[k * nD1 + j] }
+    }
+
+    /// Folds one slice's broadcast features into layer 0: the per-row (termA) and per-column
+    /// (termB, tile-major as `mulo_lo_apply_matrix` reads it) terms, from x.rSlice/x.cSlice.
+    private func foldIntoLayer0(n0: Int, n1: Int, rowIndexed: Bool) {
+        let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
         let h = Self.hidden
         for a in 0..<n0 {
             for j in 0..<h { x.termA[a * h + j] = timeBias[j] }
             for k in 0..<3 {
-                let v = rowIndexed ? vRow[k * nD1 + a] : vCol[k * nD0 + a]
+                let v = rowIndexed ? x.rSlice[k * nD1 + a] : x.cSlice[k * nD0 + a]
                 let rv = 1 / (v + 1e-8).squareRoot()
                 for j in 0..<h { x.termA[a * h + j] += v * x.aRows[2 * k * h + j] + rv * x.aRows[(2 * k + 1) * h + j] }
             }
@@ -214,7 +253,7 @@ struct FastLOStep {
         for b in 0..<n1 {
             let base = (b / 16) * h * 16 + b % 16
             for k in 0..<3 {
-                let v = rowIndexed ? vCol[k * nD0 + b] : vRow[k * nD1 + b]
+                let v = rowIndexed ? x.cSlice[k * nD0 + b] : x.rSlice[k * nD1 + b]
                 let rv = 1 / (v + 1e-8).squareRoot()
                 for j in 0..<h { x.termB[base + j * 16] += v * x.bRows[2 * k * h + j] + rv * x.bRows[(2 * k + 1) * h + j] }
             }

@@ -33,6 +33,8 @@ final class LOScratch: @unchecked Sendable {
     let rowG2 = ScratchBuffer<Double>(), colPartial = ScratchBuffer<Double>(), sums = ScratchBuffer<Double>()
     let fa = ScratchBuffer<Float>(), fb = ScratchBuffer<Float>(), termA = ScratchBuffer<Float>(), termB = ScratchBuffer<Float>()
     let rowFac = ScratchBuffer<Float>(), colFac = ScratchBuffer<Float>()
+    /// One slice's R and C (k-major), gathered from a tensor's state and scattered back.
+    let rSlice = ScratchBuffer<Float>(), cSlice = ScratchBuffer<Float>()
     /// Feature sums of squares (28), normalisers (28), scaled layer-0 rows (22·32), row/column feature rows (2·6·32).
     let featureSums = ScratchBuffer<Double>(28), norms = ScratchBuffer<Float>(28)
     let w0p = ScratchBuffer<Float>(22 * 32), aRows = ScratchBuffer<Float>(6 * 32), bRows = ScratchBuffer<Float>(6 * 32)

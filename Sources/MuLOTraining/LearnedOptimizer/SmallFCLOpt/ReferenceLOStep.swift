@@ -23,29 +23,36 @@ public enum ReferenceLOStep {
         var facG = rowFeature                                                             // 10–12
         var facScale = rowFeature     // what M_k is multiplied by for 25–27
         if let (d1, d0) = factoredAxes(shape) {
-            let (n0, n1) = (shape[0], shape[1])
-            func ij(_ e: Int) -> (i: Int, j: Int) {
-                let idx = [e / n1, e % n1]
-                return (idx[d0], idx[d1])
+            // Element e reads R at its index without axis D0 and C at its index without axis D1
+            // (TRANSFORMERS §5.1); for rank 2 that is its D1 and D0 index.
+            let strides = rowMajorStrides(shape)
+            func rIndex(_ e: Int) -> Int { removingAxis(e, d0, strides: strides, shape: shape) }
+            func cIndex(_ e: Int) -> Int { removingAxis(e, d1, strides: strides, shape: shape) }
+            let nD0 = shape[d0], nD1 = shape[d1], nR = n / nD0, nC = n / nD1
+            var meanOverD0 = [Double](repeating: 0, count: nR), meanOverD1 = [Double](repeating: 0, count: nC)
+            for e in 0..<n {
+                meanOverD0[rIndex(e)] += Double(g2[e]) / Double(nD0)
+                meanOverD1[cIndex(e)] += Double(g2[e]) / Double(nD1)
             }
-            let nD0 = shape[d0], nD1 = shape[d1]
-            var meanOverD0 = [Double](repeating: 0, count: nD1), meanOverD1 = [Double](repeating: 0, count: nD0)
-            for e in 0..<(n0 * n1) {
-                let (i, j) = ij(e)
-                meanOverD0[j] += Double(g2[e]) / Double(nD0)
-                meanOverD1[i] += Double(g2[e]) / Double(nD1)
-            }
+            // The row normaliser averages R over its D1 axis only, once per index of the other axes.
+            let rShape = shape.enumerated().filter { $0.offset != d0 }.map(\.element)
+            let d1InR = d1 < d0 ? d1 : d1 - 1
+            let rStrides = rowMajorStrides(rShape)
+            func group(_ r: Int) -> Int { removingAxis(r, d1InR, strides: rStrides, shape: rShape) }
             for k in 0..<3 {
                 let b = decays.adafactor[k]
-                for j in 0..<nD1 { s.vRow[k * nD1 + j] = b * s.vRow[k * nD1 + j] + (1 - b) * Float(meanOverD0[j]) }
-                for i in 0..<nD0 { s.vCol[k * nD0 + i] = b * s.vCol[k * nD0 + i] + (1 - b) * Float(meanOverD1[i]) }
-                let rowMean = Float(s.vRow[(k * nD1)..<((k + 1) * nD1)].reduce(0.0) { $0 + Double($1) } / Double(nD1))
-                let rowFac = (0..<nD1).map { safeRsqrt(s.vRow[k * nD1 + $0] / (rowMean + 1e-9)) }
-                let colFac = (0..<nD0).map { safeRsqrt(s.vCol[k * nD0 + $0]) }
+                for j in 0..<nR { s.vRow[k * nR + j] = b * s.vRow[k * nR + j] + (1 - b) * Float(meanOverD0[j]) }
+                for i in 0..<nC { s.vCol[k * nC + i] = b * s.vCol[k * nC + i] + (1 - b) * Float(meanOverD1[i]) }
+                var groupSum = [Double](repeating: 0, count: nR / nD1)
+                for j in 0..<nR { groupSum[group(j)] += Double(s.vRow[k * nR + j]) }
+                let rowFac = (0..<nR).map { j in
+                    safeRsqrt(s.vRow[k * nR + j] / (Float(groupSum[group(j)] / Double(nD1)) + 1e-9))
+                }
+                let colFac = (0..<nC).map { safeRsqrt(s.vCol[k * nC + $0]) }
                 for e in 0..<n {
-                    let (i, j) = ij(e)
-                    rowFeature[k][e] = s.vRow[k * nD1 + j]
-                    colFeature[k][e] = s.vCol[k * nD0 + i]
+                    let (i, j) = (cIndex(e), rIndex(e))
+                    rowFeature[k][e] = s.vRow[k * nR + j]
+                    colFeature[k][e] = s.vCol[k * nC + i]
                     facG[k][e] = g[e] * rowFac[j] * colFac[i]
                     facScale[k][e] = rowFac[j] * colFac[i]
                 }
