@@ -29,7 +29,7 @@ run new .build/release/mulo
 attributes() {
     h5dump -A "$1" | tail -n +2 | awk '/ATTRIBUTE "wall_time_s"/ { skip = 1; depth = 0 }
         skip { depth += gsub(/{/, "{"); depth -= gsub(/}/, "}"); if (depth == 0) skip = 0; next } { print }' |
-        sed "s|$work/old/|RUN/|g; s|$work/new/|RUN/|g"  # each side's own run directory names the same file
+        sed 's|\\/|/|g' | sed "s|$work/old/|RUN/|g; s|$work/new/|RUN/|g"  # each side's run directory (JSON escapes '/')
 }
 status=0
 compare() {  # compare RELATIVE-PATH [h5diff options]: arrays exactly, then the attributes

@@ -108,6 +108,7 @@ public enum ReferenceChecker {
         defer { try? file.close() }
         var checks = file.exists("mumlp_task") ? try checkMuMLPTask(file) : []
         for group in languageModelGroups where file.exists(group) { checks += try checkLanguageModel(file, group: group) }
+        for group in visionGroups where file.exists(group) { checks += try checkViT(file, group: group) }
         if file.exists("factoring") { checks += try checkFactoring(file) }
         for name in try caseNames(file) {
             for impl in LearnedOptimizer.Implementation.allCases {

@@ -30,7 +30,7 @@ public enum TaskRegistry {
     }
 
     /// The built-in families; `register` adds others (test-only families, plug-ins).
-    nonisolated(unsafe) private static var registered: [Family] = [MLPTaskName.family, TransformerTaskName.family]
+    nonisolated(unsafe) private static var registered: [Family] = [MLPTaskName.family, TransformerTaskName.family, ViTTaskName.family]
     private static let lock = NSLock()
 
     public static var families: [Family] { lock.withLock { registered } }

@@ -46,34 +46,11 @@ struct LanguageModelTests {
         let c = TransformerLMConfig(width: 8, depth: depth, heads: 2, vocab: 259, seqLen: 6, parametrization: parametrization,
                                     dropout: dropout)
         let model = TransformerLMModel(config: c)
-        // Perturb the init so that no tensor is constant (the μ readout starts at zero).
-        var params = c.initialize(key: RNGKey(seed: 3))
-        for k in params.indices {
-            var noise = [Float](repeating: 0, count: params[k].count)
-            RNGKey(seed: 100 + UInt64(k)).fillNormal(&noise, std: 0.3)
-            for i in noise.indices { params[k].data[i] += noise[i] }
-        }
+        let params = GradientCheck.perturbed(c.initialize(key: RNGKey(seed: 3)))
         let batch = Self.batch(c, size: 3, seed: 5)
-        var grads = c.parameterSpecs.map { Tensor(zeros: $0.shape) }
-        _ = model.lossAndGradient(params, batch: batch, grads: &grads, workspace: model.makeWorkspace(batchSize: 3))
-        let eps: Float = 1e-2
-        for k in params.indices {
-            var v = [Float](repeating: 0, count: params[k].count)
-            RNGKey(seed: 7 + UInt64(k)).fillNormal(&v)
-            // A unit direction keeps the step ε small for every tensor size.
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            v = v.map { $0 / norm }
-            var plus = params, minus = params
-            for i in v.indices {
-                plus[k].data[i] += eps * v[i]
-                minus[k].data[i] -= eps * v[i]
-            }
-            let numeric = Double(Self.loss(model, plus, batch) - Self.loss(model, minus, batch)) / Double(2 * eps)
-            let analytic = zip(grads[k].data, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            // Central differences in float32: truncation O(ε²) plus rounding ~1e-7·loss/ε.
-            #expect(abs(numeric - analytic) <= 1e-4 + 1e-2 * abs(analytic),
-                    "\(c.parameterSpecs[k].name): finite difference \(numeric), backprop \(analytic)")
-        }
+        GradientCheck.directional(params, names: c.parameterSpecs.map(\.name),
+                                  lossAndGradient: { p, g in model.lossAndGradient(p, batch: batch, grads: &g, workspace: model.makeWorkspace(batchSize: 3)) },
+                                  loss: { Self.loss(model, $0, batch) })
     }
 
     /// §2.6: at init the μP readout is zero, so only the readout's gradients are non-zero and every
@@ -108,18 +85,7 @@ struct LanguageModelTests {
         let c = TransformerLMConfig(width: try file.attributeInt("width", on: g), depth: try file.attributeInt("depth", on: g),
                                     heads: try file.attributeInt("heads", on: g), vocab: try file.attributeInt("vocab", on: g),
                                     seqLen: 8, parametrization: model == "lm_mu" ? .mup : .standard)
-        let params = c.initialize(key: RNGKey(seed: 11))
-        for (spec, t) in zip(c.parameterSpecs, params) {
-            let refStd = Double(try file.readScalar("\(g)/std/\(spec.name)", as: Float.self))
-            let refMean = Double(try file.readScalar("\(g)/mean/\(spec.name)", as: Float.self))
-            #expect(try file.read("\(g)/shape/\(spec.name)", as: Int64.self).values.map(Int.init) == spec.shape)
-            let n = Double(t.count)
-            let mean = t.data.reduce(0.0) { $0 + Double($1) } / n
-            let std = (t.data.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n).squareRoot()
-            // Both are samples: the difference of two sample stds has standard error ≈ σ/√n.
-            #expect(abs(std - refStd) <= 4 * max(std, refStd) / n.squareRoot() + 1e-7, "\(spec.name): std \(std), reference \(refStd)")
-            #expect(abs(mean - refMean) <= 4 * max(refStd, std) / n.squareRoot() + 1e-7, "\(spec.name): mean \(mean), reference \(refMean)")
-        }
+        InitStatistics.compare(file, group: g, specs: c.parameterSpecs, params: c.initialize(key: RNGKey(seed: 11)))
     }
 
     /// §4.1's parameter count for the μP LM, and the SP LM's with A = 32·H.

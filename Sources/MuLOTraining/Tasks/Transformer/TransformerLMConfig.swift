@@ -30,17 +30,15 @@ public struct TransformerLMConfig: Sendable, Equatable {
     public var outputMultiplier: Float { mu ? 1 / Float(width) : 1 }
     var prefix: String { mu ? "mu_transformer" : "transformer" }
 
-    /// Parameter positions: the embedding, 16 per block, then the final norm and the readout.
-    static let perBlock = 16
-    func block(_ i: Int, _ k: Int) -> Int { 1 + Self.perBlock * i + k }
-    var finalNorm: Int { 1 + Self.perBlock * depth }
-    var readout: Int { finalNorm + 2 }
-
-    /// Within a block, in the reference's order.
-    enum Slot: Int {
-        case ln1Scale, ln1Offset, queryW, queryB, keyW, keyB, valueW, valueB, outW, outB
-        case ln2Scale, ln2Offset, ffnW1, ffnB1, ffnW2, ffnB2
+    /// The blocks: Haiku's LayerNorm (ε 1e-5, two-pass variance), causal + pad masking, dropout.
+    var blocks: TransformerBlocks {
+        TransformerBlocks(width: width, depth: depth, heads: heads, headSize: headSize, tokens: seqLen, eps: 1e-5,
+                          variance: .twoPass, logitScale: logitScale, causal: true, dropout: dropout, first: 1)
     }
+
+    /// Parameter positions: the embedding, 16 per block, then the final norm and the readout.
+    var finalNorm: Int { blocks.end }
+    var readout: Int { finalNorm + 2 }
 
     public var parameterSpecs: [ParameterSpec] {
         let (W, A, F, V) = (width, attnWidth, ffnWidth, vocab)
@@ -66,24 +64,14 @@ public struct TransformerLMConfig: Sendable, Equatable {
         return specs
     }
 
-    /// How each parameter is drawn (§2.2).
-    enum Initializer: Equatable {
-        case zeros, ones
-        case normal(Float)
-        /// Truncated to ±2σ, not rescaled (Haiku's `TruncatedNormal`, JAX's `truncated_normal`).
-        case truncated(Float)
-        /// Haiku's VarianceScaling truncated normal: rescaled so that the std is σ.
-        case varianceScaling(Float)
-    }
-
-    func initializer(_ k: Int) -> Initializer {
+    func initializer(_ k: Int) -> ParameterInit {
         let (W, A, F, V, D) = (Float(width), Float(attnWidth), Float(ffnWidth), Float(vocab), Float(depth))
         if k == 0 { return mu ? .normal(1 / V.squareRoot()) : .truncated(1) }
         if k == readout { return mu ? .zeros : .truncated(1 / W.squareRoot()) }
         if k == readout + 1 { return mu ? .normal(1) : .zeros }
         if k == finalNorm { return .ones }
         if k == finalNorm + 1 { return .zeros }
-        switch Slot(rawValue: (k - 1) % Self.perBlock)! {
+        switch TransformerBlocks.Slot(rawValue: (k - 1) % TransformerBlocks.perBlock)! {
         case .ln1Scale, .ln2Scale: return .ones
         case .ln1Offset, .ln2Offset: return .zeros
         case .queryB, .keyB, .valueB, .outB, .ffnB1, .ffnB2: return mu ? .normal(1) : .zeros
@@ -94,21 +82,5 @@ public struct TransformerLMConfig: Sendable, Equatable {
         }
     }
 
-    public func initialize(key: RNGKey) -> [Tensor] {
-        parameterSpecs.enumerated().map { k, spec in
-            var t = Tensor(zeros: spec.shape)
-            let sub = key.split(UInt64(k))
-            switch initializer(k) {
-            case .zeros: break
-            case .ones: t.data = [Float](repeating: 1, count: t.count)
-            case .normal(let s): sub.fillNormal(&t.data, std: s)
-            case .truncated(let s): sub.fillTruncatedNormal(&t.data, std: s)
-            case .varianceScaling(let s): sub.fillTruncatedNormal(&t.data, std: s / truncatedNormalStd)
-            }
-            return t
-        }
-    }
+    public func initialize(key: RNGKey) -> [Tensor] { initializeParameters(parameterSpecs, key: key, initializer) }
 }
-
-/// The std of a standard normal truncated to ±2 (Haiku's rescaling constant).
-let truncatedNormalStd: Float = 0.87962566
