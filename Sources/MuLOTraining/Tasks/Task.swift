@@ -67,6 +67,9 @@ public protocol Task: Sendable {
     func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float)
     /// The per-layer activations the μP coordinate check follows (METHOD §6.3), on `batch`.
     func activations(_ params: [Tensor], batch: Batch) -> [[Float]]
+    /// Examples per forward pass of held-out evaluation: bounds its workspace (activations grow
+    /// with examples × tokens for the transformers).
+    var evaluationChunk: Int { get }
 }
 
 /// 1.5·ln C, the loss bound of C-way classification (METHOD §4.1).
@@ -87,8 +90,10 @@ extension Task {
     public var heldOutSplit: DataSplit { (try? data.count(.test)) != nil ? .test : .outerValid }
 
     /// Mean loss and accuracy over the first `limit` examples of `split`, in chunks.
-    public func evaluate(_ params: [Tensor], split: DataSplit, limit: Int = 10_000, chunk: Int = 1000) throws -> (loss: Float, accuracy: Float) {
-        let n = min(limit, try data.count(split))
+    public var evaluationChunk: Int { 1000 }
+
+    public func evaluate(_ params: [Tensor], split: DataSplit, limit: Int = 10_000) throws -> (loss: Float, accuracy: Float) {
+        let n = min(limit, try data.count(split)), chunk = evaluationChunk
         let workspace = makeWorkspace(batchSize: min(chunk, n))
         var batch = Batch()
         var lossSum = 0.0, accSum = 0.0

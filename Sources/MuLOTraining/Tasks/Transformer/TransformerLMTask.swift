@@ -22,6 +22,9 @@ public struct TransformerLMTask: Task {
     /// 1.5·ln V, as for V-way classification (the reference never meta-trains on these tasks, so it has no normaliser).
     public var lossClipBound: Float { classificationLossBound(classes: config.vocab) }
 
+    /// 8192 tokens per pass.
+    public var evaluationChunk: Int { max(1, 8192 / config.seqLen) }
+
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
 
     public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }

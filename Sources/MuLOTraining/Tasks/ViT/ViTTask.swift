@@ -13,6 +13,8 @@ public struct ViTTask: Task {
     public var parametrization: Parametrization { config.parametrization }
     public var data: any TaskData { dataset }
     public var lossClipBound: Float { classificationLossBound(classes: config.classes) }
+    /// 16384 tokens per pass.
+    public var evaluationChunk: Int { max(1, 16_384 / config.tokens) }
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
     public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
 
