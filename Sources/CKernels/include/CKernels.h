@@ -1,3 +1,4 @@
 #include "mulo_kernels.h"
 #include "mulo_lo.h"
 #include "mulo_isa.h"
+#include "mulo_transformer.h"

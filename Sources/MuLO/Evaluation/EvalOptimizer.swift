@@ -72,6 +72,9 @@ public struct TaskTemplate: Sendable {
     /// The template's task, parsed once (at width 8).
     private let base: any TaskSpec
 
+    /// The template's own task at `width`.
+    public func name(width: Int) -> any TaskSpec { base.with(width: width, depth: base.depth, parametrization: base.parametrization) }
+
     public func name(width: Int, depth: Int?, parametrization: Parametrization) -> any TaskSpec {
         base.with(width: width, depth: depth ?? base.depth, parametrization: parametrization)
     }

@@ -70,6 +70,9 @@ public protocol Task: Sendable {
     /// Examples per forward pass of held-out evaluation: bounds its workspace (activations grow
     /// with examples × tokens for the transformers).
     var evaluationChunk: Int { get }
+    /// FLOPs of one forward + backward pass on `batchSize` examples: 6 per multiply-accumulate
+    /// of the forward pass (TRANSFORMERS §4.2); elementwise work is left out.
+    func trainingFlops(batchSize: Int) -> Double
 }
 
 /// 1.5·ln C, the loss bound of C-way classification (METHOD §4.1).
@@ -91,6 +94,11 @@ extension Task {
 
     /// Mean loss and accuracy over the first `limit` examples of `split`, in chunks.
     public var evaluationChunk: Int { 1000 }
+
+    /// Dense layers: one MAC per weight per example.
+    public func trainingFlops(batchSize: Int) -> Double {
+        6 * Double(parameterSpecs.filter { $0.shape.count >= 2 }.reduce(0) { $0 + $1.count }) * Double(batchSize)
+    }
 
     public func evaluate(_ params: [Tensor], split: DataSplit, limit: Int = 10_000) throws -> (loss: Float, accuracy: Float) {
         let n = min(limit, try data.count(split)), chunk = evaluationChunk

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The elementwise and per-row loops of the transformer tasks (TRANSFORMERS §2.1, §3.1), on
@@ -80,27 +81,25 @@ enum TransformerKernels {
 
     static let geluC: Float = (2 / Float.pi).squareRoot()
 
-    /// f = 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))), the tanh approximation.
+    /// f = 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))), the tanh approximation: the vectorised C
+    /// kernel (its tanh from a polynomial exp), over the workers' chunks.
     static func gelu(_ u: UnsafePointer<Float>, _ f: UnsafeMutablePointer<Float>, count: Int) {
         let (us, fs) = (SendablePointer(UnsafeMutablePointer(mutating: u)), SendablePointer(f))
-        Parallel.forEachChunk(count, minChunk: 1 << 15) { range in
-            for i in range {
-                let x = us.base[i]
-                fs.base[i] = 0.5 * x * (1 + tanh(geluC * (x + 0.044715 * x * x * x)))
-            }
-        }
+        Parallel.forEachChunk(count, minChunk: 1 << 15) { r in mulo_gelu(us.base + r.lowerBound, fs.base + r.lowerBound, r.count) }
     }
 
     /// d ← d·gelu′(u), in place.
     static func geluBackward(_ d: UnsafeMutablePointer<Float>, u: UnsafePointer<Float>, count: Int) {
         let (ds, us) = (SendablePointer(d), SendablePointer(UnsafeMutablePointer(mutating: u)))
-        Parallel.forEachChunk(count, minChunk: 1 << 15) { range in
-            for i in range {
-                let x = us.base[i]
-                let t = tanh(geluC * (x + 0.044715 * x * x * x))
-                ds.base[i] *= 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * 0.044715 * x * x)
-            }
-        }
+        Parallel.forEachChunk(count, minChunk: 1 << 15) { r in mulo_gelu_backward(ds.base + r.lowerBound, us.base + r.lowerBound, r.count) }
+    }
+
+    /// The plain GELU with libm's tanh: the reference the C kernels are tested against.
+    static func referenceGelu(_ x: Float) -> Float { 0.5 * x * (1 + tanh(geluC * (x + 0.044715 * x * x * x))) }
+
+    static func referenceGeluDerivative(_ x: Float) -> Float {
+        let t = tanh(geluC * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * 0.044715 * x * x)
     }
 
     /// Inverted-dropout multipliers: 1/(1 − rate) where the key's uniform at i is ≥ rate, else 0.

@@ -25,6 +25,13 @@ public struct TransformerLMTask: Task {
     /// 8192 tokens per pass.
     public var evaluationChunk: Int { max(1, 8192 / config.seqLen) }
 
+    /// §4.2: MAC = B·S·(D·(8W² + 4W·A) + W·V) + B·D·2·S²·A (attention dense, masked entries included).
+    public func trainingFlops(batchSize: Int) -> Double {
+        let (B, S, D, W, A, V) = (Double(batchSize), Double(config.seqLen), Double(config.depth), Double(config.width),
+                                  Double(config.attnWidth), Double(config.vocab))
+        return 6 * (B * S * (D * (8 * W * W + 4 * W * A) + W * V) + B * D * 2 * S * S * A)
+    }
+
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
 
     public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }

@@ -15,6 +15,14 @@ public struct ViTTask: Task {
     public var lossClipBound: Float { classificationLossBound(classes: config.classes) }
     /// 16384 tokens per pass.
     public var evaluationChunk: Int { max(1, 16_384 / config.tokens) }
+    /// §4.2: MAC = B·(N·p·W + D·(T·12W² + 2·T²·W) + W·C), the head on the class token only.
+    public func trainingFlops(batchSize: Int) -> Double {
+        let c = config
+        let (B, N, p, W, D, T, C) = (Double(batchSize), Double(c.patches), Double(c.patchDim), Double(c.width), Double(c.depth),
+                                     Double(c.tokens), Double(c.classes))
+        return 6 * B * (N * p * W + D * (T * 12 * W * W + 2 * T * T * W) + W * C)
+    }
+
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
     public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
 
