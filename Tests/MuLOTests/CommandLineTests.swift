@@ -41,7 +41,10 @@ struct CommandLineTests {
 
     @Test(arguments: [["--optimizer", "adamax"], ["--lr", "-1"], ["--steps", "0"], ["--task", "mumlp-w0-d3_synthetic-8x8x1"],
                       ["--batch", "0"], ["--bogus"], ["--task", "mumlp-w8-d1_nosuchdata-8x8x1"],
-                      ["--out", "/nonexistent-dir/x.h5"]])
+                      ["--out", "/nonexistent-dir/x.h5"],
+                      // Transformer tasks: unknown corpus, S < 2, heads not dividing the width, patch not dividing the image.
+                      ["--task", "mutransformer-w16-d1_nosuchcorpus-s8-bytes"], ["--task", "mutransformer-w16-d1_austen-s1-bytes"],
+                      ["--task", "mutransformer-w18-d1-h4_austen-s8-bytes"], ["--task", "muvit-w16-d1-p3_synthetic-8x8x1"]])
     func badFlagsFailCleanlyAndWriteNothing(flags: [String]) throws {
         let dir = try Support.tempDir()
         let out = dir.appendingPathComponent("never.h5").path
