@@ -159,6 +159,14 @@ struct MetaTrainingTests {
         #expect(ints == [16, 3, 5, 6, 70, 8, 9, 400, 11, 4])
     }
 
+    /// Every shipped experiment parses and validates (its task names included).
+    @Test func everyMetaTasksConfigLoads() throws {
+        let dir = Support.repoRoot.appendingPathComponent("MetaTasks")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }
+        #expect(files.count >= 6)
+        for f in files { _ = try MetaConfig.load(dir.appendingPathComponent(f).path) }
+    }
+
     /// Stored configurations use the TOML's sections and keys with JSON numbers; the identity
     /// that gates resuming keeps the first release's text, so its checkpoints still resume.
     @Test func storedConfigurationFollowsTheTOML() throws {

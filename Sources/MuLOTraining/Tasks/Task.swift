@@ -75,6 +75,37 @@ public protocol Task: Sendable {
     func trainingFlops(batchSize: Int) -> Double
 }
 
+/// A model's mathematics apart from its data: what a task forwards to it.
+public protocol TaskModel: Sendable {
+    associatedtype Config: Sendable
+    var config: Config { get }
+    func makeWorkspace(batchSize: Int) -> TaskWorkspace
+    func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float
+    func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float)
+    func activations(_ params: [Tensor], batch: Batch) -> [[Float]]
+}
+
+/// A task that is a `TaskModel` on some data: the model's methods are the task's.
+public protocol ModelTask: Task {
+    associatedtype Model: TaskModel
+    var model: Model { get }
+}
+
+extension ModelTask {
+    public var config: Model.Config { model.config }
+    public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
+
+    public func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float {
+        model.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
+    }
+
+    public func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float) {
+        model.evaluate(params, batch: batch, workspace: workspace)
+    }
+
+    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { model.activations(params, batch: batch) }
+}
+
 /// 1.5·ln C, the loss bound of C-way classification (METHOD §4.1).
 public func classificationLossBound(classes: Int) -> Float { 1.5 * Float(Foundation.log(Double(classes))) }
 

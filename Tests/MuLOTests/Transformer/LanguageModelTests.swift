@@ -103,17 +103,6 @@ struct LanguageModelTests {
         let c = TransformerLMConfig(width: 64, depth: 2, heads: 2, vocab: 259, seqLen: 32, parametrization: .mup)
         let model = TransformerLMModel(config: c)
         let params = c.initialize(key: RNGKey(seed: 4))
-        let batch = Self.batch(c, size: 8, seed: 6)
-        let saved = Parallel.workers
-        defer { Parallel.workers = saved }
-        var results: [(Float, [Tensor])] = []
-        for threads in [1, 2] {
-            Parallel.workers = threads
-            BLAS.setThreads(threads)
-            var grads = c.parameterSpecs.map { Tensor(zeros: $0.shape) }
-            let loss = model.lossAndGradient(params, batch: batch, grads: &grads, workspace: model.makeWorkspace(batchSize: 8))
-            results.append((loss, grads))
-        }
-        #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1)
+        ThreadIndependence.check(model, params: params, batch: Self.batch(c, size: 8, seed: 6))
     }
 }

@@ -61,3 +61,20 @@ enum InitStatistics {
         }
     }
 }
+
+/// A model's loss and gradients are the same bits on 1 and 2 threads (dropout masks included).
+enum ThreadIndependence {
+    static func check<M: TaskModel>(_ model: M, params: [Tensor], batch: Batch) {
+        let saved = (Parallel.workers, BLAS.threads)
+        defer { Parallel.workers = saved.0; BLAS.setThreads(saved.1) }
+        var results: [(Float, [Tensor])] = []
+        for threads in [1, 2] {
+            Parallel.workers = threads
+            BLAS.setThreads(threads)
+            var grads = params.map { Tensor(zeros: $0.shape) }
+            let loss = model.lossAndGradient(params, batch: batch, grads: &grads, workspace: model.makeWorkspace(batchSize: batch.size))
+            results.append((loss, grads))
+        }
+        #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1)
+    }
+}

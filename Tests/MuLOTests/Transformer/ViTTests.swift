@@ -106,17 +106,6 @@ struct ViTTests {
         let params = GradientCheck.perturbed(c.initialize(key: RNGKey(seed: 4)))
         var x = [Float](repeating: 0, count: 16 * 1024)
         RNGKey(seed: 8).fillNormal(&x)
-        let batch = Batch(inputs: x, labels: (0..<16).map { Int32($0 % 10) }, inputDim: 1024)
-        let saved = Parallel.workers
-        defer { Parallel.workers = saved }
-        var results: [(Float, [Tensor])] = []
-        for threads in [1, 2] {
-            Parallel.workers = threads
-            BLAS.setThreads(threads)
-            var grads = c.parameterSpecs.map { Tensor(zeros: $0.shape) }
-            let loss = model.lossAndGradient(params, batch: batch, grads: &grads, workspace: model.makeWorkspace(batchSize: 16))
-            results.append((loss, grads))
-        }
-        #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1)
+        ThreadIndependence.check(model, params: params, batch: Batch(inputs: x, labels: (0..<16).map { Int32($0 % 10) }, inputDim: 1024))
     }
 }

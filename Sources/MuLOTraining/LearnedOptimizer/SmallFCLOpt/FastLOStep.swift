@@ -122,16 +122,16 @@ struct FastLOStep {
         func rows(_ b: Int) -> (Int, Int) { (n0 * b / blocks, n0 * (b + 1) / blocks) }
         let (bm, bv, x) = (decays.momentum, decays.rms, x)
         // One slice's R and C entries in and out of x.rSlice / x.cSlice (k-major, contiguous).
-        func gather(_ slice: Int) {
+        func exchange(_ slice: Int, gather: Bool) {
             for k in 0..<3 {
-                for j in 0..<nD1 { x.rSlice[k * nD1 + j] = s.vRow[k * nR + view.rBases[slice] + j * view.rStride] }
-                for i in 0..<nD0 { x.cSlice[k * nD0 + i] = s.vCol[k * nC + view.cBases[slice] + i * view.cStride] }
-            }
-        }
-        func scatter(_ slice: Int) {
-            for k in 0..<3 {
-                for j in 0..<nD1 { s.vRow[k * nR + view.rBases[slice] + j * view.rStride] = x.rSlice[k * nD1 + j] }
-                for i in 0..<nD0 { s.vCol[k * nC + view.cBases[slice] + i * view.cStride] = x.cSlice[k * nD0 + i] }
+                for j in 0..<nD1 {
+                    let at = k * nR + view.rBases[slice] + j * view.rStride
+                    if gather { x.rSlice[k * nD1 + j] = s.vRow[at] } else { s.vRow[at] = x.rSlice[k * nD1 + j] }
+                }
+                for i in 0..<nD0 {
+                    let at = k * nC + view.cBases[slice] + i * view.cStride
+                    if gather { x.cSlice[k * nD0 + i] = s.vCol[at] } else { s.vCol[at] = x.cSlice[k * nD0 + i] }
+                }
             }
         }
         for f in 0..<28 { x.featureSums[f] = 0 }
@@ -148,9 +148,9 @@ struct FastLOStep {
                 // Column sums of g² into block 0's buffer, in block order.
                 for b in 1..<max(blocks, 1) { for j in 0..<n1 { x.colPartial[j] += x.colPartial[b * n1 + j] } }
 
-                gather(slice)
+                exchange(slice, gather: true)
                 vectorStep(n0: n0, n1: n1, rowIndexed: rowIndexed)
-                scatter(slice)
+                exchange(slice, gather: false)
 
                 // Sweep 2: Σ facG² and Σ facMom², which need the factors just computed.
                 Parallel.forEachBlock(blocks) { b in
@@ -174,7 +174,7 @@ struct FastLOStep {
             for (slice, base) in view.bases.enumerated() {
                 // A single slice still holds its R, C and factors from the first pass.
                 if view.bases.count > 1 {
-                    gather(slice)
+                    exchange(slice, gather: true)
                     for k in 0..<3 { factors(k, n0: n0, n1: n1, rowIndexed: rowIndexed) }
                 }
                 foldIntoLayer0(n0: n0, n1: n1, rowIndexed: rowIndexed)

@@ -22,7 +22,7 @@ public final class MLPWorkspace: TaskWorkspace {
 
 /// The MLP's mathematics, independent of any dataset: forward, mean softmax cross-entropy and
 /// hand-written backprop, with the μP multipliers of METHOD §3.2.
-public struct MLPModel: Sendable {
+public struct MLPModel: TaskModel {
     public let config: MLPConfig
 
     public init(config: MLPConfig) { self.config = config }
@@ -117,6 +117,9 @@ public struct MLPModel: Sendable {
 }
 
 extension MLPModel {
+    /// The coordinate check's layers: every layer's pre-activation.
+    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { preactivations(params, batch: batch) }
+
     /// Every layer's pre-activation z_l = mult_l·(h_{l−1}·W_l + b_l) on `batch` (before ReLU;
     /// the logits last), for the coordinate check.
     public func preactivations(_ params: [Tensor], batch: Batch) -> [[Float]] {

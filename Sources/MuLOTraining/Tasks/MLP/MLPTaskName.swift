@@ -22,27 +22,11 @@ public struct MLPTaskName: TaskSpec, Hashable {
     }
 
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> TaskError { TaskError("task '\(text)': \(why); valid task names: \(TaskRegistry.validForms)") }
-        guard let us = text.firstIndex(of: "_") else { throw bad("missing '_{dataset}'") }
-        let parts = text[..<us].split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw bad("model part must be {model}-w{W}-d{D}") }
-        let p: Parametrization
-        switch parts[0] {
-        case "mlp": p = .standard
-        case "mumlp": p = .mup
-        default: throw bad("unknown model '\(parts[0])'")
-        }
-        guard parts[1].first == "w", let w = Int(parts[1].dropFirst()), w >= 1 else {
-            throw bad("width must be w{W} with W ≥ 1")
-        }
-        guard parts[2].first == "d", let d = Int(parts[2].dropFirst()), d >= 1 else {
-            throw bad("depth must be d{D} with D ≥ 1")
-        }
+        let n = try TaskNameParts(text, sp: "mlp", mu: "mumlp", form: "{model}-w{W}-d{D}")
+        guard n.options.isEmpty else { throw n.error("model part must be {model}-w{W}-d{D}") }
         let ds: DatasetName
-        do { ds = try DatasetName(parsing: String(text[text.index(after: us)...])) } catch let e as DataError {
-            throw bad(e.message)
-        }
-        self.init(parametrization: p, width: w, depth: d, dataset: ds)
+        do { ds = try DatasetName(parsing: String(n.data)) } catch let e as DataError { throw n.error(e.message) }
+        self.init(parametrization: n.parametrization, width: n.width, depth: n.depth, dataset: ds)
     }
 
     public var description: String {

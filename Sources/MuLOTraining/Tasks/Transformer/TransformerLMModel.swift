@@ -18,7 +18,7 @@ final class TransformerLMWorkspace: TaskWorkspace {
 /// The language model's mathematics (TRANSFORMERS §2): token embedding without positional
 /// encoding, the shared pre-LN blocks, a final LayerNorm and the readout, with the masked
 /// token-level cross-entropy and hand-written backprop.
-public struct TransformerLMModel: Sendable {
+public struct TransformerLMModel: TaskModel {
     public let config: TransformerLMConfig
 
     public init(config: TransformerLMConfig) { self.config = config }

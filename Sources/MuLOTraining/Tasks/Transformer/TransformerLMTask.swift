@@ -2,7 +2,7 @@ import Foundation
 
 /// The language-model task: an SP or μP decoder (`transformer-…` / `mutransformer-…`) trained on
 /// a text corpus with the masked token-level cross-entropy of TRANSFORMERS §2.3.
-public struct TransformerLMTask: Task {
+public struct TransformerLMTask: ModelTask {
     public let name: String
     public let model: TransformerLMModel
     public let corpus: TextCorpus
@@ -16,7 +16,6 @@ public struct TransformerLMTask: Task {
         self.parameterSpecs = config.parameterSpecs
     }
 
-    public var config: TransformerLMConfig { model.config }
     public var parametrization: Parametrization { config.parametrization }
     public var data: any TaskData { corpus }
     /// 1.5·ln V, as for V-way classification (the reference never meta-trains on these tasks, so it has no normaliser).
@@ -33,16 +32,4 @@ public struct TransformerLMTask: Task {
     }
 
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
-
-    public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
-
-    public func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float {
-        model.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
-    }
-
-    public func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float) {
-        model.evaluate(params, batch: batch, workspace: workspace)
-    }
-
-    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { model.activations(params, batch: batch) }
 }

@@ -33,36 +33,22 @@ public struct TransformerTaskName: TaskSpec, Hashable {
     public var heads: Int { explicitHeads ?? Self.defaultHeads(width: width) }
 
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> TaskError { TaskError("task '\(text)': \(why); valid task names: \(TaskRegistry.validForms)") }
-        guard let us = text.firstIndex(of: "_") else { throw bad("missing '_{corpus}-s{S}-{vocab}'") }
-        let model = text[..<us].split(separator: "-", omittingEmptySubsequences: false)
-        guard model.count == 3 || model.count == 4 else { throw bad("model part must be {model}-w{W}-d{D}[-h{H}]") }
-        let p: Parametrization
-        switch model[0] {
-        case "transformer": p = .standard
-        case "mutransformer": p = .mup
-        default: throw bad("unknown model '\(model[0])'")
-        }
-        let w = try Self.number(model[1], "w", "width", bad)
-        let d = try Self.number(model[2], "d", "depth", bad)
-        let h = model.count == 4 ? try Self.number(model[3], "h", "heads", bad) : nil
-        let data = text[text.index(after: us)...].split(separator: "-", omittingEmptySubsequences: false)
-        guard data.count == 3 else { throw bad("data part must be {corpus}-s{S}-{vocab}") }
-        let s = try Self.number(data[1], "s", "sequence length", bad)
-        guard s >= 2 else { throw bad("sequence length S must be ≥ 2") }
+        let n = try TaskNameParts(text, sp: "transformer", mu: "mutransformer", form: "{model}-w{W}-d{D}[-h{H}]")
+        guard n.options.count <= 1 else { throw n.error("model part must be {model}-w{W}-d{D}[-h{H}]") }
+        let h = try n.options.first.map { try n.number($0, "h", "heads") }
+        let data = n.data.split(separator: "-", omittingEmptySubsequences: false)
+        guard data.count == 3 else { throw n.error("data part must be {corpus}-s{S}-{vocab}") }
+        let s = try n.number(data[1], "s", "sequence length")
+        guard s >= 2 else { throw n.error("sequence length S must be ≥ 2") }
         guard data[2] == "bytes" else {
-            throw bad("vocabulary '\(data[2])' is not available; MuLO has the byte vocabulary (259 ids, TRANSFORMERS §6.1): 'bytes'")
+            throw n.error("vocabulary '\(data[2])' is not available; MuLO has the byte vocabulary (259 ids, TRANSFORMERS §6.1): 'bytes'")
         }
-        let spec = TransformerTaskName(parametrization: p, width: w, depth: d, heads: h, corpus: String(data[0]), sequenceLength: s)
-        guard p == .standard || w % spec.heads == 0 else { throw bad("width \(w) is not divisible by \(spec.heads) heads") }
+        let spec = TransformerTaskName(parametrization: n.parametrization, width: n.width, depth: n.depth, heads: h,
+                                       corpus: String(data[0]), sequenceLength: s)
+        guard n.parametrization == .standard || n.width % spec.heads == 0 else {
+            throw n.error("width \(n.width) is not divisible by \(spec.heads) heads")
+        }
         self = spec
-    }
-
-    static func number(_ part: Substring, _ letter: Character, _ what: String, _ bad: (String) -> TaskError) throws -> Int {
-        guard part.first == letter, let v = Int(part.dropFirst()), v >= 1, v <= 1 << 20 else {
-            throw bad("\(what) must be \(letter){n} with 1 ≤ n ≤ 2^20")
-        }
-        return v
     }
 
     public var description: String {

@@ -20,7 +20,7 @@ final class ViTWorkspace: TaskWorkspace {
 
 /// The ViT's mathematics (TRANSFORMERS §3.1) with hand-written backprop; the loss is the mean
 /// softmax cross-entropy over the batch.
-public struct ViTModel: Sendable {
+public struct ViTModel: TaskModel {
     public let config: ViTConfig
 
     public init(config: ViTConfig) { self.config = config }

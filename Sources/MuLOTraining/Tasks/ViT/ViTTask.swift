@@ -1,5 +1,5 @@
 /// The ViT task: an SP or μP ViT trained on an image dataset with the mean cross-entropy.
-public struct ViTTask: Task {
+public struct ViTTask: ModelTask {
     public let name: String
     public let model: ViTModel
     public let dataset: ImageDataset
@@ -9,7 +9,6 @@ public struct ViTTask: Task {
         (self.name, self.model, self.dataset, parameterSpecs) = (name, model, dataset, model.config.parameterSpecs)
     }
 
-    public var config: ViTConfig { model.config }
     public var parametrization: Parametrization { config.parametrization }
     public var data: any TaskData { dataset }
     public var lossClipBound: Float { classificationLossBound(classes: config.classes) }
@@ -24,15 +23,4 @@ public struct ViTTask: Task {
     }
 
     public func initialize(key: RNGKey) -> [Tensor] { config.initialize(key: key) }
-    public func makeWorkspace(batchSize: Int) -> TaskWorkspace { model.makeWorkspace(batchSize: batchSize) }
-
-    public func lossAndGradient(_ params: [Tensor], batch: Batch, grads: inout [Tensor], workspace: TaskWorkspace) -> Float {
-        model.lossAndGradient(params, batch: batch, grads: &grads, workspace: workspace)
-    }
-
-    public func evaluate(_ params: [Tensor], batch: Batch, workspace: TaskWorkspace) -> (loss: Float, accuracy: Float) {
-        model.evaluate(params, batch: batch, workspace: workspace)
-    }
-
-    public func activations(_ params: [Tensor], batch: Batch) -> [[Float]] { model.activations(params, batch: batch) }
 }

@@ -40,36 +40,26 @@ public struct ViTTaskName: TaskSpec, Hashable {
     }
 
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> TaskError { TaskError("task '\(text)': \(why); valid task names: \(TaskRegistry.validForms)") }
-        guard let us = text.firstIndex(of: "_") else { throw bad("missing '_{dataset}'") }
-        let parts = text[..<us].split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3 else { throw bad("model part must be {model}-w{W}-d{D}[-h{H}][-p{P}][-corrected]") }
-        let p: Parametrization
-        switch parts[0] {
-        case "vit": p = .standard
-        case "muvit": p = .mup
-        default: throw bad("unknown model '\(parts[0])'")
-        }
-        let w = try TransformerTaskName.number(parts[1], "w", "width", bad)
-        let d = try TransformerTaskName.number(parts[2], "d", "depth", bad)
+        let n = try TaskNameParts(text, sp: "vit", mu: "muvit", form: "{model}-w{W}-d{D}[-h{H}][-p{P}][-corrected]")
         var heads: Int?, patch: Int?, corrected = false
-        for part in parts.dropFirst(3) {
+        for part in n.options {
             if part == "corrected" {
-                guard p == .mup else { throw bad("-corrected applies to μP (muvit) only") }
+                guard n.parametrization == .mup else { throw n.error("-corrected applies to μP (muvit) only") }
                 corrected = true
             } else if part.first == "h" {
-                heads = try TransformerTaskName.number(part, "h", "heads", bad)
+                heads = try n.number(part, "h", "heads")
             } else {
-                patch = try TransformerTaskName.number(part, "p", "patch size", bad)
+                patch = try n.number(part, "p", "patch size")
             }
         }
         let ds: DatasetName
-        do { ds = try DatasetName(parsing: String(text[text.index(after: us)...])) } catch let e as DataError { throw bad(e.message) }
-        let spec = ViTTaskName(parametrization: p, width: w, depth: d, heads: heads, patch: patch, corrected: corrected, dataset: ds)
-        guard w % spec.heads == 0 else { throw bad("width \(w) is not divisible by \(spec.heads) heads") }
+        do { ds = try DatasetName(parsing: String(n.data)) } catch let e as DataError { throw n.error(e.message) }
+        let spec = ViTTaskName(parametrization: n.parametrization, width: n.width, depth: n.depth, heads: heads, patch: patch,
+                               corrected: corrected, dataset: ds)
+        guard n.width % spec.heads == 0 else { throw n.error("width \(n.width) is not divisible by \(spec.heads) heads") }
         if let patch {
             guard ds.height % patch == 0, ds.width % patch == 0 else {
-                throw bad("patch \(patch) does not divide the \(ds.height)×\(ds.width) image")
+                throw n.error("patch \(patch) does not divide the \(ds.height)×\(ds.width) image")
             }
         }
         self = spec
