@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "MuLOTraining",
             dependencies: ["MuLOCore", "CKernels", "CZlib"],
-            exclude: ["Data", "Data/Text", "Tasks", "Tasks/MLP", "Tasks/Transformer", "Tasks/ViT", "Optimizers", "Training", "LearnedOptimizer", "LearnedOptimizer/SmallFCLOpt"].map { "\($0)/README.md" },
+            exclude: ["Data", "Data/Text", "Tasks", "Tasks/MLP", "Tasks/Transformer", "Tasks/ViT", "Optimizers", "Training", "LearnedOptimizer", "LearnedOptimizer/SmallFCLOpt", "LearnedOptimizer/VeLO"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
         // Layer 3: meta-training (PES/ES, outer loop, checkpoints, configs) and its MPI exchange.

@@ -51,7 +51,7 @@ public enum ReferenceChecker {
         let first = defaultGoldenPath(repoRoot: repoRoot)
         if let env = ProcessInfo.processInfo.environment["MULO_GOLDEN"], !env.isEmpty { return [first] }
         let dir = URL(fileURLWithPath: first).deletingLastPathComponent()
-        return [first] + ["small_fc_lopt_nd.h5", "transformer_tasks.h5"].map { dir.appendingPathComponent($0).path }
+        return [first] + ["small_fc_lopt_nd.h5", "transformer_tasks.h5", "velo.h5"].map { dir.appendingPathComponent($0).path }
             .filter(FileManager.default.fileExists)
     }
 
@@ -110,7 +110,9 @@ public enum ReferenceChecker {
         for group in languageModelGroups where file.exists(group) { checks += try checkLanguageModel(file, group: group) }
         for group in visionGroups where file.exists(group) { checks += try checkViT(file, group: group) }
         if file.exists("factoring") { checks += try checkFactoring(file) }
-        for name in try caseNames(file) {
+        let veloCases = try veloCaseNames(file)
+        for name in veloCases { checks += try checkVeLOCase(file, name: name) }
+        for name in try caseNames(file) where !veloCases.contains(name) {
             for impl in LearnedOptimizer.Implementation.allCases {
                 checks += try checkCase(file, name: name, implementation: impl)
             }

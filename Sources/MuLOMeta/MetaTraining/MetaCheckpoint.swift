@@ -52,6 +52,8 @@ public enum MetaCheckpoint {
             try file.write("\(group)/params/\(spec.name)", t)
             for a in c.lo.arrays(tensor: k) { try file.write("\(group)/lo/\(spec.name)/\(a.name)", shape: a.shape, a.values) }
         }
+        // Run-wide arrays under `lo/@<name>`: '@' cannot start a tensor name.
+        for a in c.lo.globalArrays { try file.write("\(group)/lo/@\(a.name)", shape: a.shape, a.values) }
     }
 
     static func writeMetrics(_ m: MetaMetrics, tasks: [any Task], to file: HDF5File) throws {
@@ -122,6 +124,9 @@ public enum MetaCheckpoint {
                 try file.read("\(group)/lo/\(spec.name)/\(a.name)", as: Float.self, expectShape: a.shape).values
             })
         }
+        try lo.setGlobalArrays(try lo.globalArrays.map { a in
+            try file.read("\(group)/lo/@\(a.name)", as: Float.self, expectShape: a.shape).values
+        })
         return Particle.Copy(params: params, lo: lo)
     }
 

@@ -25,6 +25,7 @@ extension Particle {
             c.lo.counters.forEach { w.int($0.value) }
             for t in c.params { w.floats(t.data) }
             for k in c.params.indices { c.lo.arrays(tensor: k).forEach { w.floats($0.values) } }
+            c.lo.globalArrays.forEach { w.floats($0.values) }
         }
     }
 
@@ -40,6 +41,7 @@ extension Particle {
             try! c.lo.setCounters(c.lo.counters.map { _ in r.int() })
             for i in c.params.indices { c.params[i].data = r.floats() }
             for i in c.params.indices { try! c.lo.setArrays(tensor: i, c.lo.arrays(tensor: i).map { _ in r.floats() }) }
+            try! c.lo.setGlobalArrays(c.lo.globalArrays.map { _ in r.floats() })
             if k == 0 { pos = c } else { neg = c }
         }
     }

@@ -57,7 +57,7 @@ public struct TrainedLearnedOptimizer: Sendable {
 /// The learned-optimizer architectures θ files may hold, by `theta@architecture` (files without
 /// one are small_fc_lopt's). A new architecture is one folder and one `register` call.
 public enum LearnedOptimizerRegistry {
-    nonisolated(unsafe) private static var registered: [any LearnedOptimizerArchitecture.Type] = [SmallFCLOpt.self]
+    nonisolated(unsafe) private static var registered: [any LearnedOptimizerArchitecture.Type] = [SmallFCLOpt.self, VeLO.self]
     private static let lock = NSLock()
 
     public static var architectures: [any LearnedOptimizerArchitecture.Type] { lock.withLock { registered } }
@@ -136,4 +136,15 @@ public protocol LearnedOptimizerState: Sendable, Equatable {
     /// The arrays of tensor `k` in stored order; `setArrays` takes values of the same shapes.
     func arrays(tensor k: Int) -> [StateArray]
     mutating func setArrays(tensor k: Int, _ values: [[Float]]) throws
+    /// Arrays of the whole run rather than of one tensor (VeLO's loss buffer); none by default.
+    var globalArrays: [StateArray] { get }
+    mutating func setGlobalArrays(_ values: [[Float]]) throws
+}
+
+extension LearnedOptimizerState {
+    public var globalArrays: [StateArray] { [] }
+
+    public mutating func setGlobalArrays(_ values: [[Float]]) throws {
+        guard values.isEmpty else { throw LOError("this learned optimizer keeps no run-wide arrays, got \(values.count)") }
+    }
 }

@@ -34,6 +34,24 @@ public struct LOTensorState: Sendable, Equatable {
 
     public var count: Int { rms.count }
     public var isFactored: Bool { !vRow.isEmpty }
+
+    /// M_k [3, n], V [n], R_k [3, n/n_D0], C_k [3, n/n_D1], Vd_k [3, n] (empty where the rank has none):
+    /// the layout checkpoints and MPI messages store.
+    public var stateArrays: [StateArray] {
+        [StateArray(name: "momentum", shape: [3, count], values: momentum),
+         StateArray(name: "rms", shape: [count], values: rms),
+         StateArray(name: "v_row", shape: [3, vRow.count / 3], values: vRow),
+         StateArray(name: "v_col", shape: [3, vCol.count / 3], values: vCol),
+         StateArray(name: "v_diag", shape: [3, vDiag.count / 3], values: vDiag)]
+    }
+
+    public mutating func setStateArrays(_ values: [[Float]]) throws {
+        let expected = stateArrays
+        guard values.count == expected.count, zip(values, expected).allSatisfy({ $0.count == $1.values.count }) else {
+            throw LOError("learned-optimizer state of a \(shape) tensor: arrays of sizes \(values.map(\.count)), expected \(expected.map(\.values.count))")
+        }
+        (momentum, rms, vRow, vCol, vDiag) = (values[0], values[1], values[2], values[3], values[4])
+    }
 }
 
 /// The learned optimizer's whole state: per-tensor accumulators and the global step counter t.

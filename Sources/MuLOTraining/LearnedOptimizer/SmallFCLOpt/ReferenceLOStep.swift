@@ -22,50 +22,25 @@ public enum ReferenceLOStep {
         var colFeature = rowFeature                                                       // 16–18
         var facG = rowFeature                                                             // 10–12
         var facScale = rowFeature     // what M_k is multiplied by for 25–27
-        if let (d1, d0) = factoredAxes(shape) {
-            // Element e reads R at its index without axis D0 and C at its index without axis D1
-            // (TRANSFORMERS §5.1); for rank 2 that is its D1 and D0 index.
-            let strides = rowMajorStrides(shape)
-            func rIndex(_ e: Int) -> Int { removingAxis(e, d0, strides: strides, shape: shape) }
-            func cIndex(_ e: Int) -> Int { removingAxis(e, d1, strides: strides, shape: shape) }
-            let nD0 = shape[d0], nD1 = shape[d1], nR = n / nD0, nC = n / nD1
-            var meanOverD0 = [Double](repeating: 0, count: nR), meanOverD1 = [Double](repeating: 0, count: nC)
-            for e in 0..<n {
-                meanOverD0[rIndex(e)] += Double(g2[e]) / Double(nD0)
-                meanOverD1[cIndex(e)] += Double(g2[e]) / Double(nD1)
-            }
-            // The row normaliser averages R over its D1 axis only, once per index of the other axes.
-            let rShape = shape.enumerated().filter { $0.offset != d0 }.map(\.element)
-            let d1InR = d1 < d0 ? d1 : d1 - 1
-            let rStrides = rowMajorStrides(rShape)
-            func group(_ r: Int) -> Int { removingAxis(r, d1InR, strides: rStrides, shape: rShape) }
+        if factoredAxes(shape) != nil {
+            let f = AdafactorAccumulators.updateFactored(&s, g2: g2, decays: decays.adafactor)
             for k in 0..<3 {
-                let b = decays.adafactor[k]
-                for j in 0..<nR { s.vRow[k * nR + j] = b * s.vRow[k * nR + j] + (1 - b) * Float(meanOverD0[j]) }
-                for i in 0..<nC { s.vCol[k * nC + i] = b * s.vCol[k * nC + i] + (1 - b) * Float(meanOverD1[i]) }
-                var groupSum = [Double](repeating: 0, count: nR / nD1)
-                for j in 0..<nR { groupSum[group(j)] += Double(s.vRow[k * nR + j]) }
-                let rowFac = (0..<nR).map { j in
-                    safeRsqrt(s.vRow[k * nR + j] / (Float(groupSum[group(j)] / Double(nD1)) + 1e-9))
-                }
-                let colFac = (0..<nC).map { safeRsqrt(s.vCol[k * nC + $0]) }
                 for e in 0..<n {
-                    let (i, j) = (cIndex(e), rIndex(e))
-                    rowFeature[k][e] = s.vRow[k * nR + j]
-                    colFeature[k][e] = s.vCol[k * nC + i]
-                    facG[k][e] = g[e] * rowFac[j] * colFac[i]
-                    facScale[k][e] = rowFac[j] * colFac[i]
+                    let (i, j) = (f.cIndex(e), f.rIndex(e))
+                    rowFeature[k][e] = s.vRow[k * f.nR + j]
+                    colFeature[k][e] = s.vCol[k * f.nC + i]
+                    facG[k][e] = g[e] * f.rowFac[k][j] * f.colFac[k][i]
+                    facScale[k][e] = f.rowFac[k][j] * f.colFac[k][i]
                 }
             }
         } else {
+            AdafactorAccumulators.updateDiagonal(&s, g2: g2, decays: decays.adafactor)
             for k in 0..<3 {
-                let b = decays.adafactor[k]
                 for e in 0..<n {
-                    let vd = b * s.vDiag[k * n + e] + (1 - b) * g2[e]
-                    s.vDiag[k * n + e] = vd
+                    let vd = s.vDiag[k * n + e]
                     rowFeature[k][e] = vd
                     colFeature[k][e] = vd
-                    facG[k][e] = g[e] * safeRsqrt(vd + 1e-9)
+                    facG[k][e] = g[e] * AdafactorAccumulators.safeRsqrt(vd + 1e-9)
                     facScale[k][e] = 1 / (vd + 1e-6).squareRoot()
                 }
             }
@@ -107,8 +82,6 @@ public enum ReferenceLOStep {
             p[e] = p[e] - step * scale
         }
     }
-
-    static func safeRsqrt(_ x: Float) -> Float { 1 / max(x, 1e-9).squareRoot() }
 
     /// y = x·W + b for W [in, out], optionally followed by ReLU.
     public static func dense(_ x: [Float], _ w: Tensor, _ b: Tensor, relu: Bool) -> [Float] {

@@ -62,22 +62,8 @@ extension LOState: LearnedOptimizerState {
         step = t
     }
 
-    /// M_k [3, n], V [n], R_k [3, n_D1], C_k [3, n_D0], Vd_k [3, n] (empty where the rank has none).
-    public func arrays(tensor k: Int) -> [StateArray] {
-        let t = tensors[k]
-        return [StateArray(name: "momentum", shape: [3, t.count], values: t.momentum),
-                StateArray(name: "rms", shape: [t.count], values: t.rms),
-                StateArray(name: "v_row", shape: [3, t.vRow.count / 3], values: t.vRow),
-                StateArray(name: "v_col", shape: [3, t.vCol.count / 3], values: t.vCol),
-                StateArray(name: "v_diag", shape: [3, t.vDiag.count / 3], values: t.vDiag)]
-    }
+    public func arrays(tensor k: Int) -> [StateArray] { tensors[k].stateArrays }
 
-    public mutating func setArrays(tensor k: Int, _ values: [[Float]]) throws {
-        let expected = arrays(tensor: k)
-        guard values.count == expected.count, zip(values, expected).allSatisfy({ $0.count == $1.values.count }) else {
-            throw LOError("learned-optimizer state of tensor \(k): arrays of sizes \(values.map(\.count)), expected \(expected.map(\.values.count))")
-        }
-        (tensors[k].momentum, tensors[k].rms) = (values[0], values[1])
-        (tensors[k].vRow, tensors[k].vCol, tensors[k].vDiag) = (values[2], values[3], values[4])
-    }
+    public mutating func setArrays(tensor k: Int, _ values: [[Float]]) throws { try tensors[k].setStateArrays(values) }
+
 }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// VeLO (`HyperV2`) and μVeLO (`MuHyperV2`) as VELO.md specifies them: the fixed configuration
+/// and θ's 33 leaves in the reference's JAX flattening order, dead ones included (§4.1).
+public struct VeLOConfig: Sendable, Equatable, Codable {
+    /// SP: VeLO (no s_W). μP: μVeLO (the task's s_W multiplies every step).
+    public var parametrization: Parametrization
+    /// H, the LSTM size.
+    public var lstmHidden: Int
+    /// P, the number of per-parameter MLPs in the bank.
+    public var paramInits: Int
+    /// The bank mean's factor: 100 for VeLO (hard-coded there), 1 for μVeLO.
+    public var interpMult: Float
+    /// Multiply each step by RMS(p) (VeLO: on; μVeLO: off).
+    public var paramScaleMult: Bool
+    public var stepMult: Float = 0.001
+    public var expMult: Float = 0.001
+    /// The classes' default loss buffer built for T = 10 whatever the run length (§1.3); off in both presets.
+    public var buggedLossFeatures: Bool = false
+
+    public init(parametrization: Parametrization, lstmHidden: Int, paramInits: Int, interpMult: Float, paramScaleMult: Bool,
+                stepMult: Float = 0.001, expMult: Float = 0.001, buggedLossFeatures: Bool = false) {
+        (self.parametrization, self.lstmHidden, self.paramInits) = (parametrization, lstmHidden, paramInits)
+        (self.interpMult, self.paramScaleMult, self.stepMult, self.expMult) = (interpMult, paramScaleMult, stepMult, expMult)
+        self.buggedLossFeatures = buggedLossFeatures
+    }
+
+    /// The μLO paper's μVeLO (`mu_hyper_l-16_h-4_pi-8.py`): H 16, P 8, interp 1, no RMS(p).
+    public static let muVeLO = VeLOConfig(parametrization: .mup, lstmHidden: 16, paramInits: 8, interpMult: 1, paramScaleMult: false)
+    /// VeLO-4000's shape: H 512, P 256, interp 100, RMS(p).
+    public static let velo4000 = VeLOConfig(parametrization: .standard, lstmHidden: 512, paramInits: 256, interpMult: 100,
+                                            paramScaleMult: true)
+
+    /// F, the per-parameter MLP's hidden width (two hidden layers), and its 30 inputs.
+    public static let ffHidden = 4, features = 30
+    /// Widths of the first layer's 14 weight groups `w0__0 … w0__13` (numeric order).
+    static let groupWidths = [1, 1, 1, 3, 1, 3, 1, 3, 1, 3, 3, 3, 3, 3]
+    /// The groups in θ's (lexicographic) order.
+    static let groupOrder = [0, 1, 10, 11, 12, 13, 2, 3, 4, 5, 6, 7, 8, 9]
+
+    /// θ's leaves: the bank (b0, b1, b2, the 14 w0 groups, w1, w2), the LSTM's initial state, the
+    /// three mixing layers (`linear` is dead), the LSTM gates and the two heads.
+    public var thetaNames: [String] {
+        ["b0", "b1", "b2"].map { "ff_mod_stack/~/\($0)" } + Self.groupOrder.map { "ff_mod_stack/~/w0__\($0)" }
+            + ["ff_mod_stack/~/w1", "ff_mod_stack/~/w2", "lstm_init_state/hidden", "lstm_init_state/cell"]
+            + ["linear", "linear_1", "linear_2", "rnn/linear", "rnn_to_controls", "step_size"].flatMap { ["rnn_params/\($0)/b", "rnn_params/\($0)/w"] }
+    }
+
+    public var thetaShapes: [[Int]] {
+        let (H, P, F) = (lstmHidden, paramInits, Self.ffHidden)
+        return [[P, F], [P, F], [P, 3]] + Self.groupOrder.map { [P, Self.groupWidths[$0], F] } + [[P, F, F], [P, F, 3], [1, H], [1, H]]
+            + [[H], [30, H], [H], [30, H], [H], [30, H], [4 * H], [2 * H, 4 * H], [P], [H, P], [1], [H, 1]]
+    }
+
+    /// Positions in θ.
+    enum Leaf {
+        static let b0 = 0, b1 = 1, b2 = 2, w1 = 17, w2 = 18, initHidden = 19, initCell = 20
+        static let mix1b = 23, mix1w = 24, mix2b = 25, mix2w = 26, lstmb = 27, lstmw = 28
+        static let controlsb = 29, controlsw = 30, stepb = 31, stepw = 32
+        /// θ index of first-layer group g (numeric).
+        static func w0(_ g: Int) -> Int { 3 + VeLOConfig.groupOrder.firstIndex(of: g)! }
+    }
+
+    /// The reference init (§4.1): zero biases and initial state, TN(1/√fan_in) weights, the 14
+    /// groups at the whole layer's 1/√30.
+    public func initialTheta(key: RNGKey) -> MetaParameters {
+        let (H, F) = (Float(lstmHidden), Float(Self.ffHidden))
+        let scales: [Float] = [0, 0, 0] + Array(repeating: 1 / Float(30).squareRoot(), count: 14) + [1 / F.squareRoot(), 1 / F.squareRoot(), 0, 0]
+            + [0, 1 / Float(30).squareRoot(), 0, 1 / Float(30).squareRoot(), 0, 1 / Float(30).squareRoot(),
+               0, 1 / (2 * H).squareRoot(), 0, 1 / H.squareRoot(), 0, 1 / H.squareRoot()]
+        return MetaParameters(zip(thetaShapes, scales).enumerated().map { k, pair in
+            var t = Tensor(zeros: pair.0)
+            if pair.1 > 0 { key.split(UInt64(k)).fillTruncatedNormal(&t.data, std: pair.1) }
+            return t
+        })
+    }
+
+    func validate() throws {
+        guard lstmHidden >= 1, lstmHidden <= 4096, paramInits >= 1, paramInits <= 4096 else {
+            throw LOError("VeLO sizes: lstm_hidden_size \(lstmHidden) and param_inits \(paramInits) must lie in 1…4096")
+        }
+        guard interpMult.isFinite, stepMult.isFinite, stepMult > 0, expMult.isFinite else {
+            throw LOError("VeLO: interp_mult, step_mult and exp_mult must be finite, step_mult > 0")
+        }
+    }
+}

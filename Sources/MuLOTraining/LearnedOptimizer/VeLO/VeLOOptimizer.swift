@@ -1,0 +1,188 @@
+import Foundation
+
+/// VeLO's update (VELO §3.3), literally and element by element: the loss buffer, the clip at
+/// ±1000, the per-tensor features of the old accumulators, mixing and the LSTM, then per tensor
+/// the accumulators, the interpolated MLP on 30 normalised features, and the step. NaN gradients
+/// are not cleaned (the reference has no `nan_to_num`).
+public struct VeLOOptimizer: Optimizer {
+    public let config: VeLOConfig
+    public let theta: MetaParameters
+
+    public init(config: VeLOConfig, theta: MetaParameters) {
+        self.config = config
+        self.theta = theta
+    }
+
+    public var name: String { config.parametrization == .mup ? "muvelo" : "velo" }
+
+    static let momentumDecays: [Float] = [0.9, 0.99, 0.999], rmsDecay: Float = 0.999, adafactorDecays: [Float] = [0.9, 0.99, 0.999]
+    static let fractionPoints: [Float] = [0.03, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1]
+
+    public func initialState(for params: [Tensor]) -> VeLOState {
+        VeLOState(shapes: params.map(\.shape), hidden: theta.tensors[VeLOConfig.Leaf.initHidden].data,
+                  cell: theta.tensors[VeLOConfig.Leaf.initCell].data)
+    }
+
+    public func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state s: inout VeLOState, context: StepContext) {
+        precondition(params.count == s.tensors.count && grads.count == params.count && scales.count == params.count)
+        guard let loss = context.loss else { preconditionFailure("VeLO needs the step's loss (StepContext.loss)") }
+        if s.numSteps == 0 {
+            // A fresh state learns its horizon from the first step's context (the episode length in meta-training).
+            s.numSteps = Int32(clamping: max(context.totalSteps ?? 10_000, 1))
+            s.lossBuffer = LossBuffer(numSteps: config.buggedLossFeatures ? 10 : Int(s.numSteps))
+        }
+        s.lossBuffer.update(loss: loss)
+        let lossFeatures = s.lossBuffer.features
+        let clipped = grads.map { $0.data.map { g in g.isNaN ? g : min(max(g, -1000), 1000) } }
+        let tau = Float(s.iteration) / Float(s.numSteps)
+        let x = params.indices.map { tensorFeatures(params[$0], state: s.tensors[$0], tau: tau, loss: lossFeatures) }
+        let (controls, alpha) = perTensorNetwork(x, state: &s)
+        for r in params.indices {
+            let mlp = interpolatedMLP(controls[r])
+            updateTensor(&params[r].data, g: clipped[r], state: &s.tensors[r], mlp: mlp, alpha: alpha[r],
+                         scale: config.parametrization == .mup ? scales[r] : 1)
+        }
+        s.iteration &+= 1
+        for k in 0..<3 { s.momentumT[k] &+= 1 }
+        s.rmsT &+= 1
+    }
+
+    // MARK: Per-tensor network (§1.4, §2)
+
+    static func kappa(_ x: Double) -> Float { 0.5 * min(max(Float(log(1e-8 + abs(10 * x))), -5), 5) }
+
+    /// The 30 LSTM inputs of one tensor, from p and the accumulators before this step's update.
+    func tensorFeatures(_ p: Tensor, state t: LOTensorState, tau: Float, loss: [Float]) -> [Float] {
+        let n = p.count
+        let meanSquare = p.data.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
+        let rho = Double(1 / max(1e-9, Float(meanSquare)).squareRoot())
+        let mHat = (0..<3).map { k in (0..<n).map { Double(t.momentum[k * n + $0]) * rho } }
+        let vHat = t.rms.map { Double($0) * rho }
+        func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(n) }
+        let mMeans = mHat.map(mean)
+        var f = Self.fractionPoints.map { tanh(10 * (tau - $0)) } + loss
+        f.append(Self.kappa(mean(vHat)))
+        let rank = p.shape.filter { $0 > 1 }.count
+        f += (0..<5).map { $0 == rank ? 1 : 0 }
+        f += (0..<3).map { k in Self.kappa(mean(mHat[k].map { ($0 - mMeans[k]) * ($0 - mMeans[k]) })) }
+        // The reference centres v̂ on the momentum means (VELO §9 item 2).
+        f += (0..<3).map { k in Self.kappa(mean(vHat.map { ($0 - mMeans[k]) * ($0 - mMeans[k]) })) }
+        return f
+    }
+
+    /// y = x·W + b for W [in, out] stored row-major, summed in float64 (closest to exact; the
+    /// reference's float32 sums differ from it by their own rounding).
+    static func affine(_ x: [Float], _ w: Tensor, _ b: Tensor) -> [Float] {
+        let (nIn, nOut) = (w.shape[0], w.shape[1])
+        return (0..<nOut).map { o in
+            var acc = 0.0
+            for i in 0..<nIn { acc += Double(x[i]) * Double(w.data[i * nOut + o]) }
+            return Float(acc + Double(b.data[o]))
+        }
+    }
+
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+    /// Mixing (max over tensors), the LSTM step (gates i, g, f, o; forget bias +1), and the heads.
+    func perTensorNetwork(_ x: [[Float]], state s: inout VeLOState) -> (controls: [[Float]], alpha: [Float]) {
+        typealias L = VeLOConfig.Leaf
+        let T = theta.tensors, H = config.lstmHidden
+        let pooled = x.map { Self.affine($0, T[L.mix1w], T[L.mix1b]).map { max($0, 0) } }
+        // The max over tensors propagates NaN, as jnp.max does: a NaN tensor poisons every tensor's step.
+        let v = (0..<H).map { j in pooled.reduce(-Float.infinity) { m, row in m.isNaN || row[j].isNaN ? .nan : max(m, row[j]) } }
+        var controls: [[Float]] = [], alpha: [Float] = []
+        for r in x.indices {
+            let mixed = zip(Self.affine(x[r], T[L.mix2w], T[L.mix2b]), v).map { $0 + $1 }
+            let z = Self.affine(mixed + s.lstmHidden[r], T[L.lstmw], T[L.lstmb])
+            let c = (0..<H).map { j in
+                Self.sigmoid(z[2 * H + j] + 1) * s.lstmCell[r][j] + Self.sigmoid(z[j]) * tanh(z[H + j])
+            }
+            let h = (0..<H).map { j in Self.sigmoid(z[3 * H + j]) * tanh(c[j]) }
+            (s.lstmHidden[r], s.lstmCell[r]) = (h, c)
+            controls.append(Self.affine(h, T[L.controlsw], T[L.controlsb]))
+            alpha.append(Self.affine(h, T[L.stepw], T[L.stepb])[0])
+        }
+        return (controls, alpha)
+    }
+
+    /// One tensor's MLP: every bank array as interp·mean_k(Q_k·B_k); W0 stacks the 14 groups in numeric order.
+    struct MLP { var w0: Tensor, b0: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor }
+
+    func interpolatedMLP(_ q: [Float]) -> MLP {
+        typealias L = VeLOConfig.Leaf
+        let P = config.paramInits, F = VeLOConfig.ffHidden
+        func mix(_ bank: Tensor) -> Tensor {
+            let per = bank.count / P
+            var out = [Float](repeating: 0, count: per)
+            for k in 0..<P { for i in 0..<per { out[i] += q[k] * bank.data[k * per + i] } }
+            return Tensor(shape: Array(bank.shape.dropFirst()), data: out.map { config.interpMult * ($0 / Float(P)) })
+        }
+        let groups = (0..<14).map { mix(theta.tensors[L.w0($0)]) }
+        let w0 = Tensor(shape: [VeLOConfig.features, F], data: groups.flatMap(\.data))
+        return MLP(w0: w0, b0: mix(theta.tensors[L.b0]), w1: mix(theta.tensors[L.w1]), b1: mix(theta.tensors[L.b1]),
+                   w2: mix(theta.tensors[L.w2]), b2: mix(theta.tensors[L.b2]))
+    }
+
+    // MARK: Per-parameter network (§1.2, §1.5, §3)
+
+    func updateTensor(_ p: inout [Float], g: [Float], state t: inout LOTensorState, mlp: MLP, alpha: Float, scale: Float) {
+        let n = p.count
+        for k in 0..<3 {
+            let b = Self.momentumDecays[k]
+            for e in 0..<n { t.momentum[k * n + e] = b * t.momentum[k * n + e] + (1 - b) * g[e] }
+        }
+        for e in 0..<n { t.rms[e] = Self.rmsDecay * t.rms[e] + (1 - Self.rmsDecay) * g[e] * g[e] }
+        let g2 = g.map { $0 * $0 + 1e-30 }
+        // Per element and decay: R (or Vd), C (or Vd), facG, and what M is multiplied by for cols 27–29.
+        var row = [[Float]](repeating: [Float](repeating: 0, count: n), count: 3)
+        var (col, facG, facMom) = (row, row, row)
+        if factoredAxes(t.shape) != nil {
+            let f = AdafactorAccumulators.updateFactored(&t, g2: g2, decays: Self.adafactorDecays)
+            for k in 0..<3 {
+                for e in 0..<n {
+                    let (i, j) = (f.cIndex(e), f.rIndex(e))
+                    (row[k][e], col[k][e]) = (t.vRow[k * f.nR + j], t.vCol[k * f.nC + i])
+                    facMom[k][e] = f.rowFac[k][j] * f.colFac[k][i]
+                    facG[k][e] = g[e] * facMom[k][e]
+                }
+            }
+        } else {
+            AdafactorAccumulators.updateDiagonal(&t, g2: g2, decays: Self.adafactorDecays)
+            for k in 0..<3 {
+                for e in 0..<n {
+                    let vd = t.vDiag[k * n + e]
+                    (row[k][e], col[k][e]) = (vd, vd)
+                    facG[k][e] = g[e] * AdafactorAccumulators.safeRsqrt(vd + 1e-9)
+                    facMom[k][e] = 1 / vd.squareRoot()  // no ε (VELO §9 item 5)
+                }
+            }
+        }
+        var x = [[Float]](repeating: [Float](repeating: 0, count: n), count: VeLOConfig.features)
+        for e in 0..<n {
+            let rs = 1 / (t.rms[e] + 1e-6).squareRoot()
+            let m = (0..<3).map { t.momentum[$0 * n + e] }
+            var c: [Float] = [g[e], min(max(g[e], -0.1), 0.1), p[e]] + m + [t.rms[e]] + m.map { $0 * rs } + [rs]
+            c += (0..<3).map { facG[$0][e] } + [g[e] * rs]
+            c += (0..<3).map { row[$0][e] } + (0..<3).map { col[$0][e] }
+            c += (0..<3).map { 1 / (row[$0][e] + 1e-8).squareRoot() } + (0..<3).map { 1 / (col[$0][e] + 1e-8).squareRoot() }
+            c += (0..<3).map { m[$0] * facMom[$0][e] }
+            for f in c.indices { x[f][e] = c[f] }
+        }
+        for f in x.indices {
+            let meanSquare = x[f].reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
+            let norm = 1 / (1e-5 + Float(meanSquare)).squareRoot()
+            for e in 0..<n { x[f][e] *= norm }
+        }
+        let paramScale = config.paramScaleMult
+            ? (Float(p.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)) + 1e-9).squareRoot() : 1
+        for e in 0..<n {
+            let z1 = Self.affine((0..<VeLOConfig.features).map { x[$0][e] }, mlp.w0, mlp.b0).map { max($0, 0) }
+            let z2 = Self.affine(z1, mlp.w1, mlp.b1).map { max($0, 0) }
+            let o = Self.affine(z2, mlp.w2, mlp.b2)
+            var step = o[0] * (paramScale * exp(config.expMult * o[1])) * config.stepMult
+            step = alpha * step
+            step = step * scale
+            p[e] -= step
+        }
+    }
+}
