@@ -53,15 +53,9 @@ struct MetaTrain: ParsableCommand {
                     throw MetaConfigError("no config '\(config ?? "demo")': give a .toml path or a name in MetaTasks/")
                 }
                 let cfg = try MetaConfig.load(path)
-                let dir = out ?? defaultDirectory(cfg.name)
-                let stop = StopSignal()
-                let trainer = try prepare(cfg, dir: dir, mpi: mpi)
-                try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
-                let width = compareWidth ?? (config == nil ? 512 : 0)
-                if width > 0 && (mpi?.isRoot ?? true) {
-                    try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
-                                          directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
-                                          threads: trainer.threads, dataDir: dataDir).run()
+                switch cfg.learnedOptimizer.architecture {
+                case VeLO.name: try execute(cfg, architecture: VeLO(cfg.learnedOptimizer.veloConfig), mpi: mpi)
+                default: try execute(cfg, architecture: SmallFCLOpt(cfg.loConfig), mpi: mpi)
                 }
             }
             mpi?.finalize()
@@ -72,6 +66,20 @@ struct MetaTrain: ParsableCommand {
                 mpi.abort(e.rawValue)
             }
             throw e
+        }
+    }
+
+    /// Meta-trains `architecture` as `cfg` says, then (the demo) compares the result at a large width.
+    private func execute<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, mpi: MPIContext?) throws {
+        let dir = out ?? defaultDirectory(cfg.name)
+        let stop = StopSignal()
+        let trainer = try prepare(cfg, architecture: architecture, dir: dir, mpi: mpi)
+        try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
+        let width = compareWidth ?? (config == nil ? 512 : 0)
+        if width > 0 && (mpi?.isRoot ?? true) {
+            try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
+                                  directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
+                                  threads: trainer.threads, dataDir: dataDir).run()
         }
     }
 
@@ -94,23 +102,28 @@ struct MetaTrain: ParsableCommand {
 
     /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in
     /// DIR is touched before this succeeds.
-    private func prepare(_ cfg: MetaConfig, dir: String, mpi: MPIContext?) throws -> MetaTrainer<SmallFCLOpt> {
+    private func prepare<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, dir: String,
+                                                            mpi: MPIContext?) throws -> MetaTrainer<A> {
         let fm = FileManager.default
         let latest = fm.fileExists(atPath: dir) ? try MetaCheckpoint.latest(in: dir) : nil
         if resume && latest == nil { throw MetaConfigError("--resume: \(dir) holds no checkpoint to resume") }
         if !resume && latest != nil {
             throw MetaConfigError("\(dir) already holds a run (\(latest!)); use --resume to continue it or another --out")
         }
-        var initial: LOTheta?
+        var initial: MetaParameters?
         if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
-            let (theta, loaded) = try LOCheckpoint.load(ckpt)
-            guard loaded.parametrization == cfg.parametrization else {
-                throw MetaConfigError("init_checkpoint \(ckpt) is \(loaded.parametrization.rawValue), the config is \(cfg.parametrization.rawValue)")
+            let loaded = try LOCheckpoint.loadAny(ckpt)
+            guard let same = loaded.architecture as? A, same.thetaShapes == architecture.thetaShapes,
+                  loaded.parametrization == cfg.parametrization else {
+                throw MetaConfigError("""
+                    init_checkpoint \(ckpt) is a \(loaded.parametrization.rawValue) \(loaded.architectureName) of another size; \
+                    the config meta-trains a \(cfg.parametrization.rawValue) \(A.name)
+                    """)
             }
-            initial = theta
+            initial = loaded.theta
         }
-        let trainer = try MetaTrainer<SmallFCLOpt>(config: cfg, dataDir: dataDir, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                      initialTheta: initial)
+        let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
+                                      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)
         trainer.mpi = mpi
         if let latest {
             try MetaCheckpoint.restore(trainer, from: latest)

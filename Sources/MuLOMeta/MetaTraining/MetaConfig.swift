@@ -21,16 +21,35 @@ public struct MetaConfig: Codable, Sendable, Equatable {
 
     /// The learned optimizer being meta-trained: its architecture's fixed configuration and θ's start.
     public struct LearnedOptimizerSettings: Codable, Sendable, Equatable {
+        /// `small_fc_lopt` or `velo` (VeLO in SP, μVeLO in μP).
+        public var architecture: String = SmallFCLOpt.name
         public var parametrization: Parametrization = .mup
         public var stepMult: Float = LOConfig.defaultStepMult(.mup)
         public var expMult: Float = 0.001
+        /// small_fc_lopt's MLP width.
         public var hiddenSize: Int = 32
+        /// VeLO's LSTM size H and bank size P (the μVeLO preset's by default).
+        public var lstmHidden: Int = VeLOConfig.muVeLO.lstmHidden
+        public var paramInits: Int = VeLOConfig.muVeLO.paramInits
+        /// VeLO's bank factor and RMS(p) factor; nil: the parametrization's (μ: 1 and off, SP: 100 and on).
+        public var interpMult: Float?
+        public var paramScaleMult: Bool?
         public var initSeed: UInt64 = 0
         public var initCheckpoint: String?
         public init() {}
 
+        public static func defaultStepMult(architecture: String, _ p: Parametrization) -> Float {
+            architecture == VeLO.name ? 0.001 : LOConfig.defaultStepMult(p)
+        }
+
         public var loConfig: LOConfig {
             LOConfig(parametrization: parametrization, stepMult: stepMult, expMult: expMult, hiddenSize: hiddenSize)
+        }
+
+        public var veloConfig: VeLOConfig {
+            VeLOConfig(parametrization: parametrization, lstmHidden: lstmHidden, paramInits: paramInits,
+                       interpMult: interpMult ?? (parametrization == .mup ? 1 : 100),
+                       paramScaleMult: paramScaleMult ?? (parametrization == .standard), stepMult: stepMult, expMult: expMult)
         }
     }
 
@@ -119,13 +138,21 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         let ours = parametrization == .mup ? taskNames : taskNames.map { "mu" + $0 }
         if Set(ours) != Set(paperTasks) { out.append("tasks: \(taskNames.joined(separator: ", ")) (paper: \(paperTasks.joined(separator: ", ")) or their SP twins)") }
         if batchSizes.contains(where: { $0 != 4096 }) { out.append("inner batch: \(batchSizes.map(String.init).joined(separator: ", ")) (paper: 4096)") }
-        check("step_mult", lo.stepMult, LOConfig.defaultStepMult(parametrization))
+        check("step_mult", lo.stepMult, LearnedOptimizerSettings.defaultStepMult(architecture: lo.architecture, parametrization))
         check("exp_mult", lo.expMult, plo.expMult)
-        check("hidden_size", lo.hiddenSize, plo.hiddenSize)
+        if lo.architecture == VeLO.name {
+            // The paper's μVeLO_M: the μ config's sizes (VELO §0), truncation 20, 45,000 outer steps.
+            let preset = parametrization == .mup ? VeLOConfig.muVeLO : VeLOConfig.velo4000
+            check("lstm_hidden_size, param_inits", "\(lo.lstmHidden), \(lo.paramInits)", "\(preset.lstmHidden), \(preset.paramInits)")
+            check("interp_mult", lo.veloConfig.interpMult, preset.interpMult)
+            check("param_scale_mult", lo.veloConfig.paramScaleMult, preset.paramScaleMult)
+        } else {
+            check("hidden_size", lo.hiddenSize, plo.hiddenSize)
+        }
         check("estimator", es.kind.rawValue, pes.kind.rawValue)
         check("pairs", es.pairs, pes.pairs)
         check("sigma", es.sigma, pes.sigma)
-        check("truncation", es.truncation, pes.truncation)
+        check("truncation", es.truncation, lo.architecture == VeLO.name ? 20 : pes.truncation)
         check("episode length", "[\(es.episodeMin), \(es.episodeMax))", "[\(pes.episodeMin), \(pes.episodeMax))")
         check("initial offset", "[0, \(es.initialOffsetMax))", "[0, \(pes.initialOffsetMax))")
         check("AdamW (β1, β2, ε, weight decay)", "\(oo.beta1), \(oo.beta2), \(oo.epsilon), \(oo.weightDecay)",
@@ -133,7 +160,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         check("update clip", oo.updateClip, poo.updateClip)
         check("learning-rate schedule", "\(oo.lrInitial)→\(oo.lrPeak) over \(oo.warmupSteps), cosine to \(oo.lrFinal) at \(oo.decayEnd)",
               "\(poo.lrInitial)→\(poo.lrPeak) over \(poo.warmupSteps), cosine to \(poo.lrFinal) at \(poo.decayEnd)")
-        check("outer steps", outerSteps, paper.outerSteps)
+        check("outer steps", outerSteps, lo.architecture == VeLO.name ? 45_000 : paper.outerSteps)
         return out
     }
 
@@ -162,6 +189,12 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         guard es.initialOffsetMax >= 1 else { throw fail("initial_offset_max must be ≥ 1") }
         guard outerSteps >= 1 else { throw fail("outer_steps must be ≥ 1") }
         guard lo.hiddenSize >= 1, lo.stepMult > 0, lo.expMult >= 0 else { throw fail("hidden_size, step_mult must be positive") }
+        guard [SmallFCLOpt.name, VeLO.name].contains(lo.architecture) else {
+            throw fail("learned_optimizer.architecture '\(lo.architecture)' is neither small_fc_lopt nor velo")
+        }
+        if lo.architecture == VeLO.name {
+            do { try lo.veloConfig.validate() } catch let e as LOError { throw fail(e.message) }
+        }
         guard (0..<1).contains(oo.beta1), (0..<1).contains(oo.beta2), oo.epsilon > 0, oo.weightDecay >= 0, oo.updateClip > 0 else {
             throw fail("outer optimizer needs β in [0, 1), ε > 0, weight_decay ≥ 0, update_clip > 0")
         }

@@ -49,15 +49,20 @@ extension MetaConfig {
             return family
         }
         var lo = Reader(table: try r.section("learned_optimizer"), section: "learned_optimizer", source: source)
+        c.learnedOptimizer.architecture = try lo.string("architecture") ?? c.learnedOptimizer.architecture
         if let p = try lo.string("parametrization") {
             guard let v = Parametrization(rawValue: p) else {
                 throw MetaConfigError("\(source): learned_optimizer.parametrization must be \"mu\" or \"sp\", got \"\(p)\"")
             }
             c.learnedOptimizer.parametrization = v
-            c.learnedOptimizer.stepMult = LOConfig.defaultStepMult(v)
         }
+        c.learnedOptimizer.stepMult = MetaConfig.LearnedOptimizerSettings.defaultStepMult(architecture: c.learnedOptimizer.architecture,
+                                                                                          c.learnedOptimizer.parametrization)
         try lo.fill(&c, floats: ["step_mult": \.learnedOptimizer.stepMult, "exp_mult": \.learnedOptimizer.expMult])
-        try lo.fill(&c, ints: ["hidden_size": \.learnedOptimizer.hiddenSize])
+        try lo.fill(&c, ints: ["hidden_size": \.learnedOptimizer.hiddenSize, "lstm_hidden_size": \.learnedOptimizer.lstmHidden,
+                               "param_inits": \.learnedOptimizer.paramInits])
+        c.learnedOptimizer.interpMult = try lo.float("interp_mult")
+        c.learnedOptimizer.paramScaleMult = try lo.bool("param_scale_mult")
         c.learnedOptimizer.initSeed = try lo.uint("init_seed") ?? c.learnedOptimizer.initSeed
         c.learnedOptimizer.initCheckpoint = try lo.string("init_checkpoint")
         try lo.finish()
@@ -152,6 +157,12 @@ private struct Reader {
         if let d = v.double { return Float(d) }
         if let i = v.int { return Float(i) }
         throw bad(k, "a number")
+    }
+
+    mutating func bool(_ k: String) throws -> Bool? {
+        guard let v = value(k) else { return nil }
+        guard let b = v.bool else { throw bad(k, "true or false") }
+        return b
     }
 
     mutating func ints(_ k: String) throws -> [Int]? {

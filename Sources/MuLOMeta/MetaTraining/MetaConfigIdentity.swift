@@ -7,7 +7,7 @@ extension MetaConfig {
     /// the same experiment however the configuration type is arranged in code.
     public var identity: String {
         let lo = learnedOptimizer, es = estimator, oo = outerOptimizer
-        let fields = IdentityFields(
+        var fields = IdentityFields(
             name: name, seed: seed, outerSteps: 0, families: families,
             parametrization: lo.parametrization, stepMult: lo.stepMult, expMult: lo.expMult, hiddenSize: lo.hiddenSize,
             initSeed: lo.initSeed, initCheckpoint: lo.initCheckpoint,
@@ -16,6 +16,12 @@ extension MetaConfig {
             beta1: oo.beta1, beta2: oo.beta2, epsilon: oo.epsilon, weightDecay: oo.weightDecay, updateClip: oo.updateClip,
             lrInitial: oo.lrInitial, lrPeak: oo.lrPeak, lrFinal: oo.lrFinal, warmupSteps: oo.warmupSteps, decayEnd: oo.decayEnd,
             checkpointInterval: 0, keepCheckpoints: 0)
+        // Architectures after the first add their fields; small_fc_lopt's text stays the first release's.
+        if lo.architecture != SmallFCLOpt.name {
+            let v = lo.veloConfig
+            (fields.architecture, fields.lstmHidden, fields.paramInits) = (lo.architecture, v.lstmHidden, v.paramInits)
+            (fields.interpMult, fields.paramScaleMult) = (v.interpMult, v.paramScaleMult)
+        }
         return String(decoding: try! JSONEncoder.sorted.encode(fields), as: UTF8.self)
     }
 }
@@ -31,4 +37,5 @@ private struct IdentityFields: Encodable {
     let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, updateClip: Float
     let lrInitial: Float, lrPeak: Float, lrFinal: Float, warmupSteps: Int, decayEnd: Int
     let checkpointInterval: Int, keepCheckpoints: Int
+    var architecture: String?, lstmHidden: Int?, paramInits: Int?, interpMult: Float?, paramScaleMult: Bool?
 }

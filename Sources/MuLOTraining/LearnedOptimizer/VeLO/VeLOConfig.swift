@@ -75,7 +75,7 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
         })
     }
 
-    func validate() throws {
+    public func validate() throws {
         guard lstmHidden >= 1, lstmHidden <= 4096, paramInits >= 1, paramInits <= 4096 else {
             throw LOError("VeLO sizes: lstm_hidden_size \(lstmHidden) and param_inits \(paramInits) must lie in 1…4096")
         }
