@@ -16,7 +16,8 @@ extension ReferenceChecker {
         file.exists("cases") ? try file.children("cases").filter { file.exists("cases/\($0)/theta/rnn_params") } : []
     }
 
-    public static func checkVeLOCase(_ file: HDF5File, name: String) throws -> [ReferenceCheck] {
+    public static func checkVeLOCase(_ file: HDF5File, name: String,
+                                     implementation: LearnedOptimizer.Implementation) throws -> [ReferenceCheck] {
         let g = "cases/\(name)"
         let architecture = try VeLO(VeLOConfig(
             parametrization: try parametrization(file, g), lstmHidden: try file.attributeInt("lstm_hidden_size", on: g),
@@ -27,7 +28,9 @@ extension ReferenceChecker {
         let theta = MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { n, shape in
             try file.readTensor("\(g)/theta/\(n)", expectShape: shape)
         })
-        let optimizer = architecture.makeOptimizer(theta: theta)
+        var optimizer = architecture.makeOptimizer(theta: theta)
+        optimizer.implementation = implementation
+        let label = "\(g) [\(implementation.rawValue)]"
         let names = try file.attributeStrings("param_names", on: g)
         let scales = try names.map { try file.readScalar("\(g)/lr_scale/\($0)", as: Float.self) }
         let steps = try file.children("\(g)/steps").compactMap(Int.init).sorted()
@@ -46,14 +49,14 @@ extension ReferenceChecker {
             let largestMove = zip(expected, start.flatMap(\.data)).reduce(Float(0)) { m, pair in
                 pair.0.isFinite && pair.1.isFinite ? max(m, abs(pair.0 - pair.1)) : m
             }
-            checks.append(nanAware(name: "\(g) step \(t) params", ours: params.flatMap(\.data), reference: expected,
+            checks.append(nanAware(name: "\(label) step \(t) params", ours: params.flatMap(\.data), reference: expected,
                                    tolerance: veloStepTolerance * largestMove + 1e-9, absolute: true))
             let ref = try readVeLOState(file, group: "\(g)/steps/\(t)/state", names: names, shapes: params.map(\.shape), optimizer: optimizer)
-            checks.append(ReferenceCheck(name: "\(g) step \(t) counters", ours: state.counters.map { Float($0.value) },
+            checks.append(ReferenceCheck(name: "\(label) step \(t) counters", ours: state.counters.map { Float($0.value) },
                                          reference: ref.counters.map { Float($0.value) }, tolerance: 0, absolute: true))
-            checks.append(nanAware(name: "\(g) step \(t) accumulators and loss buffer", ours: flatState(state, count: names.count, lstm: false),
+            checks.append(nanAware(name: "\(label) step \(t) accumulators and loss buffer", ours: flatState(state, count: names.count, lstm: false),
                                    reference: flatState(ref, count: names.count, lstm: false), tolerance: veloStateTolerance, absolute: false))
-            checks.append(nanAware(name: "\(g) step \(t) LSTM state", ours: flatState(state, count: names.count, lstm: true),
+            checks.append(nanAware(name: "\(label) step \(t) LSTM state", ours: flatState(state, count: names.count, lstm: true),
                                    reference: flatState(ref, count: names.count, lstm: true), tolerance: veloLSTMTolerance, absolute: false))
         }
         return checks

@@ -111,7 +111,9 @@ public enum ReferenceChecker {
         for group in visionGroups where file.exists(group) { checks += try checkViT(file, group: group) }
         if file.exists("factoring") { checks += try checkFactoring(file) }
         let veloCases = try veloCaseNames(file)
-        for name in veloCases { checks += try checkVeLOCase(file, name: name) }
+        for name in veloCases {
+            for impl in LearnedOptimizer.Implementation.allCases { checks += try checkVeLOCase(file, name: name, implementation: impl) }
+        }
         for name in try caseNames(file) where !veloCases.contains(name) {
             for impl in LearnedOptimizer.Implementation.allCases {
                 checks += try checkCase(file, name: name, implementation: impl)

@@ -16,7 +16,12 @@ enum AdafactorAccumulators {
 
     /// R_k ← β_k·R_k + (1 − β_k)·mean_D0(g2), C_k likewise over D1; then the factors.
     static func updateFactored(_ s: inout LOTensorState, g2: [Float], decays: [Float]) -> Factors {
-        let shape = s.shape, n = g2.count
+        updateFactored(&s, g2: { g2[$0] }, decays: decays)
+    }
+
+    /// The same with g² + 1e-30 of element e from `g2(e)`, so callers need not store it.
+    static func updateFactored(_ s: inout LOTensorState, g2: (Int) -> Float, decays: [Float]) -> Factors {
+        let shape = s.shape, n = s.count
         let (d1, d0) = factoredAxes(shape)!
         let strides = rowMajorStrides(shape)
         let rIndex = { (e: Int) in removingAxis(e, d0, strides: strides, shape: shape) }
@@ -24,8 +29,9 @@ enum AdafactorAccumulators {
         let nD0 = shape[d0], nD1 = shape[d1], nR = n / nD0, nC = n / nD1
         var meanOverD0 = [Double](repeating: 0, count: nR), meanOverD1 = [Double](repeating: 0, count: nC)
         for e in 0..<n {
-            meanOverD0[rIndex(e)] += Double(g2[e]) / Double(nD0)
-            meanOverD1[cIndex(e)] += Double(g2[e]) / Double(nD1)
+            let v = Double(g2(e))
+            meanOverD0[rIndex(e)] += v / Double(nD0)
+            meanOverD1[cIndex(e)] += v / Double(nD1)
         }
         // The row normaliser averages R over its D1 axis only, once per index of the other axes.
         let rShape = shape.enumerated().filter { $0.offset != d0 }.map(\.element)
@@ -47,9 +53,14 @@ enum AdafactorAccumulators {
 
     /// Vd_k ← β_k·Vd_k + (1 − β_k)·g2 (rank ≤ 1).
     static func updateDiagonal(_ s: inout LOTensorState, g2: [Float], decays: [Float]) {
-        let n = g2.count
-        for k in 0..<3 {
-            for e in 0..<n { s.vDiag[k * n + e] = decays[k] * s.vDiag[k * n + e] + (1 - decays[k]) * g2[e] }
+        updateDiagonal(&s, g2: { g2[$0] }, decays: decays)
+    }
+
+    static func updateDiagonal(_ s: inout LOTensorState, g2: (Int) -> Float, decays: [Float]) {
+        let n = s.count
+        for e in 0..<n {
+            let v = g2(e)
+            for k in 0..<3 { s.vDiag[k * n + e] = decays[k] * s.vDiag[k * n + e] + (1 - decays[k]) * v }
         }
     }
 }

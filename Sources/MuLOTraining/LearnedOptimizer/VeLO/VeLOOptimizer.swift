@@ -7,10 +7,13 @@ import Foundation
 public struct VeLOOptimizer: Optimizer {
     public let config: VeLOConfig
     public let theta: MetaParameters
+    /// `.reference` follows the spec element by element; `.fast` (default) is `FastVeLOStep`.
+    public var implementation: LearnedOptimizer.Implementation
 
-    public init(config: VeLOConfig, theta: MetaParameters) {
+    public init(config: VeLOConfig, theta: MetaParameters, implementation: LearnedOptimizer.Implementation = .fast) {
         self.config = config
         self.theta = theta
+        self.implementation = implementation
     }
 
     public var name: String { config.parametrization == .mup ? "muvelo" : "velo" }
@@ -33,14 +36,19 @@ public struct VeLOOptimizer: Optimizer {
         }
         s.lossBuffer.update(loss: loss)
         let lossFeatures = s.lossBuffer.features
-        let clipped = grads.map { $0.data.map { g in g.isNaN ? g : min(max(g, -1000), 1000) } }
         let tau = Float(s.iteration) / Float(s.numSteps)
         let x = params.indices.map { tensorFeatures(params[$0], state: s.tensors[$0], tau: tau, loss: lossFeatures) }
         let (controls, alpha) = perTensorNetwork(x, state: &s)
         for r in params.indices {
             let mlp = interpolatedMLP(controls[r])
-            updateTensor(&params[r].data, g: clipped[r], state: &s.tensors[r], mlp: mlp, alpha: alpha[r],
-                         scale: config.parametrization == .mup ? scales[r] : 1)
+            let scale = config.parametrization == .mup ? scales[r] : 1
+            if implementation == .fast {
+                FastVeLOStep.update(&params[r].data, grad: grads[r].data, state: &s.tensors[r], mlp: mlp, alpha: alpha[r],
+                                    scale: scale, config: config)
+            } else {
+                updateTensor(&params[r].data, g: grads[r].data.map(FastVeLOStep.clip), state: &s.tensors[r], mlp: mlp,
+                             alpha: alpha[r], scale: scale)
+            }
         }
         s.iteration &+= 1
         for k in 0..<3 { s.momentumT[k] &+= 1 }

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import MuLO
+
+/// VeLO and μVeLO against the JAX golden file on both paths, the fast path against the
+/// reference on many shapes, θ files, and meta-training with exact resume.
+@Suite("VeLO", .serialized)
+struct VeLOTests {
+    static var goldenPath: String {
+        URL(fileURLWithPath: Support.goldenPath).deletingLastPathComponent().appendingPathComponent("velo.h5").path
+    }
+
+    @Test(arguments: LearnedOptimizer.Implementation.allCases)
+    func goldenCases(implementation: LearnedOptimizer.Implementation) throws {
+        let file = try HDF5File.open(Self.goldenPath)
+        let cases = try ReferenceChecker.veloCaseNames(file)
+        #expect(Set(cases) == ["velo", "velo_l32_p16", "muvelo", "muvelo_late", "velo_nan"])
+        for name in cases {
+            for c in try ReferenceChecker.checkVeLOCase(file, name: name, implementation: implementation) where !c.passed {
+                Issue.record("\(c.line)")
+            }
+        }
+    }
+
+    /// |θ| = 8H² + 100H + H·P + 160P + 1 (VELO §4.1): 5,057 for μVeLO, 2,320,385 for VeLO-4000.
+    @Test func thetaSizes() {
+        for (c, size) in [(VeLOConfig.muVeLO, 5057), (VeLOConfig.velo4000, 2_320_385)] {
+            #expect(c.thetaShapes.reduce(0) { $0 + $1.reduce(1, *) } == size && c.thetaNames.count == 33)
+            #expect(c.initialTheta(key: RNGKey(seed: 0)).count == size)
+        }
+    }
+
+    /// The fast path against the reference on several tensors at once (the LSTM couples them),
+    /// with θ's bank scaled up so that steps are visible in float32.
+    @Test(arguments: Parametrization.allCases)
+    func fastMatchesReference(parametrization: Parametrization) {
+        var config = VeLOConfig.muVeLO
+        config.parametrization = parametrization
+        (config.interpMult, config.paramScaleMult) = parametrization == .mup ? (1, false) : (100, true)
+        var theta = config.initialTheta(key: RNGKey(seed: 4))
+        for k in 0..<19 { theta.tensors[k].data = theta.tensors[k].data.map { $0 * (parametrization == .mup ? 50 : 0.5) } }
+        let shapes: [[Int]] = [[], [7], [33, 5], [5, 33], [16, 16], [1, 9], [3, 5, 4], [4, 4, 3, 8], [64, 2, 16]]
+        let fast = VeLOOptimizer(config: config, theta: theta, implementation: .fast)
+        let reference = VeLOOptimizer(config: config, theta: theta, implementation: .reference)
+        var pf = shapes.enumerated().map { k, s in
+            var t = Tensor(zeros: s)
+            RNGKey(seed: 10 + UInt64(k)).fillNormal(&t.data, std: 0.1)
+            return t
+        }
+        var pr = pf
+        var (sf, sr) = (fast.initialState(for: pf), reference.initialState(for: pr))
+        let scales = shapes.map { $0.count == 2 ? 1 / Float($0[0]) : 1 }
+        for step in 0..<5 {
+            let grads = shapes.enumerated().map { k, s in
+                var t = Tensor(zeros: s)
+                RNGKey(seed: 100 + UInt64(step * 20 + k)).fillNormal(&t.data, std: 0.01)
+                return t
+            }
+            let before = pr
+            let context = StepContext(step: step, totalSteps: 40, loss: 2 - 0.1 * Float(step))
+            fast.update(&pf, grads: grads, scales: scales, state: &sf, context: context)
+            reference.update(&pr, grads: grads, scales: scales, state: &sr, context: context)
+            for k in shapes.indices {
+                let stepRef = zip(pr[k].data, before[k].data).map { $0 - $1 }
+                let err = zip(pf[k].data, pr[k].data).map { abs($0 - $1) }.max()!
+                let size = stepRef.map(abs).max()!
+                // Reading the step back through float32 parameters adds up to an ulp of p (SP steps scale with RMS(p)).
+                let ulp = pr[k].data.map { abs($0).ulp }.max()!
+                #expect(size > 0 && err <= 1e-5 * size + ulp, "\(shapes[k]) step \(step): error \(err), step \(size)")
+            }
+            (pf, sf) = (pr, sr)
+        }
+    }
+
+    /// θ files carry the architecture and its configuration; evaluation reads them back as VeLO.
+    @Test func thetaFilesRoundTrip() throws {
+        let dir = try Support.tempDir()
+        let path = dir.appendingPathComponent("muvelo.h5").path
+        let architecture = VeLO(.muVeLO)
+        let theta = architecture.initialTheta(key: RNGKey(seed: 2))
+        try LOCheckpoint.save(theta, of: architecture, to: path)
+        let loaded = try LOCheckpoint.loadAny(path)
+        #expect(loaded.architectureName == "velo" && loaded.theta == theta && (loaded.architecture as? VeLO) == architecture)
+        #expect(try EvalOptimizer.learned(path: path).label.hasPrefix("μVeLO"))
+        #expect(throws: LOError.self) { try LOCheckpoint.load(path) }  // small_fc_lopt only
+    }
+
+    static func config() -> MetaConfig {
+        var c = MetaTrainingTests.tiny()
+        c.name = "velo-tiny"
+        c.learnedOptimizer.architecture = VeLO.name
+        c.learnedOptimizer.stepMult = 0.001
+        return c
+    }
+
+    @Test func metaTrainingResumesExactlyAndIgnoresThreads() throws {
+        let cfg = Self.config()
+        let architecture = VeLO(cfg.learnedOptimizer.veloConfig)
+        let a = try MetaTrainer(config: cfg, architecture: architecture, threads: 2)
+        for _ in 0..<3 { try a.outerStep() }
+        let path = try Support.tempDir().appendingPathComponent("ckpt.h5").path
+        try MetaCheckpoint.save(a, to: path)
+        let b = try MetaTrainer(config: cfg, architecture: architecture, threads: 1)
+        try MetaCheckpoint.restore(b, from: path)
+        #expect(b.state == a.state)
+        for _ in 0..<3 {
+            try a.outerStep()
+            try b.outerStep()
+        }
+        #expect(MetaTrainingTests.sameRun(a.state, b.state))
+    }
+}
