@@ -6,7 +6,8 @@ import Foundation
 /// largest move, the accumulators and the loss buffer within 1e-6 relative (VELO §7.1), and
 /// the LSTM rows within 1e-5 relative: they take the loss features, which sit on discontinuities
 /// where a one-ulp difference in a loss mean (float32 sums in another order) moves them by ~1e-6
-/// (§9, float parity). NaN matches NaN (VeLO does not clean NaN gradients).
+/// (§9, float parity). NaN matches NaN: the reference's non-finite handling is switched on
+/// here (`VeLOConfig.referenceNonFinite`); MuLO's default keeps parameters finite instead.
 extension ReferenceChecker {
     public static let veloStepTolerance: Float = 1e-4
     public static let veloStateTolerance: Float = 1e-6
@@ -24,7 +25,7 @@ extension ReferenceChecker {
             paramInits: try file.attributeInt("param_inits", on: g), interpMult: Float(try file.attributeDouble("interp_mult", on: g)),
             paramScaleMult: try file.attributeInt("param_scale_mult", on: g) != 0,
             stepMult: Float(try file.attributeDouble("step_mult", on: g)), expMult: Float(try file.attributeDouble("exp_mult", on: g)),
-            buggedLossFeatures: try file.attributeInt("use_bugged_loss_features", on: g) != 0))
+            buggedLossFeatures: try file.attributeInt("use_bugged_loss_features", on: g) != 0, referenceNonFinite: true))
         let theta = MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { n, shape in
             try file.readTensor("\(g)/theta/\(n)", expectShape: shape)
         })

@@ -22,6 +22,31 @@ struct VeLOTests {
         }
     }
 
+    /// The golden `velo_nan` inputs (a NaN gradient entry at step 1, ±Inf at step 3) and a NaN and an
+    /// infinite loss: under MuLO's default rule parameters and the LSTM state stay finite.
+    @Test(arguments: LearnedOptimizer.Implementation.allCases)
+    func nonFiniteInputsKeepEverythingFinite(implementation: LearnedOptimizer.Implementation) throws {
+        let file = try HDF5File.open(Self.goldenPath)
+        let g = "cases/velo_nan"
+        let config = VeLOConfig(parametrization: .standard, lstmHidden: 16, paramInits: 8, interpMult: 100, paramScaleMult: true)
+        #expect(!config.referenceNonFinite)
+        let theta = MetaParameters(try zip(config.thetaNames, config.thetaShapes).map { try file.readTensor("\(g)/theta/\($0)", expectShape: $1) })
+        let optimizer = VeLOOptimizer(config: config, theta: theta, implementation: implementation)
+        let names = try file.attributeStrings("param_names", on: g)
+        var params = try names.map { try file.readTensor("\(g)/init/\($0)") }
+        var state = optimizer.initialState(for: params)
+        let losses: [Float] = [2.3, .nan, .infinity, 2.0, 1.9]
+        for step in 0..<5 {
+            let t = min(step, 2)
+            let grads = try names.map { try file.readTensor("\(g)/steps/\(t)/grad/\($0)") }
+            optimizer.update(&params, grads: grads, scales: names.map { _ in 1 }, state: &state,
+                             context: StepContext(step: step, totalSteps: 37, loss: losses[step]))
+            #expect(params.allSatisfy { $0.data.allSatisfy(\.isFinite) }, "step \(step): a parameter is not finite")
+            #expect(state.lstmHidden.joined().allSatisfy(\.isFinite) && state.lstmCell.joined().allSatisfy(\.isFinite))
+        }
+        #expect(try file.readTensor("\(g)/steps/1/grad/linear_0.w").data.contains { $0.isNaN })
+    }
+
     /// |θ| = 8H² + 100H + H·P + 160P + 1 (VELO §4.1): 5,057 for μVeLO, 2,320,385 for VeLO-4000.
     @Test func thetaSizes() {
         for (c, size) in [(VeLOConfig.muVeLO, 5057), (VeLOConfig.velo4000, 2_320_385)] {

@@ -6,11 +6,16 @@ import Foundation
 /// factors are read per row and column. Same mathematics as `VeLOOptimizer.updateTensor`;
 /// the tests hold the two within 1e-5 of the step.
 enum FastVeLOStep {
-    @inline(__always) static func clip(_ g: Float) -> Float { g.isNaN ? g : min(max(g, -1000), 1000) }
+    /// ĝ = clip(g, ±1000); with `sanitize` (MuLO's default) NaN → 0 first, as `GradientGuard` does.
+    @inline(__always) static func clip(_ g: Float, sanitize: Bool) -> Float {
+        let x = sanitize ? GradientGuard.sanitize(g) : g
+        return x.isNaN ? x : min(max(x, -1000), 1000)
+    }
 
     static func update(_ p: inout [Float], grad: [Float], state t: inout LOTensorState, mlp: VeLOOptimizer.MLP,
                        alpha: Float, scale: Float, config: VeLOConfig) {
-        let n = p.count
+        let n = p.count, sanitize = !config.referenceNonFinite
+        func clip(_ g: Float) -> Float { Self.clip(g, sanitize: sanitize) }
         let (bm, bv) = (VeLOOptimizer.momentumDecays, VeLOOptimizer.rmsDecay)
         grad.withUnsafeBufferPointer { g in
             t.momentum.withUnsafeMutableBufferPointer { m in

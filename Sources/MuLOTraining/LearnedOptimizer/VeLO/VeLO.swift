@@ -24,6 +24,7 @@ public struct VeLO: LearnedOptimizerArchitecture {
         try file.setAttribute("step_mult", Double(c.stepMult), on: group)
         try file.setAttribute("exp_mult", Double(c.expMult), on: group)
         try file.setAttribute("use_bugged_loss_features", c.buggedLossFeatures ? 1 : 0, on: group)
+        try file.setAttribute("reference_non_finite", c.referenceNonFinite ? 1 : 0, on: group)
     }
 
     public static func readConfig(from file: HDF5File, on g: String) throws -> VeLO {
@@ -38,7 +39,9 @@ public struct VeLO: LearnedOptimizerArchitecture {
                            paramScaleMult: try file.attributeInt("param_scale_mult", on: g) != 0,
                            stepMult: Float(try file.attributeDouble("step_mult", on: g)),
                            expMult: Float(try file.attributeDouble("exp_mult", on: g)),
-                           buggedLossFeatures: try file.attributeInt("use_bugged_loss_features", on: g) != 0)
+                           buggedLossFeatures: try file.attributeInt("use_bugged_loss_features", on: g) != 0,
+                           referenceNonFinite: file.hasAttribute("reference_non_finite", on: g)
+                               ? try file.attributeInt("reference_non_finite", on: g) != 0 : false)
         try c.validate()
         return VeLO(c)
     }

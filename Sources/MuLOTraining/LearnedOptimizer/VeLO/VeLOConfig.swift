@@ -17,12 +17,19 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     public var expMult: Float = 0.001
     /// The classes' default loss buffer built for T = 10 whatever the run length (§1.3); off in both presets.
     public var buggedLossFeatures: Bool = false
+    /// The reference's handling of non-finite inputs (no `nan_to_num`: one NaN gradient entry turns
+    /// every tensor NaN through the max over tensors; a non-finite loss poisons the loss buffer).
+    /// Off by default: MuLO treats gradients as small_fc_lopt does (`GradientGuard`: NaN → 0, then
+    /// the ±1000 clip) and a non-finite loss as the largest loss the buffer accepts (2·|largest
+    /// mean|; 0 on the first step), so parameters and the LSTM state stay finite.
+    public var referenceNonFinite: Bool = false
 
     public init(parametrization: Parametrization, lstmHidden: Int, paramInits: Int, interpMult: Float, paramScaleMult: Bool,
-                stepMult: Float = 0.001, expMult: Float = 0.001, buggedLossFeatures: Bool = false) {
+                stepMult: Float = 0.001, expMult: Float = 0.001, buggedLossFeatures: Bool = false, referenceNonFinite: Bool = false) {
         (self.parametrization, self.lstmHidden, self.paramInits) = (parametrization, lstmHidden, paramInits)
         (self.interpMult, self.paramScaleMult, self.stepMult, self.expMult) = (interpMult, paramScaleMult, stepMult, expMult)
         self.buggedLossFeatures = buggedLossFeatures
+        self.referenceNonFinite = referenceNonFinite
     }
 
     /// The μLO paper's μVeLO (`mu_hyper_l-16_h-4_pi-8.py`): H 16, P 8, interp 1, no RMS(p).

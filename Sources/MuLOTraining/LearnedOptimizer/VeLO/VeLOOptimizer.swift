@@ -34,7 +34,7 @@ public struct VeLOOptimizer: Optimizer {
             s.numSteps = Int32(clamping: max(context.totalSteps ?? 10_000, 1))
             s.lossBuffer = LossBuffer(numSteps: config.buggedLossFeatures ? 10 : Int(s.numSteps))
         }
-        s.lossBuffer.update(loss: loss)
+        s.lossBuffer.update(loss: loss, propagateNonFinite: config.referenceNonFinite)
         let lossFeatures = s.lossBuffer.features
         let tau = Float(s.iteration) / Float(s.numSteps)
         let x = params.indices.map { tensorFeatures(params[$0], state: s.tensors[$0], tau: tau, loss: lossFeatures) }
@@ -46,7 +46,8 @@ public struct VeLOOptimizer: Optimizer {
                 FastVeLOStep.update(&params[r].data, grad: grads[r].data, state: &s.tensors[r], mlp: mlp, alpha: alpha[r],
                                     scale: scale, config: config)
             } else {
-                updateTensor(&params[r].data, g: grads[r].data.map(FastVeLOStep.clip), state: &s.tensors[r], mlp: mlp,
+                let sanitize = !config.referenceNonFinite
+                updateTensor(&params[r].data, g: grads[r].data.map { FastVeLOStep.clip($0, sanitize: sanitize) }, state: &s.tensors[r], mlp: mlp,
                              alpha: alpha[r], scale: scale)
             }
         }

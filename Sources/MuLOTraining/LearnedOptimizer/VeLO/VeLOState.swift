@@ -21,9 +21,11 @@ public struct LossBuffer: Sendable, Equatable {
     /// Debiased means with exponent `it`, one float32 expression for the update and the features.
     private func debiased(_ it: Int32) -> [Float] { (0..<10).map { means[$0] / (1 - Foundation.pow(decays[$0], Float(it))) } }
 
-    /// Takes the step's raw loss: upward spikes clipped at 2·|largest debiased mean|.
-    public mutating func update(loss: Float) {
+    /// Takes the step's raw loss: upward spikes clipped at 2·|largest debiased mean|. Unless
+    /// `propagateNonFinite`, a non-finite loss counts as that clip (0 on the first step).
+    public mutating func update(loss raw: Float, propagateNonFinite: Bool = false) {
         let old = debiased(iteration + 1)
+        let loss = raw.isFinite || propagateNonFinite ? raw : (iteration == 0 ? 0 : 2 * abs(old.max()!))
         let amax = iteration == 0 ? loss : old.max()!
         let clipped = min(2 * abs(amax), loss)
         for j in 0..<10 { means[j] = decays[j] * means[j] + (1 - decays[j]) * clipped }
