@@ -17,8 +17,16 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let (theta, config) = try LOCheckpoint.load(checkpoint)
             let dir = out ?? "notebooks-export/exports/\(LOCheckpoint.displayName(checkpoint))"
+            let lo = try LOCheckpoint.loadAny(checkpoint)
+            if let velo = lo.architecture as? VeLO {
+                guard !withProbe else { throw LOError("--with-probe is for small_fc_lopt exports") }
+                let files = try VeLOExport.write(lo.theta, of: velo, format: LOExport.Format(rawValue: format)!, to: dir, source: checkpoint)
+                print("exported \(checkpoint) (\(velo.displayName), \(lo.theta.count) meta-parameters) as \(format):")
+                files.forEach { print("  \($0)") }
+                return
+            }
+            let (theta, config) = try LOCheckpoint.load(checkpoint)
             var files = try LOExport.write(theta, config: config, format: LOExport.Format(rawValue: format)!, to: dir, source: checkpoint)
             if withProbe {
                 let p = (dir as NSString).appendingPathComponent("probe.h5")

@@ -110,6 +110,35 @@ struct VeLOTests {
         #expect(throws: LOError.self) { try LOCheckpoint.load(path) }  // small_fc_lopt only
     }
 
+    /// The PyLO layout (VELO §8): exactly the names and shapes PyLO's VeLO_RNN and VeLO_MLP hold, and
+    /// export → import gives θ back bit for bit.
+    @Test(arguments: [VeLOConfig.muVeLO, VeLOConfig(parametrization: .standard, lstmHidden: 32, paramInits: 16, interpMult: 100, paramScaleMult: true)])
+    func pyloExportRoundTrips(config: VeLOConfig) throws {
+        let dir = try Support.tempDir()
+        let velo = VeLO(config)
+        var theta = velo.initialTheta(key: RNGKey(seed: 6))
+        for k in theta.tensors.indices { RNGKey(seed: 60 + UInt64(k)).fillNormal(&theta.tensors[k].data, std: 0.1) }
+        _ = try VeLOExport.write(theta, of: velo, format: .pylo, to: dir.path, source: "test")
+        let (H, P) = (config.lstmHidden, config.paramInits)
+        let rnn = try SafeTensors.decode([UInt8](Data(contentsOf: dir.appendingPathComponent("VeLO_RNN/model.safetensors")))).tensors
+        #expect(rnn.mapValues(\.shape) == ["mix_layer1.weight": [H, 30], "mix_layer1.bias": [H], "mix_layer2.weight": [H, 30],
+                                          "mix_layer2.bias": [H], "final_mix_layer.weight": [H, 30], "final_mix_layer.bias": [H],
+                                          "lstm.linear.weight": [4 * H, 2 * H], "lstm.linear.bias": [4 * H],
+                                          "rnn_to_controls.weight": [P, H], "rnn_to_controls.bias": [P],
+                                          "step_size.weight": [1, H], "step_size.bias": [1],
+                                          "lstm_init_state.0": [1, H], "lstm_init_state.1": [1, H]])
+        let mlp = try SafeTensors.decode([UInt8](Data(contentsOf: dir.appendingPathComponent("VeLO_MLP/model.safetensors")))).tensors
+        #expect(mlp.mapValues(\.shape) == ["input_weights_": [P, 4, 30], "input_bias_": [P, 4], "hidden_weights_.0": [P, 4, 4],
+                                          "hidden_bias_.0": [P, 4], "output_weights_": [P, 3, 4], "output_bias_": [P, 3],
+                                          "input_weights": [4, 30], "input_bias": [4], "hidden_weights.0": [4, 4], "hidden_bias.0": [4],
+                                          "output_weights": [3, 4], "output_bias": [3]])
+        // PyLO's input_weights_[k][h][i] is θ's stacked first layer [k][i][h]; row 11 is w0__7's first row.
+        let w07 = theta.tensors[VeLOConfig.Leaf.w0(7)]
+        #expect(mlp["input_weights_"]!.data[2 * 30 + 11] == w07.data[2])
+        let (back, loaded) = try VeLOExport.importPyLO(dir.path)
+        #expect(loaded == velo && back == theta)
+    }
+
     static func config() -> MetaConfig {
         var c = MetaTrainingTests.tiny()
         c.name = "velo-tiny"

@@ -41,9 +41,9 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     /// F, the per-parameter MLP's hidden width (two hidden layers), and its 30 inputs.
     public static let ffHidden = 4, features = 30
     /// Widths of the first layer's 14 weight groups `w0__0 … w0__13` (numeric order).
-    static let groupWidths = [1, 1, 1, 3, 1, 3, 1, 3, 1, 3, 3, 3, 3, 3]
+    public static let groupWidths = [1, 1, 1, 3, 1, 3, 1, 3, 1, 3, 3, 3, 3, 3]
     /// The groups in θ's (lexicographic) order.
-    static let groupOrder = [0, 1, 10, 11, 12, 13, 2, 3, 4, 5, 6, 7, 8, 9]
+    public static let groupOrder = [0, 1, 10, 11, 12, 13, 2, 3, 4, 5, 6, 7, 8, 9]
 
     /// θ's leaves: the bank (b0, b1, b2, the 14 w0 groups, w1, w2), the LSTM's initial state, the
     /// three mixing layers (`linear` is dead), the LSTM gates and the two heads.
@@ -60,12 +60,14 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     }
 
     /// Positions in θ.
-    enum Leaf {
-        static let b0 = 0, b1 = 1, b2 = 2, w1 = 17, w2 = 18, initHidden = 19, initCell = 20
-        static let mix1b = 23, mix1w = 24, mix2b = 25, mix2w = 26, lstmb = 27, lstmw = 28
-        static let controlsb = 29, controlsw = 30, stepb = 31, stepw = 32
+    public enum Leaf {
+        public static let b0 = 0, b1 = 1, b2 = 2, w1 = 17, w2 = 18, initHidden = 19, initCell = 20
+        /// The dead mixing layer `linear` (kept: PES perturbs it too).
+        public static let deadb = 21, deadw = 22
+        public static let mix1b = 23, mix1w = 24, mix2b = 25, mix2w = 26, lstmb = 27, lstmw = 28
+        public static let controlsb = 29, controlsw = 30, stepb = 31, stepw = 32
         /// θ index of first-layer group g (numeric).
-        static func w0(_ g: Int) -> Int { 3 + VeLOConfig.groupOrder.firstIndex(of: g)! }
+        public static func w0(_ g: Int) -> Int { 3 + VeLOConfig.groupOrder.firstIndex(of: g)! }
     }
 
     /// The reference init (§4.1): zero biases and initial state, TN(1/√fan_in) weights, the 14
