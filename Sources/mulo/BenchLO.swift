@@ -10,6 +10,9 @@ struct BenchLO: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Total parameters per measurement.")
     var params: [Int] = [100_000, 1_000_000, 10_000_000]
 
+    @Option(help: "Learned optimizer: small_fc_lopt, velo (VeLO-4000's size) or muvelo (μVeLO's).")
+    var optimizer = LOBench.Subject.smallFC.rawValue
+
     @Flag(help: "Time the reference path instead of the fast one (slow).")
     var reference = false
 
@@ -20,19 +23,22 @@ struct BenchLO: ParsableCommand {
 
     func validate() throws {
         guard !params.isEmpty, params.allSatisfy({ $0 >= 1000 }) else { throw ValidationError("--params must be ≥ 1000") }
+        guard LOBench.Subject(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be small_fc_lopt, velo or muvelo") }
     }
 
     func run() throws {
         runtime.apply()
         let host = BenchHost.measure(threads: Parallel.workers)
-        let rows = params.map { LOBench.run(params: $0, host: host, implementation: reference ? .reference : .fast) }
+        let subject = LOBench.Subject(rawValue: optimizer)!
+        let rows = params.map { LOBench.run(params: $0, host: host, implementation: reference ? .reference : .fast, subject: subject) }
         if json {
             struct Out: Encodable { let host: BenchHost; let rows: [LOBenchRow] }
             print(String(decoding: try JSONEncoder.sorted.encode(Out(host: host, rows: rows)), as: UTF8.self))
             return
         }
         print(host.description)
-        print(String(format: "compute bound at 3.2 kFLOP/param: %.1f ns/param", LOBench.flopsPerParam / host.sgemm_gflops))
+        print(String(format: "%@: compute bound at %.1f kFLOP/param: %.2f ns/param", optimizer, subject.flopsPerParam / 1000,
+                     subject.flopsPerParam / host.sgemm_gflops))
         print("     params  width   LO ns/param  × compute bound  memory bound  Adam ns/param  LO/Adam  of sgemm")
         for r in rows {
             print(String(format: "%11d  %5d  %12.2f  %14.2f×  %9.2f ns  %13.3f  %7.1f  %7.1f%%", r.params, r.width,

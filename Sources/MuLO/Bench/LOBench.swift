@@ -23,6 +23,14 @@ public struct LOBenchRow: Codable, Sendable {
 public enum LOBench {
     public static let flopsPerParam = 3200.0
 
+    /// Which learned optimizer to time: small_fc_lopt (μLO), or VeLO's per-parameter part at the
+    /// μVeLO or VeLO-4000 size (≈ 300 FLOP per parameter with the reductions of VELO §3.4).
+    public enum Subject: String, CaseIterable, Sendable {
+        case smallFC = "small_fc_lopt", velo, muvelo
+
+        public var flopsPerParam: Double { self == .smallFC ? LOBench.flopsPerParam : 300 }
+    }
+
     /// Bytes one LO step moves per element. A matrix's three sweeps: read g, p, M×3, V (24 B) and
     /// write M×3, V (16 B); read g, M×3 (16 B); read g, p, M×3, V and write p (28 B). A vector's
     /// two: read g, p, M×3, V, Vd×3 (36 B) and write M×3, V, Vd×3 (28 B); read the same 36 B and
@@ -37,7 +45,8 @@ public enum LOBench {
         return abs(count(w + 1) - params) < abs(count(w) - params) ? w + 1 : w
     }
 
-    public static func run(params: Int, host: BenchHost, implementation: LearnedOptimizer.Implementation = .fast) -> LOBenchRow {
+    public static func run(params: Int, host: BenchHost, implementation: LearnedOptimizer.Implementation = .fast,
+                           subject: Subject = .smallFC) -> LOBenchRow {
         let w = width(forParams: params)
         let config = MLPConfig(inputDim: 784, hiddenWidths: [w, w, w], classes: 10, parametrization: .mup)
         var tensors = config.initialize(key: RNGKey(seed: 0))
@@ -47,17 +56,28 @@ public enum LOBench {
             return g
         }
         let scales = config.parameterSpecs.map(\.updateScale)
-        let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
-        var loState = lo.initialState(for: tensors)
-        let loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
+        let loTime: Double
+        switch subject {
+        case .smallFC:
+            let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
+            var loState = lo.initialState(for: tensors)
+            loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
+        case .velo, .muvelo:
+            let config = subject == .muvelo ? VeLOConfig.muVeLO : VeLOConfig.velo4000
+            let lo = VeLOOptimizer(config: config, theta: config.initialTheta(key: RNGKey(seed: 2)), implementation: implementation)
+            var loState = lo.initialState(for: tensors)
+            let context = StepContext(step: 0, totalSteps: 1000, loss: 1)
+            loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState, context: context) }
+        }
+        let flops = subject.flopsPerParam
         let adam = Adam(schedule: .constant(1e-4))
         var adamState = adam.initialState(for: tensors)
         let adamTime = Timing.secondsPerCall { adam.update(&tensors, grads: grads, scales: scales, state: &adamState) }
         let n = Double(tensors.reduce(0) { $0 + $1.count })
         let bytes = tensors.reduce(0.0) { $0 + Double($1.count) * bytesPerElement(matrix: $1.shape.count == 2) }
-        let ns = loTime / n * 1e9, bound = flopsPerParam / host.sgemm_gflops
+        let ns = loTime / n * 1e9, bound = flops / host.sgemm_gflops
         return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: ns, adam_ns_per_param: adamTime / n * 1e9,
-                          lo_over_adam: loTime / adamTime, lo_effective_gflops: flopsPerParam * n / loTime / 1e9,
+                          lo_over_adam: loTime / adamTime, lo_effective_gflops: flops * n / loTime / 1e9,
                           bound_ns_per_param: bound, over_bound: ns / bound,
                           memory_bound_ns_per_param: bytes / n / host.memory_gbs)
     }
