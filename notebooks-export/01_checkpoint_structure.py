@@ -46,17 +46,26 @@ for line in f.attrs.get("departures_from_paper", []):
 
 # %% [markdown]
 # ## θ under the reference names
-# Weights are [in, out]; decays are offsets (β = 1 − (1 − β0)·exp(10·θ_d)).
+# Any architecture: small_fc_lopt (weights [in, out]; decays are offsets, β = 1 − (1 − β0)·exp(10·θ_d))
+# or VeLO/μVeLO (the 33 Haiku leaves of VELO §4.1, `theta@architecture` = "velo").
 
 # %%
 theta = f["theta"]
-names = ["momentum_decays", "rms_decays", "adafactor_decays",
-         "nn/~/w0", "nn/~/b0", "nn/~/w1", "nn/~/b1", "nn/~/w2", "nn/~/b2"]
+print("architecture:", theta.attrs.get("architecture", "small_fc_lopt"))
 total = 0
-for n in names:
-    a = theta[n][()]
-    total += a.size
-    print(f"{n:18s} {str(a.shape):10s} mean {a.mean():+.4f} std {a.std():.4f}")
+
+
+def leaf(name, obj):
+    global total
+    if isinstance(obj, h5py.Dataset):
+        a = obj[()]
+        total += a.size
+        print(f"{name:36s} {str(a.shape):14s} mean {a.mean():+.4f} std {a.std():.4f}")
+
+
+theta.visititems(leaf)
 print("meta-parameters:", total)
 print({k: (v if not isinstance(v, np.ndarray) else v.tolist()) for k, v in theta.attrs.items()})
-assert total == 39 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2 + 7
+if theta.attrs.get("architecture", "small_fc_lopt") == "small_fc_lopt":
+    h = int(theta.attrs["hidden_size"])
+    assert total == 39 * h + h + h * h + h + h * 2 + 2 + 7
