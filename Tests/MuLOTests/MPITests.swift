@@ -17,7 +17,7 @@ struct MPITests {
     }
 
     func thetaBits(_ dir: URL) throws -> [UInt32] {
-        try LOCheckpoint.load(dir.appendingPathComponent("theta.h5").path).theta.flat.map(\.bitPattern)
+        try LOCheckpoint.loadAny(dir.appendingPathComponent("theta.h5").path).theta.flat.map(\.bitPattern)
     }
 
     func metaLoss(_ dir: URL) throws -> [Float] {
@@ -39,6 +39,20 @@ struct MPITests {
             #expect(try metaLoss(d) == metaLoss(one))
             #expect(r.stdout.components(separatedBy: "learned optimizer θ").count == 2)  // rank 0 alone reports
         }
+    }
+
+    /// μVeLO's state (LSTM rows, loss buffer, counters) crosses ranks with the particles: θ is the same bits.
+    @Test func veloOverRanksGivesTheSameTheta() throws {
+        let dir = try Support.tempDir()
+        let cfg = dir.appendingPathComponent("v.toml").path
+        try Self.config.replacingOccurrences(of: "[estimator]", with: "[learned_optimizer]\narchitecture = \"velo\"\n[estimator]")
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        let one = dir.appendingPathComponent("one"), two = dir.appendingPathComponent("two")
+        #expect(try run(ranks: nil, [cfg, "--out", one.path, "--steps", "2"]).status == 0)
+        let r = try run(ranks: 2, [cfg, "--out", two.path, "--steps", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try thetaBits(two) == thetaBits(one))
+        #expect(try LOCheckpoint.loadAny(two.appendingPathComponent("theta.h5").path).architectureName == "velo")
     }
 
     @Test func resumeWithADifferentRankCount() throws {

@@ -97,6 +97,25 @@ struct VeLOTests {
         }
     }
 
+    @Test func fastMatchesReferenceOnAMillionElements() {
+        var config = VeLOConfig.muVeLO
+        (config.parametrization, config.interpMult, config.paramScaleMult) = (.standard, 100, true)
+        let theta = config.initialTheta(key: RNGKey(seed: 5))
+        var p = Tensor(zeros: [1000, 1001]), g = p
+        RNGKey(seed: 1).fillNormal(&p.data, std: 0.1)
+        RNGKey(seed: 2).fillNormal(&g.data, std: 0.01)
+        var results: [[Float]] = []
+        for implementation in LearnedOptimizer.Implementation.allCases {
+            let lo = VeLOOptimizer(config: config, theta: theta, implementation: implementation)
+            var params = [p], state = lo.initialState(for: params)
+            lo.update(&params, grads: [g], scales: [1], state: &state, context: StepContext(step: 0, totalSteps: 100, loss: 2))
+            results.append(params[0].data)
+        }
+        let size = zip(results[1], p.data).map { abs($0 - $1) }.max()!
+        let err = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
+        #expect(size > 0 && err <= 1e-5 * size + Float(0.5).ulp, "error \(err), step \(size)")
+    }
+
     /// θ files carry the architecture and its configuration; evaluation reads them back as VeLO.
     @Test func thetaFilesRoundTrip() throws {
         let dir = try Support.tempDir()
