@@ -34,6 +34,8 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         /// VeLO's bank factor and RMS(p) factor; nil: the parametrization's (μ: 1 and off, SP: 100 and on).
         public var interpMult: Float?
         public var paramScaleMult: Bool?
+        /// VeLO: the MLP bank's initial scale (1: the reference init; see `VeLOConfig.bankInitGain`).
+        public var bankInitGain: Float = 1
         public var initSeed: UInt64 = 0
         public var initCheckpoint: String?
         public init() {}
@@ -47,9 +49,11 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         }
 
         public var veloConfig: VeLOConfig {
-            VeLOConfig(parametrization: parametrization, lstmHidden: lstmHidden, paramInits: paramInits,
-                       interpMult: interpMult ?? (parametrization == .mup ? 1 : 100),
-                       paramScaleMult: paramScaleMult ?? (parametrization == .standard), stepMult: stepMult, expMult: expMult)
+            var c = VeLOConfig(parametrization: parametrization, lstmHidden: lstmHidden, paramInits: paramInits,
+                               interpMult: interpMult ?? (parametrization == .mup ? 1 : 100),
+                               paramScaleMult: paramScaleMult ?? (parametrization == .standard), stepMult: stepMult, expMult: expMult)
+            c.bankInitGain = bankInitGain
+            return c
         }
     }
 
@@ -146,6 +150,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             check("lstm_hidden_size, param_inits", "\(lo.lstmHidden), \(lo.paramInits)", "\(preset.lstmHidden), \(preset.paramInits)")
             check("interp_mult", lo.veloConfig.interpMult, preset.interpMult)
             check("param_scale_mult", lo.veloConfig.paramScaleMult, preset.paramScaleMult)
+            check("MLP bank init gain", lo.bankInitGain, 1)
         } else {
             check("hidden_size", lo.hiddenSize, plo.hiddenSize)
         }

@@ -62,6 +62,7 @@ extension MetaConfig {
         try lo.fill(&c, ints: ["hidden_size": \.learnedOptimizer.hiddenSize, "lstm_hidden_size": \.learnedOptimizer.lstmHidden,
                                "param_inits": \.learnedOptimizer.paramInits])
         c.learnedOptimizer.interpMult = try lo.float("interp_mult")
+        c.learnedOptimizer.bankInitGain = try lo.float("bank_init_gain") ?? 1
         c.learnedOptimizer.paramScaleMult = try lo.bool("param_scale_mult")
         c.learnedOptimizer.initSeed = try lo.uint("init_seed") ?? c.learnedOptimizer.initSeed
         c.learnedOptimizer.initCheckpoint = try lo.string("init_checkpoint")

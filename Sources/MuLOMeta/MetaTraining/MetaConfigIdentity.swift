@@ -20,7 +20,7 @@ extension MetaConfig {
         if lo.architecture != SmallFCLOpt.name {
             let v = lo.veloConfig
             (fields.architecture, fields.lstmHidden, fields.paramInits) = (lo.architecture, v.lstmHidden, v.paramInits)
-            (fields.interpMult, fields.paramScaleMult) = (v.interpMult, v.paramScaleMult)
+            (fields.interpMult, fields.paramScaleMult, fields.bankInitGain) = (v.interpMult, v.paramScaleMult, v.bankInitGain)
         }
         return String(decoding: try! JSONEncoder.sorted.encode(fields), as: UTF8.self)
     }
@@ -37,5 +37,5 @@ private struct IdentityFields: Encodable {
     let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, updateClip: Float
     let lrInitial: Float, lrPeak: Float, lrFinal: Float, warmupSteps: Int, decayEnd: Int
     let checkpointInterval: Int, keepCheckpoints: Int
-    var architecture: String?, lstmHidden: Int?, paramInits: Int?, interpMult: Float?, paramScaleMult: Bool?
+    var architecture: String?, lstmHidden: Int?, paramInits: Int?, interpMult: Float?, paramScaleMult: Bool?, bankInitGain: Float?
 }

@@ -23,6 +23,12 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     /// the ±1000 clip) and a non-finite loss as the largest loss the buffer accepts (2·|largest
     /// mean|; 0 on the first step), so parameters and the LSTM state stay finite.
     public var referenceNonFinite: Bool = false
+    /// Multiplies the MLP bank's initial values (θ's `ff_mod_stack` leaves) — 1 is the reference
+    /// init. At μVeLO's interp 1 the reference init gives first steps of ~1e-7 of RMS(p), below
+    /// float32 resolution: the parameters do not move, both PES copies see the same loss and the
+    /// meta-gradient is exactly 0 (VELO §0 and the golden file's μ cases, which use 50). Only
+    /// meta-training's start depends on it, so θ files do not store it.
+    public var bankInitGain: Float = 1
 
     public init(parametrization: Parametrization, lstmHidden: Int, paramInits: Int, interpMult: Float, paramScaleMult: Bool,
                 stepMult: Float = 0.001, expMult: Float = 0.001, buggedLossFeatures: Bool = false, referenceNonFinite: Bool = false) {
@@ -79,7 +85,8 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
                0, 1 / (2 * H).squareRoot(), 0, 1 / H.squareRoot(), 0, 1 / H.squareRoot()]
         return MetaParameters(zip(thetaShapes, scales).enumerated().map { k, pair in
             var t = Tensor(zeros: pair.0)
-            if pair.1 > 0 { key.split(UInt64(k)).fillTruncatedNormal(&t.data, std: pair.1) }
+            // The bank's leaves come first (b0 … w2); only they take the gain.
+            if pair.1 > 0 { key.split(UInt64(k)).fillTruncatedNormal(&t.data, std: pair.1 * (k <= Leaf.w2 ? bankInitGain : 1)) }
             return t
         })
     }
