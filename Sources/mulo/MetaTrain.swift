@@ -29,15 +29,13 @@ struct MetaTrain: ParsableCommand {
     @Option(help: "Stop after this many outer steps in total (default: the config's outer_steps, which stays the run's configuration).")
     var steps: Int?
 
-    @Option(help: "Worker threads for particles (default: all cores); results do not depend on it.")
-    var threads: Int?
-
-    @Option(help: "Directory holding HDF5 datasets (<dataset>.h5); default $MULO_DATA_DIR or ./data.")
-    var dataDir: String?
+    /// --threads: worker threads for the particles (results do not depend on it); --data-dir.
+    @OptionGroup var runtime: RuntimeOptions
+    var threads: Int? { runtime.threads }
+    var dataDir: String? { runtime.dataDir }
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         if let compareWidth, compareWidth < 0 { throw ValidationError("--compare-width must be ≥ 0") }
     }
 

@@ -20,6 +20,21 @@ struct MetaTrainingTests {
         return c
     }
 
+    /// `a` after `before` outer steps, checkpointed and restored into `b`; then `after` more steps
+    /// of both must give the same run.
+    static func checkExactResume<A>(_ a: MetaTrainer<A>, into b: MetaTrainer<A>, before: Int, after: Int) throws {
+        for _ in 0..<before { try a.outerStep() }
+        let path = try Support.tempDir().appendingPathComponent("resume.h5").path
+        try MetaCheckpoint.save(a, to: path)
+        try MetaCheckpoint.restore(b, from: path)
+        #expect(b.state == a.state)
+        for _ in 0..<after {
+            try a.outerStep()
+            try b.outerStep()
+        }
+        #expect(sameRun(a.state, b.state))
+    }
+
     /// Same θ bytes, outer optimizer, particles and reproducible metrics (wall time never is).
     static func sameRun<A>(_ a: MetaState<A>, _ b: MetaState<A>) -> Bool {
         let core = a.theta == b.theta && a.adam == b.adam && a.outerStep == b.outerStep

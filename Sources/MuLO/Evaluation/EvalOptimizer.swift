@@ -15,9 +15,7 @@ public struct EvalOptimizer: Sendable {
     public let label: String
 
     public init(kind: Kind, key: String, label: String) {
-        self.kind = kind
-        self.key = key
-        self.label = label
+        (self.kind, self.key, self.label) = (kind, key, label)
     }
 
     public static func learned(path: String) throws -> EvalOptimizer {

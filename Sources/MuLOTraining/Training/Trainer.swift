@@ -23,14 +23,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
                 testInterval: Int, testExamples: Int = 10_000, optimizerSettings: [String: String] = [:]) {
-        self.task = task
-        self.optimizer = optimizer
-        self.steps = steps
-        self.batchSize = batchSize
-        self.seed = seed
-        self.testInterval = testInterval
-        self.testExamples = testExamples
-        self.optimizerSettings = optimizerSettings
+        (self.task, self.optimizer, self.steps, self.batchSize, self.seed) = (task, optimizer, steps, batchSize, seed)
+        (self.testInterval, self.testExamples, self.optimizerSettings) = (testInterval, testExamples, optimizerSettings)
     }
 }
 

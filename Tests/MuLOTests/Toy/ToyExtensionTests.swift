@@ -40,17 +40,7 @@ struct ToyExtensionTests {
     @Test func metaTrainingRaisesTheLearningRateAndResumesExactly() throws {
         let dir = try Support.tempDir()
         let a = try trainer()
-        for _ in 0..<4 { try a.outerStep() }
-        let path = dir.appendingPathComponent("toy.h5").path
-        try MetaCheckpoint.save(a, to: path)
-        let b = try trainer()
-        try MetaCheckpoint.restore(b, from: path)
-        #expect(b.state == a.state)
-        for _ in 0..<16 {
-            try a.outerStep()
-            try b.outerStep()
-        }
-        #expect(MetaTrainingTests.sameRun(a.state, b.state))
+        try MetaTrainingTests.checkExactResume(a, into: try trainer(), before: 4, after: 16)
         // The toy's learning rate starts far too small for its quadratics: meta-training raises it.
         let start = LearnedLearningRate().initialTheta(key: RNGKey(seed: 0)).tensors[0].data[0]
         #expect(a.state.theta.tensors[0].data[0] > start + 0.3, "log lr \(start) → \(a.state.theta.tensors[0].data[0])")

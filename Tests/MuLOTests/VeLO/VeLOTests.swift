@@ -169,17 +169,8 @@ struct VeLOTests {
     @Test func metaTrainingResumesExactlyAndIgnoresThreads() throws {
         let cfg = Self.config()
         let architecture = VeLO(cfg.learnedOptimizer.veloConfig)
-        let a = try MetaTrainer(config: cfg, architecture: architecture, threads: 2)
-        for _ in 0..<3 { try a.outerStep() }
-        let path = try Support.tempDir().appendingPathComponent("ckpt.h5").path
-        try MetaCheckpoint.save(a, to: path)
-        let b = try MetaTrainer(config: cfg, architecture: architecture, threads: 1)
-        try MetaCheckpoint.restore(b, from: path)
-        #expect(b.state == a.state)
-        for _ in 0..<3 {
-            try a.outerStep()
-            try b.outerStep()
-        }
-        #expect(MetaTrainingTests.sameRun(a.state, b.state))
+        try MetaTrainingTests.checkExactResume(try MetaTrainer(config: cfg, architecture: architecture, threads: 2),
+                                               into: try MetaTrainer(config: cfg, architecture: architecture, threads: 1),
+                                               before: 3, after: 3)
     }
 }

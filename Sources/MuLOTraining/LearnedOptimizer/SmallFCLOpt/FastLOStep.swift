@@ -123,14 +123,15 @@ struct FastLOStep {
         let (bm, bv, x) = (decays.momentum, decays.rms, x)
         // One slice's R and C entries in and out of x.rSlice / x.cSlice (k-major, contiguous).
         func exchange(_ slice: Int, gather: Bool) {
-            for k in 0..<3 {
-                for j in 0..<nD1 {
-                    let at = k * nR + view.rBases[slice] + j * view.rStride
-                    if gather { x.rSlice[k * nD1 + j] = s.vRow[at] } else { s.vRow[at] = x.rSlice[k * nD1 + j] }
-                }
-                for i in 0..<nD0 {
-                    let at = k * nC + view.cBases[slice] + i * view.cStride
-                    if gather { x.cSlice[k * nD0 + i] = s.vCol[at] } else { s.vCol[at] = x.cSlice[k * nD0 + i] }
+            // (state array, its per-decay size, slice buffer, entries, first entry, stride)
+            for (isRow, total, buffer, count, base, step) in [(true, nR, x.rSlice, nD1, view.rBases[slice], view.rStride),
+                                                              (false, nC, x.cSlice, nD0, view.cBases[slice], view.cStride)] {
+                for k in 0..<3 {
+                    for j in 0..<count {
+                        let at = k * total + base + j * step
+                        if !gather { isRow ? (s.vRow[at] = buffer[k * count + j]) : (s.vCol[at] = buffer[k * count + j]) }
+                        else { buffer[k * count + j] = isRow ? s.vRow[at] : s.vCol[at] }
+                    }
                 }
             }
         }

@@ -15,10 +15,7 @@ public struct MLPTaskName: TaskSpec, Hashable {
         """
 
     public init(parametrization: Parametrization, width: Int, depth: Int, dataset: DatasetName) {
-        self.parametrization = parametrization
-        self.width = width
-        self.depth = depth
-        self.dataset = dataset
+        (self.parametrization, self.width, self.depth, self.dataset) = (parametrization, width, depth, dataset)
     }
 
     public init(parsing text: String) throws {
