@@ -37,7 +37,7 @@ compare() {  # compare RELATIVE-PATH [h5diff options]: arrays exactly, then the 
     shift
     attributes "$work/old/$f" > "$work/attr-old.txt"
     attributes "$work/new/$f" > "$work/attr-new.txt"
-    h5diff -c "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 || same=0
+    h5diff "$@" --exclude-attribute / "$work/old/$f" "$work/new/$f" > "$work/diff.txt" 2>&1 || same=0
     diff "$work/attr-old.txt" "$work/attr-new.txt" > "$work/attr.txt" || same=0
     if [ $same = 1 ]; then
         echo "identical  $f"

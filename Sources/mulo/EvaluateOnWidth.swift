@@ -60,7 +60,9 @@ struct EvaluateOnWidth: ParsableCommand {
                 settings.learningRate = lr
                 var label = kind.label
                 if noTune {
-                    notes.append("\(kind.rawValue): default settings \(kind.describe(settings)) (not tuned)")
+                    // Sorted: a dictionary's own description changes order from process to process.
+                    let described = kind.describe(settings).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    notes.append("\(kind.rawValue): default settings \(described) (not tuned)")
                     label += " (default)"
                 } else {
                     let t = tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: kind == .muadam ? .mup : .standard)

@@ -20,7 +20,7 @@ extension ReferenceChecker {
     public static func checkVeLOCase(_ file: HDF5File, name: String,
                                      implementation: LearnedOptimizer.Implementation) throws -> [ReferenceCheck] {
         let g = "cases/\(name)"
-        let architecture = try VeLO(VeLOConfig(
+        let architecture = VeLO(VeLOConfig(
             parametrization: try parametrization(file, g), lstmHidden: try file.attributeInt("lstm_hidden_size", on: g),
             paramInits: try file.attributeInt("param_inits", on: g), interpMult: Float(try file.attributeDouble("interp_mult", on: g)),
             paramScaleMult: try file.attributeInt("param_scale_mult", on: g) != 0,

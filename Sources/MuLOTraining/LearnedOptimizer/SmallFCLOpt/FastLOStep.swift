@@ -45,13 +45,13 @@ struct FastLOStep {
     }
 
     /// Normalisers n_f = rsqrt(1e-5 + mean(x_f²)) from the sums of squares in `x.featureSums`.
-    private func computeNorms(count: Int) {
+    func computeNorms(count: Int) {
         for f in 0..<28 { x.norms[f] = Float(1 / (1e-5 + x.featureSums[f] / Double(count)).squareRoot()) }
     }
 
     /// out[r·32 + j] = Σ_{f in rows[r]} n_f·w0[f][j]: layer-0 rows scaled by their normalisers,
     /// summed where one per-element feature stands for several identical ones.
-    private func scaleRows(_ rows: [[Int]], into out: ScratchBuffer<Float>) {
+    func scaleRows(_ rows: [[Int]], into out: ScratchBuffer<Float>) {
         let h = Self.hidden
         for (r, features) in rows.enumerated() {
             for j in 0..<h {
@@ -64,27 +64,27 @@ struct FastLOStep {
 
     // Which w0 rows each per-element feature of the kernels uses.
     private static let matrixRows: [[Int]] = (Array(0...12) + [25, 26, 27]).map { [$0] }
-    private static let vectorRows: [[Int]] = (0...12).map { [$0] } + (0..<3).map { [13 + $0, 16 + $0] }
+    static let vectorRows: [[Int]] = (0...12).map { [$0] } + (0..<3).map { [13 + $0, 16 + $0] }
         + (0..<3).map { [19 + $0, 22 + $0] } + (25...27).map { [$0] }
     /// The broadcast features by row: R_k (or C_k) and its rsqrt, for k = 0, 1, 2.
     private static func broadcastRows(_ first: Int) -> [[Int]] { (0..<3).flatMap { [[first + $0], [first + 6 + $0]] } }
     private static let rRows = broadcastRows(13), cRows = broadcastRows(16)
     /// For each feature 0–27 of a vector, its sum's index in `mulo_lo_sweep1_vector`'s output.
-    private static let vectorSumOrder = Array(0..<13) + [13, 14, 15, 13, 14, 15, 16, 17, 18, 16, 17, 18, 19, 20, 21]
+    static let vectorSumOrder = Array(0..<13) + [13, 14, 15, 13, 14, 15, 16, 17, 18, 16, 17, 18, 19, 20, 21]
 
     /// The kernels' MLP: layer-0 rows in `x.w0p`, layers 1–2 from θ, this tensor's update scale.
-    private func mlp(scale: Float) -> mulo_lo_mlp {
+    func mlp(scale: Float) -> mulo_lo_mlp {
         mulo_lo_mlp(w0p: x.w0p.pointer, w1: x.w1.pointer, b1: x.b1.pointer, w2: x.w2.pointer, b2: x.b2.pointer,
                     exp_mult: config.expMult, step_mult: config.stepMult, scale: scale)
     }
 
     /// The addresses of one tensor's gradient, parameters and per-element accumulators while
     /// the sweeps run; `withElements` pins them once for the whole update.
-    private struct Elements: @unchecked Sendable {
+    struct Elements: @unchecked Sendable {
         let g: UnsafePointer<Float>, p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     }
 
-    private func withElements(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
+    func withElements(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
                               _ body: (Elements) -> Void) {
         g.withUnsafeBufferPointer { gb in
             p.withUnsafeMutableBufferPointer { pb in
@@ -257,41 +257,6 @@ struct FastLOStep {
                 let v = rowIndexed ? x.cSlice[k * nD0 + b] : x.rSlice[k * nD1 + b]
                 let rv = 1 / (v + 1e-8).squareRoot()
                 for j in 0..<h { x.termB[base + j * 16] += v * x.bRows[2 * k * h + j] + rv * x.bRows[(2 * k + 1) * h + j] }
-            }
-        }
-    }
-
-    // MARK: Vectors and scalars
-
-    private func updateVector(_ p: inout [Float], _ g: [Float], _ s: inout LOTensorState, _ scale: Float) {
-        let n = p.count
-        let blocks = n < 2048 ? 1 : min(16, n / 1024)
-        x.sums.reserve(blocks * 22)
-        func range(_ b: Int) -> (Int, Int) { (n * b / blocks, n * (b + 1) / blocks) }
-        let (bm, bv, ba, x) = (decays.momentum, decays.rms, decays.adafactor, x)
-        withElements(&p, g, &s.momentum, &s.rms) { e in
-            s.vDiag.withUnsafeMutableBufferPointer { db in
-                let d = UncheckedBox(db.baseAddress!)
-                Parallel.forEachBlock(blocks) { b in
-                    let (e0, e1) = range(b)
-                    mulo_lo_sweep1_vector(e.g, e.p, e.m, e.v, d.value, n, e0, e1, bm, bv, ba, x.sums.pointer + b * 22)
-                }
-                // Sums in sweep order → feature order 0–27 (Vd and rsqrt(Vd) appear twice, §2.4).
-                for f in 0..<28 {
-                    x.featureSums[f] = 0
-                    for b in 0..<blocks { x.featureSums[f] += x.sums[b * 22 + Self.vectorSumOrder[f]] }
-                }
-                computeNorms(count: n)
-                scaleRows(Self.vectorRows, into: x.w0p)
-                let kernelMLP = mlp(scale: scale)
-                timeBias.withUnsafeBufferPointer { base in
-                    let base = UncheckedBox(base.baseAddress!)
-                    Parallel.forEachBlock(blocks) { b in
-                        let (e0, e1) = range(b)
-                        var m = kernelMLP
-                        mulo_lo_apply_vector(e.g, e.p, e.m, e.v, d.value, n, e0, e1, base.value, &m)
-                    }
-                }
             }
         }
     }

@@ -14,7 +14,7 @@ public struct LossBuffer: Sendable, Equatable {
         let top = log10(Float(max(T, 2)))
         decays = (0..<10).map { j in Foundation.exp(-1 / Foundation.pow(10, 1 + Float(j) * (top - 1) / 9)) }
         means = Array(repeating: 0, count: 10)
-        runningMin = Array(repeating: 999_999_999_999, count: 10)
+        runningMin = Array(repeating: Float(999_999_999_999 as Double), count: 10)  // the reference's 999999999999 in float32
         iteration = 0
     }
 
