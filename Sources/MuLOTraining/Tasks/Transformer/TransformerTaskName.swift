@@ -66,6 +66,7 @@ public struct TransformerTaskName: TaskSpec, Hashable {
     }
 
     public func makeTask(dataDir: String?) throws -> any Task {
+        // Templates make specs at other widths without parsing, so the check of `init(parsing:)` is repeated here.
         if parametrization == .mup, width % heads != 0 { throw TaskError("task \(self): width \(width) is not divisible by \(heads) heads") }
         return TransformerLMTask(name: description, config: config,
                                  corpus: try CorpusLoader.load(corpus, sequenceLength: sequenceLength, dataDir: dataDir))
