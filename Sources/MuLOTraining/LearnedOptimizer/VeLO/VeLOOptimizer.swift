@@ -63,19 +63,24 @@ public struct VeLOOptimizer: Optimizer {
     /// The 30 LSTM inputs of one tensor, from p and the accumulators before this step's update.
     func tensorFeatures(_ p: Tensor, state t: LOTensorState, tau: Float, loss: [Float]) -> [Float] {
         let n = p.count
-        let meanSquare = p.data.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
-        let rho = Double(1 / max(1e-9, Float(meanSquare)).squareRoot())
-        let mHat = (0..<3).map { k in (0..<n).map { Double(t.momentum[k * n + $0]) * rho } }
-        let vHat = t.rms.map { Double($0) * rho }
-        func mean(_ x: [Double]) -> Double { x.reduce(0, +) / Double(n) }
-        let mMeans = mHat.map(mean)
+        /// The mean over the tensor of term(e), summed in order in float64 (no per-element copies:
+        /// this runs on every tensor at every step).
+        func mean(_ term: (Int) -> Double) -> Double {
+            var sum = 0.0
+            for e in 0..<n { sum += term(e) }
+            return sum / Double(n)
+        }
+        let rho = Double(1 / max(1e-9, Float(mean { Double(p.data[$0]) * Double(p.data[$0]) })).squareRoot())
+        func mHat(_ k: Int, _ e: Int) -> Double { Double(t.momentum[k * n + e]) * rho }
+        func vHat(_ e: Int) -> Double { Double(t.rms[e]) * rho }
+        let mMeans = (0..<3).map { k in mean { mHat(k, $0) } }
         var f = Self.fractionPoints.map { tanh(10 * (tau - $0)) } + loss
         f.append(Self.kappa(mean(vHat)))
         let rank = p.shape.filter { $0 > 1 }.count
         f += (0..<5).map { $0 == rank ? 1 : 0 }
-        f += (0..<3).map { k in Self.kappa(mean(mHat[k].map { ($0 - mMeans[k]) * ($0 - mMeans[k]) })) }
+        f += (0..<3).map { k in Self.kappa(mean { (mHat(k, $0) - mMeans[k]) * (mHat(k, $0) - mMeans[k]) }) }
         // The reference centres v̂ on the momentum means (VELO §9 item 2).
-        f += (0..<3).map { k in Self.kappa(mean(vHat.map { ($0 - mMeans[k]) * ($0 - mMeans[k]) })) }
+        f += (0..<3).map { k in Self.kappa(mean { (vHat($0) - mMeans[k]) * (vHat($0) - mMeans[k]) }) }
         return f
     }
 
