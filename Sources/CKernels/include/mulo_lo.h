@@ -9,13 +9,14 @@
 // Layout: a matrix is row-major [n0][n1] (logical [fan_in, fan_out]); momenta are k-major
 // (m + k·n). Gradients are read raw and sanitised here (NaN → 0, clamp to ±1e18).
 
-/// The MLP after normalisation and time have been folded into layer 0 (hidden size 32).
+/// The MLP after normalisation (and small_fc_lopt's time features) have been folded into layer 0.
+/// H is 32 for small_fc_lopt (mulo_lo_*) and 4 for VeLO (mulo_velo_*); O is 2 and 3.
 typedef struct {
-    const float *w0p;   // [nf][32]: layer-0 rows of the per-element features, scaled by n_f
-    const float *w1;    // [32][32]
-    const float *b1;    // [32]
-    const float *w2;    // [32][2]
-    const float *b2;    // [2]
+    const float *w0p;   // [nf][H]: layer-0 rows of the per-element features, scaled by n_f
+    const float *w1;    // [H][H]
+    const float *b1;    // [H]
+    const float *w2;    // [H][O]: d and m are outputs 0 and 1
+    const float *b2;    // [O]
     float exp_mult, step_mult, scale;
 } mulo_lo_mlp;
 
@@ -37,7 +38,7 @@ void mulo_lo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1,
 
 /// Sweep 3 of a matrix, rows a0..a1: recompute the 16 per-element features, run the MLP with
 /// layer-0 pre-activation termA[a][h] + termB(b, h) + Σ_f x_f·w0p[f][h], update p. termB is
-/// tile-major, termB[(b/16)·32·16 + h·16 + b%16], with n1 padded up to a multiple of 16, so
+/// tile-major, termB[(b/16)·H·16 + h·16 + b%16], with n1 padded up to a multiple of 16, so
 /// that one tile's terms are contiguous.
 void mulo_lo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1, size_t ld,
                           size_t n, size_t a0, size_t a1, const float *fa, const float *fb,
@@ -53,5 +54,32 @@ void mulo_lo_sweep1_vector(const float *g, const float *p, float *m, float *v, f
 /// w0p), layer-0 bias `base` [32], update p.
 void mulo_lo_apply_vector(const float *g, float *p, const float *m, const float *v, const float *vd,
                           size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp);
+
+/// VeLO's sweeps (VELO §3.4): the same contracts with its gradient clip (NaN → 0, ±1000) and
+/// its features. Sweep 1 of a matrix adds two element sums (clip(g, ±0.1), g·rsqrt(V)) after
+/// the ten, so `sums` holds 12; of a vector, the same two after the 22 (24), with facMom
+/// M·Vd^(−½) without ε. Apply appends those two features to each tile's per-element features
+/// (18 for matrices, 24 for vectors, in `w0p`'s row order).
+void mulo_velo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
+                             size_t a0, size_t a1, const float bm[3], float bv,
+                             double *row_g2, double *col_g2, double sums[12]);
+void mulo_velo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t ld, size_t n,
+                             size_t a0, size_t a1, const float *fa, const float *fb, double sums[6]);
+void mulo_velo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1, size_t ld,
+                            size_t n, size_t a0, size_t a1, const float *fa, const float *fb,
+                            const float *termA, const float *termB, const mulo_lo_mlp *mlp);
+void mulo_velo_sweep1_vector(const float *g, const float *p, float *m, float *v, float *vd, size_t n,
+                             size_t e0, size_t e1, const float bm[3], float bv, const float ba[3],
+                             double sums[24]);
+void mulo_velo_apply_vector(const float *g, float *p, const float *m, const float *v, const float *vd,
+                            size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp);
+
+/// VeLO's per-tensor statistics (VELO §1.4) of p and the accumulators before the update, over
+/// elements e0..e1 of an n-element tensor, summed in float64: moments1 gives Σp², Σ M_k (k =
+/// 0..2) and Σ V; moments2, with ρ and the means μ_k of ρ·M_k, gives Σ (ρ·M_k − μ_k)² and
+/// Σ (ρ·V − μ_k)² (the reference centres V on the momentum means, VELO §9 item 2).
+void mulo_velo_moments1(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1, double out[5]);
+void mulo_velo_moments2(const float *m, const float *v, size_t n, size_t e0, size_t e1, double rho, const double mu[3],
+                        double out[6]);
 
 #endif

@@ -34,8 +34,10 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         /// VeLO's bank factor and RMS(p) factor; nil: the parametrization's (μ: 1 and off, SP: 100 and on).
         public var interpMult: Float?
         public var paramScaleMult: Bool?
-        /// VeLO: the MLP bank's initial scale (1: the reference init; see `VeLOConfig.bankInitGain`).
+        /// VeLO: θ's start where it departs from the reference init (1, 0, 0; see `VeLOConfig.bankInitGain`).
         public var bankInitGain: Float = 1
+        public var initControls: Float = 0
+        public var initLRMult: Float = 0
         public var initSeed: UInt64 = 0
         public var initCheckpoint: String?
         public init() {}
@@ -52,7 +54,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             var c = VeLOConfig(parametrization: parametrization, lstmHidden: lstmHidden, paramInits: paramInits,
                                interpMult: interpMult ?? (parametrization == .mup ? 1 : 100),
                                paramScaleMult: paramScaleMult ?? (parametrization == .standard), stepMult: stepMult, expMult: expMult)
-            c.bankInitGain = bankInitGain
+            (c.bankInitGain, c.initControls, c.initLRMult) = (bankInitGain, initControls, initLRMult)
             return c
         }
     }
@@ -151,6 +153,8 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             check("interp_mult", lo.veloConfig.interpMult, preset.interpMult)
             check("param_scale_mult", lo.veloConfig.paramScaleMult, preset.paramScaleMult)
             check("MLP bank init gain", lo.bankInitGain, 1)
+            check("initial controls bias", lo.initControls, 0)
+            check("initial lr-multiplier bias", lo.initLRMult, 0)
         } else {
             check("hidden_size", lo.hiddenSize, plo.hiddenSize)
         }

@@ -21,6 +21,8 @@ extension MetaConfig {
             let v = lo.veloConfig
             (fields.architecture, fields.lstmHidden, fields.paramInits) = (lo.architecture, v.lstmHidden, v.paramInits)
             (fields.interpMult, fields.paramScaleMult, fields.bankInitGain) = (v.interpMult, v.paramScaleMult, v.bankInitGain)
+            // Absent (nil) at the reference values, so identities from before these keys are unchanged.
+            (fields.initControls, fields.initLRMult) = (v.initControls == 0 ? nil : v.initControls, v.initLRMult == 0 ? nil : v.initLRMult)
         }
         return String(decoding: try! JSONEncoder.sorted.encode(fields), as: UTF8.self)
     }
@@ -38,4 +40,5 @@ private struct IdentityFields: Encodable {
     let lrInitial: Float, lrPeak: Float, lrFinal: Float, warmupSteps: Int, decayEnd: Int
     let checkpointInterval: Int, keepCheckpoints: Int
     var architecture: String?, lstmHidden: Int?, paramInits: Int?, interpMult: Float?, paramScaleMult: Bool?, bankInitGain: Float?
+    var initControls: Float?, initLRMult: Float?
 }

@@ -38,6 +38,10 @@ public struct LODecays: Sendable, Equatable {
     public var rms: Float
     public var adafactor: [Float]
 
+    public init(momentum: [Float], rms: Float, adafactor: [Float]) {
+        (self.momentum, self.rms, self.adafactor) = (momentum, rms, adafactor)
+    }
+
     public init(theta: LOTheta, config: LOConfig) {
         func decay(_ base: Float, _ offset: Float) -> Float {
             let x = Foundation.log(1 - base) / 10 + offset

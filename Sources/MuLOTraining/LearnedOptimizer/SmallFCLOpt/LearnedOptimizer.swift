@@ -28,13 +28,13 @@ public struct LearnedOptimizer: Optimizer {
         precondition(params.count == state.tensors.count && grads.count == params.count && scales.count == params.count)
         let decays = LODecays(theta: theta, config: config)
         // The fast kernels are built for hidden size 32 (the method's); other sizes use the reference path.
-        let useFast = implementation == .fast && theta.hiddenSize == FastLOStep.hidden
+        let useFast = implementation == .fast && theta.hiddenSize == LOKernelLayout.smallFCLOpt.hidden
         if !isKnownUniquelyReferenced(&state.scratch) { state.scratch = LOScratch() }
-        let fast = useFast ? FastLOStep(theta: theta, decays: decays, config: config, step: state.step, scratch: state.scratch) : nil
+        let fast = useFast ? FastLOStep.smallFCLOpt(theta: theta, decays: decays, config: config, step: state.step, scratch: state.scratch) : nil
         for k in params.indices {
             precondition(grads[k].count == params[k].count && state.tensors[k].count == params[k].count,
                          "tensor \(k): parameter, gradient and state sizes differ")
-            if let fast, fast.handles(state.tensors[k]) {
+            if let fast, FastLOStep.handles(state.tensors[k]) {
                 fast.update(&params[k].data, grad: grads[k].data, state: &state.tensors[k], scale: scales[k])
             } else {
                 ReferenceLOStep.update(&params[k].data, grad: grads[k].data.map(GradientGuard.sanitize),

@@ -23,12 +23,18 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     /// the ±1000 clip) and a non-finite loss as the largest loss the buffer accepts (2·|largest
     /// mean|; 0 on the first step), so parameters and the LSTM state stay finite.
     public var referenceNonFinite: Bool = false
-    /// Multiplies the MLP bank's initial values (θ's `ff_mod_stack` leaves) — 1 is the reference
-    /// init. At μVeLO's interp 1 the reference init gives first steps of ~1e-7 of RMS(p), below
-    /// float32 resolution: the parameters do not move, both PES copies see the same loss and the
-    /// meta-gradient is exactly 0 (VELO §0 and the golden file's μ cases, which use 50). Only
-    /// meta-training's start depends on it, so θ files do not store it.
+    /// θ's start, where it departs from the reference init (only meta-training's start depends on
+    /// it, so θ files do not store it). The reference init leaves the controls Q ≈ ±0.1 and the
+    /// lr multipliers α ≈ ±0.5, so at μVeLO's interp 1 the interpolated MLP is ~(Q/√P)³ of a bank
+    /// member and the first steps are ~1e-6 of a parameter: nothing moves, PES sees (almost) no
+    /// signal, and the demo's meta-loss stays at ln 10 (measured: 2.30 → 2.28 in 150 outer
+    /// steps, even with α = 100). Starting the controls' bias at 1 (Q ≈ 1: the bank's mean) and
+    /// the step-size bias at a positive α gives steps PES can shape (2.30 → 1.68).
+    /// `bankInitGain` multiplies the MLP bank's values, `initControls` is `rnn_to_controls/b`,
+    /// `initLRMult` is `step_size/b` (all three 1, 0, 0 in the reference).
     public var bankInitGain: Float = 1
+    public var initControls: Float = 0
+    public var initLRMult: Float = 0
 
     public init(parametrization: Parametrization, lstmHidden: Int, paramInits: Int, interpMult: Float, paramScaleMult: Bool,
                 stepMult: Float = 0.001, expMult: Float = 0.001, buggedLossFeatures: Bool = false, referenceNonFinite: Bool = false) {
@@ -77,7 +83,7 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     }
 
     /// The reference init (§4.1): zero biases and initial state, TN(1/√fan_in) weights, the 14
-    /// groups at the whole layer's 1/√30.
+    /// groups at the whole layer's 1/√30 — with the departures above when they are set.
     public func initialTheta(key: RNGKey) -> MetaParameters {
         let (H, F) = (Float(lstmHidden), Float(Self.ffHidden))
         let scales: [Float] = [0, 0, 0] + Array(repeating: 1 / Float(30).squareRoot(), count: 14) + [1 / F.squareRoot(), 1 / F.squareRoot(), 0, 0]
@@ -87,6 +93,8 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
             var t = Tensor(zeros: pair.0)
             // The bank's leaves come first (b0 … w2); only they take the gain.
             if pair.1 > 0 { key.split(UInt64(k)).fillTruncatedNormal(&t.data, std: pair.1 * (k <= Leaf.w2 ? bankInitGain : 1)) }
+            if k == Leaf.controlsb { t.data = t.data.map { _ in initControls } }
+            if k == Leaf.stepb { t.data = [initLRMult] }
             return t
         })
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// VeLO's update (VELO §3.3), literally and element by element: the loss buffer, the clip at
@@ -7,7 +8,8 @@ import Foundation
 public struct VeLOOptimizer: Optimizer {
     public let config: VeLOConfig
     public let theta: MetaParameters
-    /// `.reference` follows the spec element by element; `.fast` (default) is `FastVeLOStep`.
+    /// `.reference` follows the spec element by element; `.fast` (default) runs the per-parameter
+    /// part in the C sweeps shared with small_fc_lopt (`FastLOStep`, `LOKernelLayout.velo`).
     public var implementation: LearnedOptimizer.Implementation
 
     public init(config: VeLOConfig, theta: MetaParameters, implementation: LearnedOptimizer.Implementation = .fast) {
@@ -19,6 +21,13 @@ public struct VeLOOptimizer: Optimizer {
     public var name: String { config.parametrization == .mup ? "muvelo" : "velo" }
 
     static let momentumDecays: [Float] = [0.9, 0.99, 0.999], rmsDecay: Float = 0.999, adafactorDecays: [Float] = [0.9, 0.99, 0.999]
+    static let decays = LODecays(momentum: momentumDecays, rms: rmsDecay, adafactor: adafactorDecays)
+
+    /// ĝ = clip(g, ±1000) (§1.2); MuLO's default cleans NaN → 0 first, as `GradientGuard` does.
+    func clip(_ g: Float) -> Float {
+        let x = config.referenceNonFinite ? g : GradientGuard.sanitize(g)
+        return x.isNaN ? x : min(max(x, -1000), 1000)
+    }
     static let fractionPoints: [Float] = [0.03, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1]
 
     public func initialState(for params: [Tensor]) -> VeLOState {
@@ -39,16 +48,20 @@ public struct VeLOOptimizer: Optimizer {
         let tau = Float(s.iteration) / Float(s.numSteps)
         let x = params.indices.map { tensorFeatures(params[$0], state: s.tensors[$0], tau: tau, loss: lossFeatures) }
         let (controls, alpha) = perTensorNetwork(x, state: &s)
+        // The C kernels clean gradients as MuLO does; the reference's NaN propagation and tensors
+        // whose last axis is neither factored axis take the reference path.
+        let fast = implementation == .fast && !config.referenceNonFinite
+        if fast, !isKnownUniquelyReferenced(&s.scratch) { s.scratch = LOScratch() }
         for r in params.indices {
             let mlp = interpolatedMLP(controls[r])
             let scale = config.parametrization == .mup ? scales[r] : 1
-            if implementation == .fast {
-                FastVeLOStep.update(&params[r].data, grad: grads[r].data, state: &s.tensors[r], mlp: mlp, alpha: alpha[r],
-                                    scale: scale, config: config)
+            if fast && FastLOStep.handles(s.tensors[r]) {
+                FastLOStep(layout: .velo, w0: mlp.w0.data, bias0: mlp.b0.data, w1: mlp.w1.data, b1: mlp.b1.data, w2: mlp.w2.data,
+                           b2: mlp.b2.data, decays: Self.decays, stepMult: config.stepMult, expMult: config.expMult, scratch: s.scratch)
+                    .update(&params[r].data, grad: grads[r].data, state: &s.tensors[r], scale: alpha[r] * scale,
+                            byParamRMS: config.paramScaleMult)
             } else {
-                let sanitize = !config.referenceNonFinite
-                updateTensor(&params[r].data, g: grads[r].data.map { FastVeLOStep.clip($0, sanitize: sanitize) }, state: &s.tensors[r], mlp: mlp,
-                             alpha: alpha[r], scale: scale)
+                updateTensor(&params[r].data, g: grads[r].data.map(clip), state: &s.tensors[r], mlp: mlp, alpha: alpha[r], scale: scale)
             }
         }
         s.iteration &+= 1
@@ -60,27 +73,72 @@ public struct VeLOOptimizer: Optimizer {
 
     static func kappa(_ x: Double) -> Float { 0.5 * min(max(Float(log(1e-8 + abs(10 * x))), -5), 5) }
 
-    /// The 30 LSTM inputs of one tensor, from p and the accumulators before this step's update.
-    func tensorFeatures(_ p: Tensor, state t: LOTensorState, tau: Float, loss: [Float]) -> [Float] {
+    /// The statistics of one tensor the LSTM inputs need (§1.4): ρ = rsqrt(max(1e-9, mean p²)),
+    /// the means of m̂_k = ρ·M_k and v̂ = ρ·V, and the mean squares of m̂_k − μ_k and v̂ − μ_k.
+    struct TensorMoments { var mMeans: [Double], vMean: Double, mSpread: [Double], vSpread: [Double] }
+
+    /// Literally, term by term, summed in order in float64 (the reference path).
+    static func referenceMoments(_ p: [Float], state t: LOTensorState) -> TensorMoments {
         let n = p.count
-        /// The mean over the tensor of term(e), summed in order in float64 (no per-element copies:
-        /// this runs on every tensor at every step).
         func mean(_ term: (Int) -> Double) -> Double {
             var sum = 0.0
             for e in 0..<n { sum += term(e) }
             return sum / Double(n)
         }
-        let rho = Double(1 / max(1e-9, Float(mean { Double(p.data[$0]) * Double(p.data[$0]) })).squareRoot())
+        let rho = Double(1 / max(1e-9, Float(mean { Double(p[$0]) * Double(p[$0]) })).squareRoot())
         func mHat(_ k: Int, _ e: Int) -> Double { Double(t.momentum[k * n + e]) * rho }
         func vHat(_ e: Int) -> Double { Double(t.rms[e]) * rho }
         let mMeans = (0..<3).map { k in mean { mHat(k, $0) } }
+        return TensorMoments(mMeans: mMeans, vMean: mean(vHat),
+                             mSpread: (0..<3).map { k in mean { (mHat(k, $0) - mMeans[k]) * (mHat(k, $0) - mMeans[k]) } },
+                             vSpread: (0..<3).map { k in mean { (vHat($0) - mMeans[k]) * (vHat($0) - mMeans[k]) } })
+    }
+
+    /// The same in two vectorised passes (C) over fixed blocks of elements, summed in block order:
+    /// the bits depend on the tensor's size only, not on the thread count. Another summation
+    /// order than the reference's, so equal within float64 rounding.
+    static func fastMoments(_ p: [Float], state t: LOTensorState) -> TensorMoments {
+        let count = p.count, n = Double(count)
+        let blocks = count < 1 << 16 ? 1 : 16
+        func range(_ b: Int) -> (Int, Int) { (count * b / blocks, count * (b + 1) / blocks) }
+        var partial = [Double](repeating: 0, count: blocks * 6)
+        func total(_ s: Int) -> Double { (0..<blocks).reduce(0) { $0 + partial[$1 * 6 + s] } }
+        /// Runs `pass` on every block with the tensor's addresses and block b's six sums.
+        func sweep(_ pass: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int, Int,
+                                                UnsafeMutablePointer<Double>) -> Void) {
+            p.withUnsafeBufferPointer { pb in
+                t.momentum.withUnsafeBufferPointer { mb in
+                    t.rms.withUnsafeBufferPointer { vb in
+                        partial.withUnsafeMutableBufferPointer { out in
+                            let a = UncheckedBox((pb.baseAddress!, mb.baseAddress!, vb.baseAddress!, out.baseAddress!))
+                            Parallel.forEachBlock(blocks) { b in
+                                let (e0, e1) = range(b)
+                                pass(a.value.0, a.value.1, a.value.2, e0, e1, a.value.3 + b * 6)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        sweep { p, m, v, e0, e1, out in mulo_velo_moments1(p, m, v, count, e0, e1, out) }
+        let sums = (0..<5).map(total)
+        let rho = Double(1 / max(1e-9, Float(sums[0] / n)).squareRoot())
+        let mMeans = (0..<3).map { rho * sums[1 + $0] / n }
+        sweep { _, m, v, e0, e1, out in mulo_velo_moments2(m, v, count, e0, e1, rho, mMeans, out) }
+        return TensorMoments(mMeans: mMeans, vMean: rho * sums[4] / n, mSpread: (0..<3).map { total($0) / n },
+                             vSpread: (0..<3).map { total(3 + $0) / n })
+    }
+
+    /// The 30 LSTM inputs of one tensor, from p and the accumulators before this step's update.
+    func tensorFeatures(_ p: Tensor, state t: LOTensorState, tau: Float, loss: [Float]) -> [Float] {
+        let moments = implementation == .fast ? Self.fastMoments(p.data, state: t) : Self.referenceMoments(p.data, state: t)
         var f = Self.fractionPoints.map { tanh(10 * (tau - $0)) } + loss
-        f.append(Self.kappa(mean(vHat)))
+        f.append(Self.kappa(moments.vMean))
         let rank = p.shape.filter { $0 > 1 }.count
         f += (0..<5).map { $0 == rank ? 1 : 0 }
-        f += (0..<3).map { k in Self.kappa(mean { (mHat(k, $0) - mMeans[k]) * (mHat(k, $0) - mMeans[k]) }) }
+        f += moments.mSpread.map(Self.kappa)
         // The reference centres v̂ on the momentum means (VELO §9 item 2).
-        f += (0..<3).map { k in Self.kappa(mean { (vHat($0) - mMeans[k]) * (vHat($0) - mMeans[k]) }) }
+        f += moments.vSpread.map(Self.kappa)
         return f
     }
 

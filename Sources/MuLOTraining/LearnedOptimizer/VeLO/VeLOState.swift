@@ -53,6 +53,8 @@ public struct VeLOState: Sendable, Equatable {
     public var lossBuffer: LossBuffer
     /// Counters the reference increments but never reads (kept for format parity).
     public var momentumT: [Int32], rmsT: Int32
+    /// Working memory of the fast path, reused across steps; not part of the state's value.
+    var scratch = LOScratch()
 
     public init(shapes: [[Int]], hidden: [Float], cell: [Float]) {
         tensors = shapes.map(LOTensorState.init)
@@ -61,6 +63,11 @@ public struct VeLOState: Sendable, Equatable {
         lstmCell = Array(repeating: cell, count: shapes.count)
         lossBuffer = LossBuffer(numSteps: 10)
         (momentumT, rmsT) = ([0, 0, 0], 0)
+    }
+
+    public static func == (a: VeLOState, b: VeLOState) -> Bool {
+        (a.tensors, a.iteration, a.numSteps, a.lstmHidden, a.lstmCell) == (b.tensors, b.iteration, b.numSteps, b.lstmHidden, b.lstmCell)
+            && (a.lossBuffer, a.momentumT, a.rmsT) == (b.lossBuffer, b.momentumT, b.rmsT)
     }
 }
 

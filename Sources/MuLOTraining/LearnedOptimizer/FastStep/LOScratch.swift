@@ -28,16 +28,17 @@ final class ScratchBuffer<T: Numeric>: @unchecked Sendable {
 }
 
 /// Buffers of the fast step, grown to the largest tensor on the first step and then reused, so
-/// later steps allocate nothing. Copies of an `LOState` get their own on first use (copy-on-write).
+/// later steps allocate nothing. Copies of a state get their own on first use (copy-on-write).
 final class LOScratch: @unchecked Sendable {
     let rowG2 = ScratchBuffer<Double>(), colPartial = ScratchBuffer<Double>(), sums = ScratchBuffer<Double>()
     let fa = ScratchBuffer<Float>(), fb = ScratchBuffer<Float>(), termA = ScratchBuffer<Float>(), termB = ScratchBuffer<Float>()
     let rowFac = ScratchBuffer<Float>(), colFac = ScratchBuffer<Float>()
     /// One slice's R and C (k-major), gathered from a tensor's state and scattered back.
     let rSlice = ScratchBuffer<Float>(), cSlice = ScratchBuffer<Float>()
-    /// Feature sums of squares (28), normalisers (28), scaled layer-0 rows (22·32), row/column feature rows (2·6·32).
-    let featureSums = ScratchBuffer<Double>(28), norms = ScratchBuffer<Float>(28)
-    let w0p = ScratchBuffer<Float>(22 * 32), aRows = ScratchBuffer<Float>(6 * 32), bRows = ScratchBuffer<Float>(6 * 32)
-    /// θ's layers 1–2 (w1, b1, w2, b2), copied once per step so the kernels can point at them.
+    /// Feature sums of squares and normalisers (one per feature), scaled layer-0 rows (one per
+    /// kernel feature), row/column feature rows (6 each); `FastLOStep` sizes them.
+    let featureSums = ScratchBuffer<Double>(), norms = ScratchBuffer<Float>()
+    let w0p = ScratchBuffer<Float>(), aRows = ScratchBuffer<Float>(), bRows = ScratchBuffer<Float>()
+    /// The MLP's layers 1–2 (w1, b1, w2, b2), copied once per step (per tensor for VeLO) so the kernels can point at them.
     let w1 = ScratchBuffer<Float>(), b1 = ScratchBuffer<Float>(), w2 = ScratchBuffer<Float>(), b2 = ScratchBuffer<Float>()
 }

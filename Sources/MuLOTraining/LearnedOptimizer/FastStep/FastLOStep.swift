@@ -1,81 +1,74 @@
 import CKernels
 import Foundation
 
-/// The fast learned-optimizer step (METHOD §8): identical mathematics to `ReferenceLOStep`, with
-/// normalisation and time folded into layer 0, row/column features precomputed once per row or
-/// column, and the per-element work in three sweeps (C kernels) over fixed row blocks.
+/// The fast learned-optimizer step (METHOD §8, VELO §3.4) of either architecture: identical
+/// mathematics to its reference path, with normalisation (and small_fc_lopt's time features)
+/// folded into layer 0, row/column features precomputed once per row or column, and the
+/// per-element work in three sweeps (C kernels, `LOKernelLayout`) over fixed row blocks.
 struct FastLOStep {
-    let config: LOConfig
+    let layout: LOKernelLayout
     let decays: LODecays
-    let theta: LOTheta
-    /// b0 + Σ_r τ_r·w0[28 + r]: the time features are constant over a step.
-    let timeBias: [Float]
-    /// Working memory; also holds θ's layers 1–2 for the kernels.
+    let stepMult: Float, expMult: Float
+    /// Layer 0's rows by feature ([feature][hidden]) and its bias.
+    let w0: [Float], bias0: [Float]
+    /// Working memory; also holds layers 1–2 for the kernels.
     let x: LOScratch
-
-    static let hidden = 32
 
     /// n rounded up to whole 16-lane tiles.
     static func paddedTiles(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 
-    init(theta: LOTheta, decays: LODecays, config: LOConfig, step: Int32, scratch: LOScratch) {
-        precondition(theta.hiddenSize == Self.hidden, "the fast path is built for hidden size 32; use the reference path")
-        self.theta = theta
-        self.decays = decays
-        self.config = config
+    init(layout: LOKernelLayout, w0: [Float], bias0: [Float], w1: [Float], b1: [Float], w2: [Float], b2: [Float],
+         decays: LODecays, stepMult: Float, expMult: Float, scratch: LOScratch) {
+        (self.layout, self.w0, self.bias0, self.decays, self.stepMult, self.expMult) = (layout, w0, bias0, decays, stepMult, expMult)
         x = scratch
-        let tau = timeFeatures(step: step)
-        timeBias = (0..<Self.hidden).map { h in
-            var b = theta.b0.data[h]
-            for r in 0..<11 { b += tau[r] * theta.w0.data[(28 + r) * Self.hidden + h] }
-            return b
-        }
-        for (buffer, t) in [(x.w1, theta.w1), (x.b1, theta.b1), (x.w2, theta.w2), (x.b2, theta.b2)] {
+        let h = layout.hidden
+        x.featureSums.reserve(layout.featureCount)
+        x.norms.reserve(layout.featureCount)
+        x.w0p.reserve(max(layout.matrixRows.count, layout.vectorRows.count) * h)
+        x.aRows.reserve(6 * h)
+        x.bRows.reserve(6 * h)
+        for (buffer, t) in [(x.w1, w1), (x.b1, b1), (x.w2, w2), (x.b2, b2)] {
             buffer.reserve(t.count)
-            for (i, v) in t.data.enumerated() { buffer[i] = v }
+            for (i, v) in t.enumerated() { buffer[i] = v }
         }
     }
 
-    func update(_ p: inout [Float], grad g: [Float], state s: inout LOTensorState, scale: Float) {
+    /// p ← p − Δ·scale, and with `byParamRMS` (VeLO's RMS(p) factor) also ·√(mean p² + 1e-9).
+    func update(_ p: inout [Float], grad g: [Float], state s: inout LOTensorState, scale: Float, byParamRMS: Bool = false) {
         if s.isFactored {
-            updateMatrix(&p, g, &s, scale)
+            updateMatrix(&p, g, &s, scale, byParamRMS)
         } else {
-            updateVector(&p, g, &s, scale)
+            updateVector(&p, g, &s, scale, byParamRMS)
         }
     }
 
-    /// Normalisers n_f = rsqrt(1e-5 + mean(x_f²)) from the sums of squares in `x.featureSums`.
-    func computeNorms(count: Int) {
-        for f in 0..<28 { x.norms[f] = Float(1 / (1e-5 + x.featureSums[f] / Double(count)).squareRoot()) }
+    /// Normalisers n_f = rsqrt(1e-5 + mean(x_f²)) from the sums of squares in `x.featureSums`;
+    /// returns the tensor's update scale (VELO §3.2: ε inside the root).
+    func computeNorms(count: Int, scale: Float, byParamRMS: Bool) -> Float {
+        for f in 0..<layout.featureCount { x.norms[f] = Float(1 / (1e-5 + x.featureSums[f] / Double(count)).squareRoot()) }
+        return byParamRMS ? (Float(x.featureSums[layout.paramFeature] / Double(count)) + 1e-9).squareRoot() * scale : scale
     }
 
-    /// out[r·32 + j] = Σ_{f in rows[r]} n_f·w0[f][j]: layer-0 rows scaled by their normalisers,
+    /// out[r·H + j] = Σ_{f in rows[r]} n_f·w0[f][j]: layer-0 rows scaled by their normalisers,
     /// summed where one per-element feature stands for several identical ones.
     func scaleRows(_ rows: [[Int]], into out: ScratchBuffer<Float>) {
-        let h = Self.hidden
+        let h = layout.hidden
         for (r, features) in rows.enumerated() {
             for j in 0..<h {
                 var acc: Float = 0
-                for f in features { acc += x.norms[f] * theta.w0.data[f * h + j] }
+                for f in features { acc += x.norms[f] * w0[f * h + j] }
                 out[r * h + j] = acc
             }
         }
     }
 
-    // Which w0 rows each per-element feature of the kernels uses.
-    private static let matrixRows: [[Int]] = (Array(0...12) + [25, 26, 27]).map { [$0] }
-    static let vectorRows: [[Int]] = (0...12).map { [$0] } + (0..<3).map { [13 + $0, 16 + $0] }
-        + (0..<3).map { [19 + $0, 22 + $0] } + (25...27).map { [$0] }
     /// The broadcast features by row: R_k (or C_k) and its rsqrt, for k = 0, 1, 2.
-    private static func broadcastRows(_ first: Int) -> [[Int]] { (0..<3).flatMap { [[first + $0], [first + 6 + $0]] } }
-    private static let rRows = broadcastRows(13), cRows = broadcastRows(16)
-    /// For each feature 0–27 of a vector, its sum's index in `mulo_lo_sweep1_vector`'s output.
-    static let vectorSumOrder = Array(0..<13) + [13, 14, 15, 13, 14, 15, 16, 17, 18, 16, 17, 18, 19, 20, 21]
+    private func broadcastRows(_ value: [Int], _ rsqrt: [Int]) -> [[Int]] { (0..<3).flatMap { [[value[$0]], [rsqrt[$0]]] } }
 
-    /// The kernels' MLP: layer-0 rows in `x.w0p`, layers 1–2 from θ, this tensor's update scale.
+    /// The kernels' MLP: layer-0 rows in `x.w0p`, layers 1–2, this tensor's update scale.
     func mlp(scale: Float) -> mulo_lo_mlp {
         mulo_lo_mlp(w0p: x.w0p.pointer, w1: x.w1.pointer, b1: x.b1.pointer, w2: x.w2.pointer, b2: x.b2.pointer,
-                    exp_mult: config.expMult, step_mult: config.stepMult, scale: scale)
+                    exp_mult: expMult, step_mult: stepMult, scale: scale)
     }
 
     /// The addresses of one tensor's gradient, parameters and per-element accumulators while
@@ -100,19 +93,19 @@ struct FastLOStep {
     // MARK: Matrices and higher-rank tensors
 
     /// Whether the kernels take this tensor (a factored one needs D0 or D1 as its last axis).
-    func handles(_ s: LOTensorState) -> Bool { !s.isFactored || FactoredSlices(shape: s.shape) != nil }
+    static func handles(_ s: LOTensorState) -> Bool { !s.isFactored || FactoredSlices(shape: s.shape) != nil }
 
-    private func updateMatrix(_ p: inout [Float], _ g: [Float], _ s: inout LOTensorState, _ scale: Float) {
+    private func updateMatrix(_ p: inout [Float], _ g: [Float], _ s: inout LOTensorState, _ scale: Float, _ byParamRMS: Bool) {
         let view = FactoredSlices(shape: s.shape)!
         let (n0, n1, ld, n) = (view.n0, view.n1, view.ld, p.count)
         let rowIndexed = view.rowIndexed
         let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
         let (nR, nC) = (s.vRow.count / 3, s.vCol.count / 3)
         let blocks = n0 * n1 < 2048 ? 1 : min(n0, 16)
-        let h = Self.hidden
+        let (h, layout, s1) = (layout.hidden, layout, layout.sweep1Count)
         x.rowG2.reserve(n0)
         x.colPartial.reserve(blocks * n1)
-        x.sums.reserve(blocks * 10)
+        x.sums.reserve(blocks * s1)
         x.fa.reserve(3 * n0)
         x.fb.reserve(3 * n1)
         x.termA.reserve(n0 * h)
@@ -135,17 +128,17 @@ struct FastLOStep {
                 }
             }
         }
-        for f in 0..<28 { x.featureSums[f] = 0 }
+        for f in 0..<layout.featureCount { x.featureSums[f] = 0 }
 
         withElements(&p, g, &s.momentum, &s.rms) { e in
             for (slice, base) in view.bases.enumerated() {
                 // Sweep 1: accumulators, row/column sums of g², element sums of squares.
                 Parallel.forEachBlock(blocks) { b in
                     let (a0, a1) = rows(b)
-                    mulo_lo_sweep1_matrix(e.g + base, e.p + base, e.m + base, e.v + base, n1, ld, n, a0, a1, bm, bv,
-                                          x.rowG2.pointer, x.colPartial.pointer + b * n1, x.sums.pointer + b * 10)
+                    layout.sweep1Matrix(e.g + base, e.p + base, e.m + base, e.v + base, n1, ld, n, a0, a1, bm, bv,
+                                        x.rowG2.pointer, x.colPartial.pointer + b * n1, x.sums.pointer + b * s1)
                 }
-                for b in 0..<blocks { for f in 0..<10 { x.featureSums[f] += x.sums[b * 10 + f] } }
+                for b in 0..<blocks { for (i, f) in layout.sweep1Features.enumerated() { x.featureSums[f] += x.sums[b * s1 + i] } }
                 // Column sums of g² into block 0's buffer, in block order.
                 for b in 1..<max(blocks, 1) { for j in 0..<n1 { x.colPartial[j] += x.colPartial[b * n1 + j] } }
 
@@ -156,22 +149,22 @@ struct FastLOStep {
                 // Sweep 2: Σ facG² and Σ facMom², which need the factors just computed.
                 Parallel.forEachBlock(blocks) { b in
                     let (a0, a1) = rows(b)
-                    mulo_lo_sweep2_matrix(e.g + base, e.m + base, n0, n1, ld, n, a0, a1, x.fa.pointer, x.fb.pointer,
-                                          x.sums.pointer + b * 6)
+                    layout.sweep2Matrix(e.g + base, e.m + base, n0, n1, ld, n, a0, a1, x.fa.pointer, x.fb.pointer,
+                                        x.sums.pointer + b * 6)
                 }
                 for b in 0..<blocks {
                     for k in 0..<3 {
-                        x.featureSums[10 + k] += x.sums[b * 6 + k]
-                        x.featureSums[25 + k] += x.sums[b * 6 + 3 + k]
+                        x.featureSums[layout.facG[k]] += x.sums[b * 6 + k]
+                        x.featureSums[layout.facMom[k]] += x.sums[b * 6 + 3 + k]
                     }
                 }
             }
 
-            computeNorms(count: n)
-            scaleRows(Self.matrixRows, into: x.w0p)
-            scaleRows(rowIndexed ? Self.rRows : Self.cRows, into: x.aRows)
-            scaleRows(rowIndexed ? Self.cRows : Self.rRows, into: x.bRows)
-            let kernelMLP = mlp(scale: scale)
+            let kernelMLP = mlp(scale: computeNorms(count: n, scale: scale, byParamRMS: byParamRMS))
+            let (rRows, cRows) = (broadcastRows(layout.rValue, layout.rRsqrt), broadcastRows(layout.cValue, layout.cRsqrt))
+            scaleRows(layout.matrixRows, into: x.w0p)
+            scaleRows(rowIndexed ? rRows : cRows, into: x.aRows)
+            scaleRows(rowIndexed ? cRows : rRows, into: x.bRows)
             for (slice, base) in view.bases.enumerated() {
                 // A single slice still holds its R, C and factors from the first pass.
                 if view.bases.count > 1 {
@@ -183,8 +176,8 @@ struct FastLOStep {
                 Parallel.forEachBlock(blocks) { b in
                     let (a0, a1) = rows(b)
                     var m = kernelMLP
-                    mulo_lo_apply_matrix(e.g + base, e.p + base, e.m + base, e.v + base, n0, n1, ld, n, a0, a1,
-                                         x.fa.pointer, x.fb.pointer, x.termA.pointer, x.termB.pointer, &m)
+                    layout.applyMatrix(e.g + base, e.p + base, e.m + base, e.v + base, n0, n1, ld, n, a0, a1,
+                                       x.fa.pointer, x.fb.pointer, x.termA.pointer, x.termB.pointer, &m)
                 }
             }
         }
@@ -215,10 +208,10 @@ struct FastLOStep {
                 colRsq += Double(rc) * Double(rc)
             }
             factors(k, n0: n0, n1: n1, rowIndexed: rowIndexed)
-            x.featureSums[13 + k] += rowSq * Double(nD0)
-            x.featureSums[16 + k] += colSq * Double(nD1)
-            x.featureSums[19 + k] += rowRsq * Double(nD0)
-            x.featureSums[22 + k] += colRsq * Double(nD1)
+            x.featureSums[layout.rValue[k]] += rowSq * Double(nD0)
+            x.featureSums[layout.cValue[k]] += colSq * Double(nD1)
+            x.featureSums[layout.rRsqrt[k]] += rowRsq * Double(nD0)
+            x.featureSums[layout.cRsqrt[k]] += colRsq * Double(nD1)
         }
     }
 
@@ -241,9 +234,9 @@ struct FastLOStep {
     /// (termB, tile-major as `mulo_lo_apply_matrix` reads it) terms, from x.rSlice/x.cSlice.
     private func foldIntoLayer0(n0: Int, n1: Int, rowIndexed: Bool) {
         let (nD1, nD0) = rowIndexed ? (n0, n1) : (n1, n0)
-        let h = Self.hidden
+        let h = layout.hidden
         for a in 0..<n0 {
-            for j in 0..<h { x.termA[a * h + j] = timeBias[j] }
+            for j in 0..<h { x.termA[a * h + j] = bias0[j] }
             for k in 0..<3 {
                 let v = rowIndexed ? x.rSlice[k * nD1 + a] : x.cSlice[k * nD0 + a]
                 let rv = 1 / (v + 1e-8).squareRoot()
