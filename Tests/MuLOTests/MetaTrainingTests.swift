@@ -93,26 +93,36 @@ struct MetaTrainingTests {
         #expect(t.state.adam.count == 2)
     }
 
-    /// The demo config learns: meta-loss falls, and the meta-trained θ trains held-out seeds
-    /// of the demo task to a lower loss than the initial θ.
-    @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
-    func demoLearns() throws {
-        let config = try MetaConfig.load(Support.repoRoot.appendingPathComponent("MetaTasks/demo.toml").path)
-        let t = try MetaTrainer(config: config)
+    /// The demo configs learn (small_fc_lopt's and μVeLO's): meta-loss falls, and the meta-trained
+    /// θ trains held-out seeds of the demo task to a lower loss than the initial θ.
+    @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"), arguments: ["demo", "muvelo-demo"])
+    func demoLearns(name: String) throws {
+        let config = try MetaConfig.load(Support.repoRoot.appendingPathComponent("MetaTasks/\(name).toml").path)
+        if config.learnedOptimizer.architecture == VeLO.name {
+            try Self.checkLearns(config, VeLO(config.learnedOptimizer.veloConfig))
+        } else {
+            try Self.checkLearns(config, SmallFCLOpt(config.loConfig))
+        }
+    }
+
+    static func checkLearns<A: LearnedOptimizerArchitecture>(_ config: MetaConfig, _ architecture: A) throws {
+        let t = try MetaTrainer(config: config, architecture: architecture)
         for _ in 0..<config.outerSteps { try t.outerStep() }
         let loss = t.state.metrics.metaLoss
         let (early, late) = (loss.prefix(20).reduce(0, +) / 20, loss.suffix(20).reduce(0, +) / 20)
-        #expect(late < 0.8 * early, "meta-loss \(early) → \(late)")
-        let task = try MLPTaskName(parsing: "mumlp-w32-d2_fashionmnist-28x28x1").makeMLPTask()
-        func finalLoss(_ theta: LOTheta, seed: UInt64) throws -> Float {
-            let run = TrainConfig(task: task.name, optimizer: "lo", steps: 150, batchSize: 32, seed: seed, testInterval: 0, testExamples: 1000)
-            let r = try train(task: task, optimizer: LearnedOptimizer(theta: theta, config: config.loConfig), config: run)
+        #expect(late < 0.8 * early, "\(config.name): meta-loss \(early) → \(late)")
+        let family = config.families[0]
+        let task = try MLPTaskName(parsing: family.template.replacingOccurrences(of: "{W}", with: "\(family.widths.last!)")).makeMLPTask()
+        func finalLoss(_ theta: MetaParameters, seed: UInt64) throws -> Float {
+            let run = TrainConfig(task: task.name, optimizer: "lo", steps: 150, batchSize: family.batchSize, seed: seed, testInterval: 0,
+                                  testExamples: 1000)
+            let r = try train(task: task, optimizer: architecture.makeOptimizer(theta: theta), config: run)
             return r.trainLoss.suffix(20).reduce(0, +) / 20
         }
-        let initial = LOTheta.initial(key: RNGKey(seed: config.learnedOptimizer.initSeed))
+        let initial = architecture.initialTheta(key: RNGKey(seed: config.learnedOptimizer.initSeed))
         for seed: UInt64 in [1001, 1002] {
-            let (before, after) = (try finalLoss(initial, seed: seed), try finalLoss(LOTheta(t.state.theta), seed: seed))
-            #expect(after < 0.8 * before, "held-out seed \(seed): initial θ \(before), meta-trained θ \(after)")
+            let (before, after) = (try finalLoss(initial, seed: seed), try finalLoss(t.state.theta, seed: seed))
+            #expect(after < 0.8 * before, "\(config.name), held-out seed \(seed): initial θ \(before), meta-trained θ \(after)")
         }
     }
 
