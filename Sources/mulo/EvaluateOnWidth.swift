@@ -76,8 +76,12 @@ struct EvaluateOnWidth: ParsableCommand {
             }
             let dir = out ?? "runs/eval-\(optimizers[0].key)"
             let eval = WidthEvaluation(spec: spec, optimizers: optimizers, directory: dir, dataDir: runtime.dataDir)
+            // One evaluation per directory for as long as it writes there (runs, then the report).
+            let lock = try RunLock.acquire(dir, command: "mulo evaluate-on-width \(template)")
             print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")
-            let runs = try eval.run(threads: threads)
+            let runs: [EvaluationRun]
+            do { runs = try eval.run(threads: threads) } catch { lock.abandon(); throw error }
+            defer { lock.release() }
             let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)
             try report.writeAll(in: dir, title: "\(template)\(depth.map { ", depth \($0)" } ?? ""), \(steps) steps")
             print("\nfinal training loss (mean of the last 5% of steps; mean ± s.e. over \(seeds) seeds; * best per width)")

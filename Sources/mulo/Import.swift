@@ -10,6 +10,9 @@ struct Import: ParsableCommand {
 
     @Argument(help: "Directory with config.json and model.safetensors.") var directory: String
     @Option(help: "Output θ file.") var out = "theta.h5"
+    @OptionGroup var output: OutputFileOptions
+
+    func validate() throws { try output.check(out) }
 
     func run() throws {
         try runReportingErrors {

@@ -26,6 +26,7 @@ struct LOInit: ParsableCommand {
 
     @Option(help: "Output file.")
     var out = "theta.h5"
+    @OptionGroup var output: OutputFileOptions
 
     func validate() throws {
         guard [SmallFCLOpt.name, VeLO.name].contains(architecture) else { throw ValidationError("--architecture must be small_fc_lopt or velo") }
@@ -34,6 +35,7 @@ struct LOInit: ParsableCommand {
               (paramInits ?? 1) <= 4096 else {
             throw ValidationError("--hidden-size, --lstm-hidden and --param-inits must lie in 1…4096")
         }
+        try output.check(out)
     }
 
     func run() throws {

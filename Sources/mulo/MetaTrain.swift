@@ -71,7 +71,12 @@ struct MetaTrain: ParsableCommand {
     private func execute<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, mpi: MPIContext?) throws {
         let dir = out ?? defaultDirectory(cfg.name)
         let stop = StopSignal()
-        let trainer = try prepare(cfg, architecture: architecture, dir: dir, mpi: mpi)
+        // One run per directory (rank 0 writes for all ranks): taken before the latest checkpoint
+        // is chosen, so a second process — a second run or a --resume of a live one — is refused.
+        let lock = mpi?.isRoot ?? true ? try RunLock.acquire(dir, command: "mulo meta-train \(cfg.name)") : nil
+        let trainer: MetaTrainer<A>
+        do { trainer = try prepare(cfg, architecture: architecture, dir: dir, mpi: mpi) } catch { lock?.abandon(); throw error }
+        defer { lock?.release() }
         try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
         let width = compareWidth ?? (config == nil ? 512 : 0)
         if width > 0 && (mpi?.isRoot ?? true) {
@@ -98,8 +103,8 @@ struct MetaTrain: ParsableCommand {
         return candidates[used.count]
     }
 
-    /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing in
-    /// DIR is touched before this succeeds.
+    /// A fresh trainer, or one restored from DIR's latest checkpoint with --resume. Nothing is
+    /// written to DIR before this succeeds.
     private func prepare<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, dir: String,
                                                             mpi: MPIContext?) throws -> MetaTrainer<A> {
         let fm = FileManager.default
@@ -127,7 +132,6 @@ struct MetaTrain: ParsableCommand {
             try MetaCheckpoint.restore(trainer, from: latest)
             say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
         }
-        if mpi?.isRoot ?? true { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         return trainer
     }
 

@@ -25,6 +25,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Output HDF5 file (default runs/<task>_<optimizer>_s<seed>.h5).")
     var out: String?
+    @OptionGroup var output: OutputFileOptions
 
     // "test" is the one word for held-out evaluation, as in evaluate-on-width; the eval-… names stay as aliases.
     @Option(name: [.customLong("test-interval"), .customLong("eval-interval")],
@@ -42,12 +43,7 @@ struct Train: ParsableCommand {
         guard testInterval >= 0, testExamples > 0 else { throw ValidationError("--test-interval must be ≥ 0 and --test-examples > 0") }
         guard optimizerOptions.warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
         do { _ = try TaskRegistry.parse(task) } catch { throw ValidationError("\(error)") }
-        if let out {
-            let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-            guard FileManager.default.fileExists(atPath: dir) else {
-                throw ValidationError("output directory \(dir) does not exist")
-            }
-        }
+        if let out { try output.check(out) }
     }
 
     func run() throws {
@@ -69,10 +65,16 @@ struct Train: ParsableCommand {
             let config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, testInterval: testInterval, testExamples: testExamples,
                                      optimizerSettings: choice.settingsDescription)
-            let path = try out ?? defaultOutput(model.name, optimizer)
+            let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
+            if out == nil {
+                if !output.overwrite && FileManager.default.fileExists(atPath: path) {
+                    throw DataError("\(path) already exists; pass --overwrite to replace it or choose another --out")
+                }
+            }
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
             let progress = Progress(total: steps, label: "step")
             let result = try train(task: model, optimizer: opt, config: config, progress: progress)
+            if out == nil { try FileManager.default.createDirectory(atPath: "runs", withIntermediateDirectories: true) }
             try result.write(to: path, config: config, task: model)
             if let d = result.divergedAt { print("warning: the run diverged at step \(d)") }
             if let loss = result.testLoss.last, let acc = result.testAccuracy.last {
@@ -80,10 +82,5 @@ struct Train: ParsableCommand {
             }
             print("wrote \(path)")
         }
-    }
-
-    private func defaultOutput(_ task: String, _ opt: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: "runs", withIntermediateDirectories: true)
-        return "runs/\(task)_\(opt)_s\(seed).h5"
     }
 }

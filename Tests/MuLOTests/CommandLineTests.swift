@@ -57,6 +57,30 @@ struct CommandLineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    /// Commands that write one file never replace an existing one unless asked (--overwrite).
+    @Test func singleFileOutputsAreNotOverwritten() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("theta.h5").path
+        #expect(try Support.mulo(["lo-init", "--seed", "1", "--out", theta]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: theta))
+        let again = try Support.mulo(["lo-init", "--seed", "2", "--out", theta])
+        #expect(again.status != 0 && again.stderr.contains("already exists"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: theta)) == before)
+        #expect(try Support.mulo(["lo-init", "--seed", "2", "--out", theta, "--overwrite"]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: theta)) != before)
+        let train = ["train", "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "2", "--out", theta]
+        let refused = try Support.mulo(train)
+        #expect(refused.status != 0 && refused.stderr.contains("already exists"))
+        let export = dir.appendingPathComponent("export").path
+        #expect(try Support.mulo(["export", theta, "--format", "pylo", "--out", export]).status == 0)
+        let imported = try Support.mulo(["import", export, "--out", theta])
+        #expect(imported.status != 0 && imported.stderr.contains("already exists"))
+        // Without --out, train's default file in runs/ is protected the same way.
+        #expect(try Support.mulo(["train", "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "2"], cwd: dir).status == 0)
+        let rerun = try Support.mulo(["train", "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "2"], cwd: dir)
+        #expect(rerun.status != 0 && rerun.stderr.contains("already exists"))
+    }
+
     @Test func checkReferencePassesOnTheGoldenFile() throws {
         let r = try Support.mulo(["check-reference", Support.goldenPath])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")

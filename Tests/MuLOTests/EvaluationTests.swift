@@ -108,7 +108,7 @@ struct EvaluationCommandTests {
         #expect(subset.status == 0 && subset.stderr.contains("6 of 6 runs already done"), "\(subset.stderr)")
         // Another θ behind the same path, or another step count, must not reuse (or overwrite) a finished run.
         let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5"))
-        #expect(try Support.mulo(["lo-init", "--seed", "7", "--out", theta]).status == 0)
+        #expect(try Support.mulo(["lo-init", "--seed", "7", "--out", theta, "--overwrite"]).status == 0)
         for changed in [args, args.map { $0 == "30" ? "31" : $0 }] {
             let r = try Support.mulo(changed)
             #expect(r.status != 0 && r.stderr.contains("finished run with other settings"), "\(r.stderr)")

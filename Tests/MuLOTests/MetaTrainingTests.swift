@@ -347,6 +347,41 @@ struct MetaTrainCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("no config"))
     }
 
+    /// One run per directory: while a run holds DIR, a second run and a --resume are refused at
+    /// once, naming the holder; a killed holder's lock never blocks, and the next start removes
+    /// the temporary files killed writers leave.
+    @Test func oneRunPerDirectory() throws {
+        let dir = try Support.tempDir()
+        let cfg = try writeConfig(dir, Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 100000")
+            .replacingOccurrences(of: "interval = 2", with: "interval = 1"))
+        let run = dir.appendingPathComponent("run")
+        let p = Process()
+        p.executableURL = Support.muloExecutable
+        p.arguments = ["meta-train", cfg, "--out", run.path, "--threads", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(60)
+        while (try? MetaCheckpoint.latest(in: run.path)) ?? nil == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        for extra in [[], ["--resume"]] {
+            let second = try Support.mulo(["meta-train", cfg, "--out", run.path] + extra)
+            #expect(second.status != 0 && second.stderr.contains("in use by another process")
+                        && second.stderr.contains("\(p.processIdentifier)"), "\(extra): \(second.stderr)")
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        // What a writer killed mid-write leaves (HDF5File's and AtomicFile's temporary names).
+        for name in [".checkpoint-000099.h5.tmp-1-2", ".theta.h5.tmp-1-3", "latest.tmp-4"] {
+            try Data("partial".utf8).write(to: run.appendingPathComponent(name))
+        }
+        let step = try HDF5File.open(try #require(try MetaCheckpoint.latest(in: run.path))).attributeInt("outer_step")
+        let cont = try Support.mulo(["meta-train", cfg, "--out", run.path, "--resume", "--steps", "\(step + 1)"])
+        #expect(cont.status == 0, "\(cont.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.contains(".tmp-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     /// Ctrl-C (SIGINT) finishes the outer step, writes a checkpoint and exits; the run resumes.
     @Test func interruptWritesACheckpoint() throws {
         let dir = try Support.tempDir()

@@ -75,14 +75,14 @@ public struct WidthEvaluation {
     /// A finished run made with other settings (another θ, step count, …) is an error rather than
     /// silently reused or overwritten.
     public func run(threads: Int, showProgress: Bool = true) throws -> [EvaluationRun] {
-        try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
-                                                withIntermediateDirectories: true)
-        // Build every task up front: bad names or missing data fail before any work.
+        // Build every task up front: bad names or missing data fail before any work or any file.
         let tasks = try optimizers.map { o in
             try spec.widths.map { w in
                 try spec.template.name(width: w, depth: spec.depth, parametrization: o.parametrization).makeTask(dataDir: dataDir)
             }
         }
+        try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
+                                                withIntermediateDirectories: true)
         let units = spec.widths.indices.sorted { spec.widths[$0] > spec.widths[$1] }.flatMap { w in
             optimizers.indices.flatMap { o in (0..<spec.seeds).map { Unit(optimizer: o, width: w, seed: $0) } }
         }
