@@ -71,9 +71,11 @@ public struct TaskTemplate: Sendable {
     private let base: any TaskSpec
 
     /// The template's own task at `width`.
-    public func name(width: Int) -> any TaskSpec { base.with(width: width, depth: base.depth, parametrization: base.parametrization) }
+    public func name(width: Int) throws -> any TaskSpec { try name(width: width, depth: nil, parametrization: base.parametrization) }
 
-    public func name(width: Int, depth: Int?, parametrization: Parametrization) -> any TaskSpec {
-        base.with(width: width, depth: depth ?? base.depth, parametrization: parametrization)
+    /// The task at `width` (and `depth`), checked by the same parser as a typed task name, so a
+    /// width or depth from a flag meets the same limits (no unchecked sizes reach allocation).
+    public func name(width: Int, depth: Int?, parametrization: Parametrization) throws -> any TaskSpec {
+        try TaskRegistry.parse(base.with(width: width, depth: depth ?? base.depth, parametrization: parametrization).description)
     }
 }

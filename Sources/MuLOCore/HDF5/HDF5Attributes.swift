@@ -150,7 +150,7 @@ extension HDF5File {
         defer { H5Tclose(type) }
         let space = H5Aget_space(attr)
         defer { H5Sclose(space) }
-        let count = try extent(space, objectPath).reduce(1, *)
+        let count = try elementCount(try extent(space, objectPath), "\(objectPath)@\(name)")
         return try body(attr, type, count)
     }
 

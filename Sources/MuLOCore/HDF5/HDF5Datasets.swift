@@ -46,7 +46,7 @@ extension HDF5File {
                 throw HDF5Error(file: path, object: objectPath,
                                 message: "shape is \(shape), expected \(expected)")
             }
-            var values = [T](repeating: T(), count: shape.reduce(1, *))
+            var values = [T](repeating: T(), count: try elementCount(shape, objectPath))
             if !values.isEmpty {
                 let status = values.withUnsafeMutableBytes {
                     H5Dread(dset, T.memoryType, 0, 0, 0, $0.baseAddress)
@@ -118,6 +118,15 @@ extension HDF5File {
 
     // MARK: Helpers
 
+    /// The element count of `shape` read from the file, or a clear error if it overflows or
+    /// exceeds `CheckedSize.maxElements` — checked before any memory is taken.
+    func elementCount(_ shape: [Int], _ objectPath: String) throws -> Int {
+        guard let n = CheckedSize.product(shape) else {
+            throw HDF5Error(file: path, object: objectPath, message: "shape \(shape) is larger than MuLO reads (at most \(CheckedSize.maxElements) elements)")
+        }
+        return n
+    }
+
     /// Throws unless the dataset's stored type is exactly T.
     func checkType<T: HDF5Element>(_ dset: hid_t, _: T.Type, _ objectPath: String, _ what: String) throws {
         let type = H5Dget_type(dset)
@@ -148,7 +157,10 @@ extension HDF5File {
         guard rank >= 0 else { throw fail(objectPath, "cannot read rank") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         if rank > 0 { H5Sget_simple_extent_dims(space, &dims, nil) }
-        return dims.map { Int($0) }
+        return try dims.map { d in
+            guard let n = Int(exactly: d) else { throw HDF5Error(file: path, object: objectPath, message: "dimension \(d) is out of range") }
+            return n
+        }
     }
 
     func dataspace(_ shape: [Int], maxShape: [hsize_t]?, _ objectPath: String) throws -> hid_t {

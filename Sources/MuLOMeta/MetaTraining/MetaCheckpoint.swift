@@ -95,19 +95,33 @@ public enum MetaCheckpoint {
         s.adam.v = try file.read("outer_optimizer/v", as: Float.self, expectShape: [n]).values
         s.adam.count = try file.attributeInt("count", on: "outer_optimizer")
         s.outerStep = try file.attributeInt("outer_step")
+        // What the trainer only ever writes: one AdamW update per outer step, finite moments and
+        // v ≥ 0 (a diverged inner copy may hold NaN parameters; θ and the outer state never do).
+        guard s.outerStep >= 0, s.adam.count == s.outerStep else {
+            throw MetaConfigError("\(path): outer_step \(s.outerStep) and outer_optimizer@count \(s.adam.count) must be equal and ≥ 0")
+        }
+        guard s.adam.m.allSatisfy(\.isFinite), s.adam.v.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw MetaConfigError("\(path): outer_optimizer/m and v must be finite, v ≥ 0")
+        }
+        let es = trainer.config.estimator
         for (f, task) in trainer.tasks.enumerated() {
             let g = "families/\(f)"
             guard try file.attributeString("task", on: g) == task.name else {
                 throw MetaConfigError("\(path): family \(f) is not \(task.name)")
             }
-            s.particles[f] = try (0..<trainer.config.estimator.pairs).map { i in
+            s.particles[f] = try (0..<es.pairs).map { i in
                 let pg = "\(g)/particles/\(i)"
+                let (step, length) = (try file.attributeInt("episode_step", on: pg), try file.attributeInt("episode_length", on: pg))
+                // A particle's first episode starts at its initial offset, which may exceed the
+                // length, and a truncation runs to its end past the episode's.
+                guard (1...es.episodeMax).contains(length), (0...max(length, es.initialOffsetMax) + es.truncation).contains(step) else {
+                    throw MetaConfigError("\(path): \(pg) has episode_step \(step) of episode_length \(length) (lengths lie in 1…\(es.episodeMax))")
+                }
+                let xi = try file.read("\(pg)/xi", as: Float.self, expectShape: [n]).values
+                guard xi.allSatisfy(\.isFinite) else { throw MetaConfigError("\(path): \(pg)/xi holds non-finite values") }
                 return Particle(pos: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/pos"),
                                 neg: try readCopy(file, optimizer: optimizer, specs: task.parameterSpecs, group: "\(pg)/neg"),
-                                episodeStep: try file.attributeInt("episode_step", on: pg),
-                                episodeLength: try file.attributeInt("episode_length", on: pg),
-                                isDone: try file.attributeInt("is_done", on: pg) != 0,
-                                xi: try file.read("\(pg)/xi", as: Float.self, expectShape: [n]).values)
+                                episodeStep: step, episodeLength: length, isDone: try file.attributeInt("is_done", on: pg) != 0, xi: xi)
             }
         }
         s.metrics = try readMetrics(file, tasks: trainer.tasks, steps: s.outerStep)

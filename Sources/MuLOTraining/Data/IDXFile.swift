@@ -25,9 +25,8 @@ public struct IDXFile: Sendable {
             let o = 4 + 4 * r
             dims.append(Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3]))
         }
-        let expected = dims.reduce(1, *)
-        guard data.count - header == expected else {
-            throw DataError("\(source): IDX header says \(dims) (\(expected) values) but the file holds \(data.count - header)")
+        guard let expected = CheckedSize.product(dims), data.count - header == expected else {
+            throw DataError("\(source): IDX header says \(dims) (\(CheckedSize.product(dims, limit: .max).map(String.init) ?? "more than Int.max") values) but the file holds \(data.count - header)")
         }
         self.dims = dims
         self.bytes = Array(data[header...])

@@ -23,12 +23,17 @@ public enum LOCheckpoint {
         if A.name != SmallFCLOpt.name { try file.setAttribute("architecture", A.name, on: group) }
     }
 
-    /// θ of `architecture` from `group`, every tensor checked against its name and shape.
+    /// θ of `architecture` from `group`, every tensor checked against its name and shape and
+    /// every value finite (meta-training never writes a non-finite θ: it would be a corrupt file).
     public static func readTheta<A: LearnedOptimizerArchitecture>(_ file: HDF5File, of architecture: A,
                                                                   group: String = "theta") throws -> MetaParameters {
-        MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { name, shape in
-            try file.readTensor("\(group)/\(name)", expectShape: shape)
+        let theta = MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { name, shape in
+            let t = try file.readTensor("\(group)/\(name)", expectShape: shape)
+            guard t.data.allSatisfy(\.isFinite) else { throw LOError("\(group)/\(name) holds non-finite values") }
+            return t
         })
+        try architecture.checkTheta(theta)
+        return theta
     }
 
     /// Writes θ and its configuration to `path` atomically. `metadata` adds string attributes.

@@ -24,11 +24,15 @@ public protocol LearnedOptimizerArchitecture: Sendable, Equatable {
     var settingsDescription: [String: String] { get }
     /// How plots and tables name it (default: the name, μ-prefixed in μP).
     var displayName: String { get }
+    /// Rejects a θ read from a file whose values are outside their domain (beyond finiteness,
+    /// which every reader checks); default: nothing more.
+    func checkTheta(_ theta: MetaParameters) throws
 }
 
 extension LearnedOptimizerArchitecture {
     /// How plots and tables name it: the architecture's name, μ-prefixed in μP.
     public var displayName: String { parametrization == .mup ? "μ\(Self.name)" : Self.name }
+    public func checkTheta(_ theta: MetaParameters) throws {}
 }
 
 /// A learned optimizer read from a file, whatever its architecture: what evaluation, `train`

@@ -76,6 +76,6 @@ struct TextCorpusTests {
         let spec = try TaskRegistry.parse("mutransformer-w128-d3_austen-s64-bytes")
         #expect(spec.description == "mutransformer-w128-d3_austen-s64-bytes" && spec.width == 128 && spec.parametrization == .mup)
         let t = try TaskTemplate("mutransformer-w{W}-d3-h4_austen-s32-bytes")
-        #expect(t.name(width: 256, depth: 2, parametrization: .standard).description == "transformer-w256-d2-h4_austen-s32-bytes")
+        #expect(try t.name(width: 256, depth: 2, parametrization: .standard).description == "transformer-w256-d2-h4_austen-s32-bytes")
     }
 }

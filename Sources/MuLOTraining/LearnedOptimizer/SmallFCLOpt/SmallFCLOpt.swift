@@ -18,6 +18,14 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
         LearnedOptimizer(theta: try! LOTheta(theta), config: config)
     }
 
+    /// The decays θ's offsets give (METHOD §2.1) must lie in (0, 1): outside it the accumulators
+    /// grow without bound or flip sign every step.
+    public func checkTheta(_ theta: MetaParameters) throws {
+        let d = LODecays(theta: try LOTheta(theta), config: config)
+        let all = d.momentum + [d.rms] + d.adafactor
+        guard all.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw LOError("θ's decays \(all) (after its offsets) must lie in (0, 1)") }
+    }
+
     public func writeConfig(to file: HDF5File, on group: String) throws {
         try file.setAttribute("parametrization", config.parametrization.rawValue, on: group)
         try file.setAttribute("step_mult", Double(config.stepMult), on: group)
@@ -40,9 +48,14 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
                               baseMomentumDecays: try file.attributeDoubles("base_momentum_decays", on: g).map(Float.init),
                               baseRMSDecays: try file.attributeDoubles("base_rms_decays", on: g).map(Float.init),
                               baseAdafactorDecays: try file.attributeDoubles("base_adafactor_decays", on: g).map(Float.init))
-        guard config.hiddenSize >= 1, config.baseMomentumDecays.count == 3,
+        guard (1...4096).contains(config.hiddenSize), config.baseMomentumDecays.count == 3,
               config.baseRMSDecays.count == 1, config.baseAdafactorDecays.count == 3 else {
-            throw LOError("θ's configuration is invalid (hidden size or decay counts)")
+            throw LOError("θ's configuration is invalid: hidden_size \(config.hiddenSize) (1…4096) or decay counts")
+        }
+        let bases = config.baseMomentumDecays + config.baseRMSDecays + config.baseAdafactorDecays
+        guard bases.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw LOError("θ's base decays \(bases) must lie in (0, 1)") }
+        guard config.stepMult.isFinite, config.stepMult > 0, config.expMult.isFinite else {
+            throw LOError("θ's step_mult \(config.stepMult) must be finite and > 0, exp_mult \(config.expMult) finite")
         }
         return SmallFCLOpt(config)
     }
