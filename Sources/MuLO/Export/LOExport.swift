@@ -158,12 +158,11 @@ public enum LOExport {
         guard let configData = FileManager.default.contents(atPath: path("config.json")) else {
             throw LOError("\(dir): no config.json")
         }
-        guard let cfg = try? JSONSerialization.jsonObject(with: configData) as? [String: Any],
-              let inSize = cfg["input_size"] as? Int, let hidden = cfg["hidden_size"] as? Int, let layers = cfg["hidden_layers"] as? Int else {
-            throw LOError("\(dir)/config.json must be a JSON object with integer input_size, hidden_size and hidden_layers")
-        }
+        let cfg = try StrictJSON(configData, source: "\(dir)/config.json")
+        let (inSize, hidden, layers) = (try cfg.required("input_size", cfg.int), try cfg.required("hidden_size", cfg.int),
+                                        try cfg.required("hidden_layers", cfg.int))
         guard inSize == 39, layers == 1, (1...4096).contains(hidden) else {
-            throw LOError("\(dir)/config.json: input_size \(inSize), hidden_layers \(layers) — small_fc_lopt needs 39 and 1")
+            throw LOError("\(dir)/config.json: input_size \(inSize), hidden_layers \(layers), hidden_size \(hidden) — small_fc_lopt needs 39, 1 and 1…4096")
         }
         guard let bytes = FileManager.default.contents(atPath: path("model.safetensors")) else {
             throw LOError("\(dir): no model.safetensors")
@@ -178,26 +177,31 @@ public enum LOExport {
         config.hiddenSize = hidden
         var fromSidecar = false
         if let side = FileManager.default.contents(atPath: path(sidecarName)) {
-            guard let s = try? JSONSerialization.jsonObject(with: side) as? [String: Any] else {
-                throw LOError("\(dir)/\(sidecarName) is not a JSON object")
-            }
-            func floats(_ k: String, _ n: Int) throws -> [Float] {
-                guard let a = s[k] as? [Any], a.count == n, let v = a.map({ ($0 as? NSNumber)?.floatValue }) as? [Float] else {
-                    throw LOError("\(dir)/\(sidecarName): \(k) must be a list of \(n) numbers")
-                }
-                return v
-            }
-            (ts[0].data, ts[1].data, ts[2].data) = (try floats("momentum_decays", 3), try floats("rms_decays", 1), try floats("adafactor_decays", 3))
-            if let p = s["parametrization"] as? String {
-                guard let v = Parametrization(rawValue: p) else { throw LOError("\(dir)/\(sidecarName): parametrization '\(p)'") }
+            let s = try StrictJSON(side, source: "\(dir)/\(sidecarName)")
+            (ts[0].data, ts[1].data, ts[2].data) = (try s.required("momentum_decays") { try s.floats($0, count: 3) },
+                                                    try s.required("rms_decays") { try s.floats($0, count: 1) },
+                                                    try s.required("adafactor_decays") { try s.floats($0, count: 3) })
+            if let p = try s.string("parametrization") {
+                guard let v = Parametrization(rawValue: p) else { throw LOError("\(dir)/\(sidecarName): parametrization '\(p)' is neither mu nor sp") }
                 config = LOConfig(parametrization: v, hiddenSize: hidden)
             }
-            if let v = s["step_mult"] as? NSNumber { config.stepMult = v.floatValue }
-            if let v = s["exp_mult"] as? NSNumber { config.expMult = v.floatValue }
+            if let v = try s.float("step_mult") { config.stepMult = v }
+            if let v = try s.float("exp_mult") { config.expMult = v }
+            if let h = try s.int("hidden_size"), h != hidden {
+                throw LOError("\(dir)/\(sidecarName): hidden_size \(h) differs from config.json's \(hidden)")
+            }
+            if let v = try s.floats("base_momentum_decays", count: 3) { config.baseMomentumDecays = v }
+            if let v = try s.floats("base_rms_decays", count: 1) { config.baseRMSDecays = v }
+            if let v = try s.floats("base_adafactor_decays", count: 3) { config.baseAdafactorDecays = v }
             fromSidecar = true
         } else {
             (ts[0].data, ts[1].data, ts[2].data) = shippedDecays
         }
+        // What a θ file must satisfy, an import must too.
+        do {
+            try config.validate()
+            try LOCheckpoint.check(MetaParameters(ts), of: SmallFCLOpt(config))
+        } catch let e as LOError { throw LOError("\(dir): \(e.message)") }
         return (try LOTheta(tensors: ts), config, fromSidecar)
     }
 }

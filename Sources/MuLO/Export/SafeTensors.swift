@@ -91,10 +91,17 @@ public enum SafeTensors {
             }
             tensors[name] = Tensor(shape: shape, data: values)
         }
+        // The tensors tile the data exactly — from byte 0, no gap, no overlap, nothing after — as
+        // every writer lays them out; a header length off by one or an edited offset is caught here.
         ranges.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
-            throw FormatError("tensors \(a.2) and \(b.2) overlap in the data")
+        var next = 0
+        for (begin, end, name) in ranges {
+            guard begin == next else {
+                throw FormatError("\(name) starts at data byte \(begin), expected \(next) (tensors must be contiguous, without gaps or overlaps)")
+            }
+            next = end
         }
+        guard next == dataSize else { throw FormatError("the tensors cover \(next) of the \(dataSize) data bytes") }
         if let expect, let missing = expect.keys.sorted().first(where: { tensors[$0] == nil }) {
             throw FormatError("missing tensor \(missing)")
         }

@@ -112,18 +112,15 @@ public enum VeLOExport {
     /// (or PyLO's own files with this sidecar beside them).
     public static func importPyLO(_ dir: String) throws -> (theta: MetaParameters, velo: VeLO) {
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
-        guard let side = FileManager.default.contents(atPath: path(sidecarName)),
-              let s = try? JSONSerialization.jsonObject(with: side) as? [String: Any] else {
-            throw LOError("\(dir): no readable \(sidecarName) (it names the parametrization and sizes PyLO's files do not hold)")
+        guard let side = FileManager.default.contents(atPath: path(sidecarName)) else {
+            throw LOError("\(dir): no \(sidecarName) (it names the parametrization and sizes PyLO's files do not hold)")
         }
-        guard let p = (s["parametrization"] as? String).flatMap(Parametrization.init(rawValue:)),
-              let h = (s["lstm_hidden_size"] as? NSNumber)?.intValue, let pi = (s["param_inits"] as? NSNumber)?.intValue,
-              let interp = (s["interp_mult"] as? NSNumber)?.floatValue, let scaleMult = s["param_scale_mult"] as? Bool,
-              let step = (s["step_mult"] as? NSNumber)?.floatValue, let exp = (s["exp_mult"] as? NSNumber)?.floatValue else {
-            throw LOError("\(dir)/\(sidecarName): needs parametrization, lstm_hidden_size, param_inits, interp_mult, param_scale_mult, step_mult, exp_mult")
-        }
-        let c = VeLOConfig(parametrization: p, lstmHidden: h, paramInits: pi, interpMult: interp, paramScaleMult: scaleMult,
-                           stepMult: step, expMult: exp)
+        let s = try StrictJSON(side, source: "\(dir)/\(sidecarName)")
+        let name = try s.required("parametrization", s.string)
+        guard let p = Parametrization(rawValue: name) else { throw LOError("\(dir)/\(sidecarName): parametrization '\(name)' is neither mu nor sp") }
+        let c = VeLOConfig(parametrization: p, lstmHidden: try s.required("lstm_hidden_size", s.int), paramInits: try s.required("param_inits", s.int),
+                           interpMult: try s.required("interp_mult", s.float), paramScaleMult: try s.required("param_scale_mult", s.bool),
+                           stepMult: try s.required("step_mult", s.float), expMult: try s.required("exp_mult", s.float))
         try c.validate()
         let shapes = c.thetaShapes
         func read(_ file: String, expect: [String: [Int]]) throws -> [String: Tensor] {
@@ -149,6 +146,8 @@ public enum VeLOExport {
         }
         (tensors[Leaf.b0], tensors[Leaf.b1], tensors[Leaf.b2]) = (mlp["input_bias_"]!, mlp["hidden_bias_.0"]!, mlp["output_bias_"]!)
         (tensors[Leaf.w1], tensors[Leaf.w2]) = (swapLastAxes(mlp["hidden_weights_.0"]!), swapLastAxes(mlp["output_weights_"]!))
-        return (MetaParameters(tensors), VeLO(c))
+        let theta = MetaParameters(tensors)
+        do { try LOCheckpoint.check(theta, of: VeLO(c)) } catch let e as LOError { throw LOError("\(dir): \(e.message)") }
+        return (theta, VeLO(c))
     }
 }

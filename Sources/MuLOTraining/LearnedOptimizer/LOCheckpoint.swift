@@ -28,12 +28,19 @@ public enum LOCheckpoint {
     public static func readTheta<A: LearnedOptimizerArchitecture>(_ file: HDF5File, of architecture: A,
                                                                   group: String = "theta") throws -> MetaParameters {
         let theta = MetaParameters(try zip(architecture.thetaNames, architecture.thetaShapes).map { name, shape in
-            let t = try file.readTensor("\(group)/\(name)", expectShape: shape)
-            guard t.data.allSatisfy(\.isFinite) else { throw LOError("\(group)/\(name) holds non-finite values") }
-            return t
+            try file.readTensor("\(group)/\(name)", expectShape: shape)
         })
-        try architecture.checkTheta(theta)
+        try check(theta, of: architecture, group: group)
         return theta
+    }
+
+    /// What every θ from outside (a file, an import) must satisfy: finite values, each in its
+    /// architecture's domain (`checkTheta`).
+    public static func check<A: LearnedOptimizerArchitecture>(_ theta: MetaParameters, of architecture: A, group: String = "theta") throws {
+        for (name, t) in zip(architecture.thetaNames, theta.tensors) where !t.data.allSatisfy(\.isFinite) {
+            throw LOError("\(group)/\(name) holds non-finite values")
+        }
+        try architecture.checkTheta(theta)
     }
 
     /// Writes θ and its configuration to `path` atomically. `metadata` adds string attributes.

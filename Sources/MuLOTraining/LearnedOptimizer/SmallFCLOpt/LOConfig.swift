@@ -33,6 +33,21 @@ public struct LOConfig: Sendable, Equatable, Codable {
 
 /// Effective decays β = 1 − exp(10·(ln(1 − β0)/10 + θ_d)), in float32 in the reference's order
 /// of operations (METHOD §2.1); rms and Adafactor decays are clipped to [0, 1].
+extension LOConfig {
+    /// The configuration a θ file or an import may carry: hidden size 1…4096, three, one and
+    /// three base decays in (0, 1), step_mult finite and > 0, exp_mult finite.
+    public func validate() throws {
+        guard (1...4096).contains(hiddenSize), baseMomentumDecays.count == 3, baseRMSDecays.count == 1, baseAdafactorDecays.count == 3 else {
+            throw LOError("θ's configuration is invalid: hidden_size \(hiddenSize) (1…4096) or decay counts")
+        }
+        let bases = baseMomentumDecays + baseRMSDecays + baseAdafactorDecays
+        guard bases.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw LOError("θ's base decays \(bases) must lie in (0, 1)") }
+        guard stepMult.isFinite, stepMult > 0, expMult.isFinite else {
+            throw LOError("θ's step_mult \(stepMult) must be finite and > 0, exp_mult \(expMult) finite")
+        }
+    }
+}
+
 public struct LODecays: Sendable, Equatable {
     public var momentum: [Float]
     public var rms: Float

@@ -48,15 +48,7 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
                               baseMomentumDecays: try file.attributeDoubles("base_momentum_decays", on: g).map(Float.init),
                               baseRMSDecays: try file.attributeDoubles("base_rms_decays", on: g).map(Float.init),
                               baseAdafactorDecays: try file.attributeDoubles("base_adafactor_decays", on: g).map(Float.init))
-        guard (1...4096).contains(config.hiddenSize), config.baseMomentumDecays.count == 3,
-              config.baseRMSDecays.count == 1, config.baseAdafactorDecays.count == 3 else {
-            throw LOError("θ's configuration is invalid: hidden_size \(config.hiddenSize) (1…4096) or decay counts")
-        }
-        let bases = config.baseMomentumDecays + config.baseRMSDecays + config.baseAdafactorDecays
-        guard bases.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw LOError("θ's base decays \(bases) must lie in (0, 1)") }
-        guard config.stepMult.isFinite, config.stepMult > 0, config.expMult.isFinite else {
-            throw LOError("θ's step_mult \(config.stepMult) must be finite and > 0, exp_mult \(config.expMult) finite")
-        }
+        try config.validate()
         return SmallFCLOpt(config)
     }
 
