@@ -62,9 +62,11 @@ struct Train: ParsableCommand {
                     """)
             }
             let optimizer = optimizerOptions.name(default: "adam"), opt = choice.make(totalSteps: steps)
-            let config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
+            var config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, testInterval: testInterval, testExamples: testExamples,
                                      optimizerSettings: choice.settingsDescription)
+            // The one divergence rule (evaluate-on-width's and tuning's): non-finite or above the task's bound.
+            config.divergenceBound = model.lossClipBound
             let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
             if out == nil {
                 if !output.overwrite && FileManager.default.fileExists(atPath: path) {
@@ -76,7 +78,9 @@ struct Train: ParsableCommand {
             let result = try train(task: model, optimizer: opt, config: config, progress: progress)
             if out == nil { try FileManager.default.createDirectory(atPath: "runs", withIntermediateDirectories: true) }
             try result.write(to: path, config: config, task: model)
-            if let d = result.divergedAt { print("warning: the run diverged at step \(d)") }
+            if let d = result.divergedAt {
+                print("warning: the run diverged at step \(d) (loss \(result.trainLoss[d]): non-finite or above the bound \(model.lossClipBound))")
+            }
             if let loss = result.testLoss.last, let acc = result.testAccuracy.last {
                 print(String(format: "final test loss %.4f  accuracy %.4f  (%.1fs)", loss, acc, result.wallTime))
             }

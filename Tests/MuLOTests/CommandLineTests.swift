@@ -81,6 +81,20 @@ struct CommandLineTests {
         #expect(rerun.status != 0 && rerun.stderr.contains("already exists"))
     }
 
+    /// `train` calls a run diverged by evaluate-on-width's rule: a finite loss above the task's
+    /// bound counts (Adam at lr 1e30 kept a loss of 2e29 and was recorded as converged before).
+    @Test func trainUsesTheOneDivergenceRule() throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("run.h5").path
+        let r = try Support.mulo(["train", "--task", "mumlp-w16-d2_synthetic-8x8x1", "--optimizer", "adam", "--lr", "1e30",
+                                  "--steps", "30", "--out", out])
+        #expect(r.status == 0 && r.stdout.contains("diverged at step"), "\(r.stdout)")
+        let f = try HDF5File.open(out)
+        let step = try f.attributeInt("diverged_at")
+        let loss = try f.read("curves/train_loss", as: Float.self).values
+        #expect(step >= 0 && loss.count == step + 1 && !(loss[step] <= classificationLossBound(classes: 10)))
+    }
+
     @Test func checkReferencePassesOnTheGoldenFile() throws {
         let r = try Support.mulo(["check-reference", Support.goldenPath])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")

@@ -12,7 +12,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var testExamples: Int
     /// The optimizer's own settings, for the record.
     public var optimizerSettings: [String: String]
-    /// A loss above this also counts as divergence (evaluation uses the clip bound 1.5·ln C).
+    /// A loss above this also counts as divergence: `train`, evaluation and tuning all use the
+    /// task's clip bound 1.5·ln C, the bound meta-training clips losses to (nil: non-finite only).
     public var divergenceBound: Float?
 
     /// The stored keys of run files from before the rename, so they keep loading and matching.
@@ -34,7 +35,7 @@ public struct TrainResult: Sendable {
     public var testSteps: [Int] = []
     public var testLoss: [Float] = []
     public var testAccuracy: [Float] = []
-    /// The step whose loss was non-finite, if the run diverged.
+    /// The step whose loss was non-finite or above the divergence bound, if the run diverged.
     public var divergedAt: Int?
     public var params: [Tensor] = []
     public var wallTime: Double = 0
