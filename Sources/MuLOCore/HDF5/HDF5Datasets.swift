@@ -13,7 +13,9 @@ extension HDF5File {
             defer { H5Sclose(space) }
             let lcpl = try linkCreationList(objectPath)
             defer { H5Pclose(lcpl) }
-            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, 0, 0)
+            let dcpl = try checksummedLayout(shape, elementSize: MemoryLayout<T>.size, objectPath)
+            defer { H5Pclose(dcpl) }
+            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, dcpl, 0)
             guard dset >= 0 else { throw fail(objectPath, "cannot create dataset") }
             defer { H5Dclose(dset) }
             let status = values.withUnsafeBytes { H5Dwrite(dset, T.memoryType, 0, 0, 0, $0.baseAddress) }
@@ -81,7 +83,7 @@ extension HDF5File {
             let dcpl = H5Pcreate(mulo_h5p_dataset_create())
             defer { H5Pclose(dcpl) }
             var chunkDims = [hsize_t(chunk)]
-            guard H5Pset_chunk(dcpl, 1, &chunkDims) >= 0 else { throw fail(objectPath, "cannot set chunking") }
+            guard H5Pset_chunk(dcpl, 1, &chunkDims) >= 0, H5Pset_fletcher32(dcpl) >= 0 else { throw fail(objectPath, "cannot set chunking") }
             let lcpl = try linkCreationList(objectPath)
             defer { H5Pclose(lcpl) }
             let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, dcpl, 0)
@@ -117,6 +119,30 @@ extension HDF5File {
     }
 
     // MARK: Helpers
+
+    /// Where a dataset's values are checksummed: small ones (≤ 32 KiB) compact, inside the
+    /// checksummed object header; larger ones in chunks of at most 16 MiB with a Fletcher-32
+    /// filter, so a flipped data byte is a read error.
+    func checksummedLayout(_ shape: [Int], elementSize: Int, _ objectPath: String) throws -> hid_t {
+        let dcpl = H5Pcreate(mulo_h5p_dataset_create())
+        guard dcpl >= 0 else { throw fail(objectPath, "cannot create a dataset property list") }
+        let bytes = shape.reduce(elementSize, *)
+        let ok: Bool
+        if bytes <= 32 << 10 {
+            ok = H5Pset_layout(dcpl, H5D_COMPACT) >= 0
+        } else {
+            // Whole rows of the first axis per chunk.
+            let row = shape.dropFirst().reduce(elementSize, *)
+            var dims = shape.map { hsize_t($0) }
+            dims[0] = hsize_t(max(1, min(shape[0], (16 << 20) / max(row, 1))))
+            ok = H5Pset_chunk(dcpl, Int32(shape.count), &dims) >= 0 && H5Pset_fletcher32(dcpl) >= 0
+        }
+        guard ok else {
+            H5Pclose(dcpl)
+            throw fail(objectPath, "cannot set the dataset layout")
+        }
+        return dcpl
+    }
 
     /// The element count of `shape` read from the file, or a clear error if it overflows or
     /// exceeds `CheckedSize.maxElements` — checked before any memory is taken.

@@ -39,7 +39,14 @@ public final class HDF5File {
             }
             let temp = url.deletingLastPathComponent()
                 .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-            let id = H5Fcreate(temp, mulo_h5f_acc_excl(), 0, 0)
+            // The 1.10 format's checksummed superblock and object headers: corrupted metadata is
+            // an error on open or read, not other values (`HDF5Datasets` checksums the data).
+            let fapl = H5Pcreate(mulo_h5p_file_access())
+            defer { H5Pclose(fapl) }
+            guard fapl >= 0, H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0 else {
+                throw HDF5Error(file: path, object: "", message: "cannot set the file format version")
+            }
+            let id = H5Fcreate(temp, mulo_h5f_acc_excl(), 0, fapl)
             guard id >= 0 else { throw HDF5Error.fromLibrary(file: path, object: "", "cannot create file") }
             return HDF5File(path: path, id: id, tempPath: temp)
         }
