@@ -16,6 +16,8 @@ public enum LOExport {
     }
 
     public static let sidecarName = "mulo_lo.json"
+    /// The sidecar key of model.safetensors' CRC-32.
+    static let crcKey = "model_safetensors_crc32"
 
     /// The decay offsets shipped with the public μLO weights (PyLO's defaults, METHOD §2.1).
     public static let shippedDecays: (momentum: [Float], rms: [Float], adafactor: [Float]) =
@@ -35,11 +37,13 @@ public enum LOExport {
         case .pylo:
             var tensors: [String: Tensor] = [:]
             for (name, k) in pyloNames { tensors[name] = ts[k].rank == 2 ? transpose(ts[k]) : ts[k] }
-            try AtomicFile.write(Data(SafeTensors.encode(tensors, metadata: ["format": "pt"])), to: path("model.safetensors"))
+            let model = SafeTensors.encode(tensors, metadata: ["format": "pt"])
+            try AtomicFile.write(Data(model), to: path("model.safetensors"))
             // Exactly PyLO's constructor arguments, 2-space indented like the published file.
             let configJSON = "{\n  \"input_size\": 39,\n  \"hidden_size\": \(theta.hiddenSize),\n  \"hidden_layers\": 1\n}"
             try AtomicFile.write(Data(configJSON.utf8), to: path("config.json"))
-            try AtomicFile.write(Data(sidecar(theta, config, source: source).utf8), to: path(sidecarName))
+            try AtomicFile.write(Data(sidecar(theta, config, source: source, checksums: [ExportChecksum.field(crcKey, model)]).utf8),
+                                 to: path(sidecarName))
             try AtomicFile.write(Data(readme(theta, config, source: source).utf8), to: path("README.md"))
             return ["config.json", "model.safetensors", sidecarName, "README.md"].map(path)
         case .npz:
@@ -105,8 +109,8 @@ public enum LOExport {
     }
 
     /// The decay offsets and fixed settings PyLO needs as constructor arguments (never in config.json).
-    static func sidecar(_ t: LOTheta, _ c: LOConfig, source: String) -> String {
-        var f = metadataFields(c, source: source)
+    static func sidecar(_ t: LOTheta, _ c: LOConfig, source: String, checksums: [String] = []) -> String {
+        var f = metadataFields(c, source: source) + checksums
         f.append("  \"momentum_decays\": [\(t.momentumDecays.data.map(num).joined(separator: ", "))]")
         f.append("  \"rms_decays\": [\(t.rmsDecays.data.map(num).joined(separator: ", "))]")
         f.append("  \"adafactor_decays\": [\(t.adafactorDecays.data.map(num).joined(separator: ", "))]")
@@ -167,6 +171,9 @@ public enum LOExport {
         guard let bytes = FileManager.default.contents(atPath: path("model.safetensors")) else {
             throw LOError("\(dir): no model.safetensors")
         }
+        let sideData = FileManager.default.contents(atPath: path(sidecarName))
+        let side = try sideData.map { try StrictJSON($0, source: "\(dir)/\(sidecarName)") }
+        if let side { try ExportChecksum.verify([UInt8](bytes), key: crcKey, in: side, file: "\(dir)/model.safetensors") }
         let tensors: [String: Tensor]
         do { tensors = try SafeTensors.decode([UInt8](bytes), expect: pyloShapes(hidden: hidden)).tensors } catch {
             throw LOError("\(dir)/model.safetensors: \(error)")
@@ -176,8 +183,7 @@ public enum LOExport {
         var config = LOConfig.mu
         config.hiddenSize = hidden
         var fromSidecar = false
-        if let side = FileManager.default.contents(atPath: path(sidecarName)) {
-            let s = try StrictJSON(side, source: "\(dir)/\(sidecarName)")
+        if let s = side {
             (ts[0].data, ts[1].data, ts[2].data) = (try s.required("momentum_decays") { try s.floats($0, count: 3) },
                                                     try s.required("rms_decays") { try s.floats($0, count: 1) },
                                                     try s.required("adafactor_decays") { try s.floats($0, count: 3) })

@@ -66,13 +66,15 @@ public enum VeLOExport {
             for sub in ["VeLO_RNN", "VeLO_MLP"] { try FileManager.default.createDirectory(atPath: path(sub), withIntermediateDirectories: true) }
             var rnn: [String: Tensor] = [:]
             for (name, leaf, flip) in rnnTensors { rnn[name] = flip ? transpose(theta.tensors[leaf]) : theta.tensors[leaf] }
-            try AtomicFile.write(Data(SafeTensors.encode(rnn, metadata: ["format": "pt"])), to: path("VeLO_RNN/model.safetensors"))
+            let (rnnBytes, mlpBytes) = (SafeTensors.encode(rnn, metadata: ["format": "pt"]), SafeTensors.encode(mlpTensors(theta, c), metadata: ["format": "pt"]))
+            try AtomicFile.write(Data(rnnBytes), to: path("VeLO_RNN/model.safetensors"))
             try AtomicFile.write(Data("{\n  \"input_size\": 30,\n  \"lstm_hidden_size\": \(c.lstmHidden),\n  \"param_inits\": \(c.paramInits),\n  \"mix_layers\": true\n}".utf8),
                                  to: path("VeLO_RNN/config.json"))
-            try AtomicFile.write(Data(SafeTensors.encode(mlpTensors(theta, c), metadata: ["format": "pt"])), to: path("VeLO_MLP/model.safetensors"))
+            try AtomicFile.write(Data(mlpBytes), to: path("VeLO_MLP/model.safetensors"))
             try AtomicFile.write(Data("{\n  \"param_inits\": \(c.paramInits),\n  \"input_size\": 30,\n  \"hidden_size\": \(VeLOConfig.ffHidden),\n  \"hidden_layers\": 1,\n  \"output_size\": 3\n}".utf8),
                                  to: path("VeLO_MLP/config.json"))
-            try AtomicFile.write(Data(sidecar(c, source: source).utf8), to: path(sidecarName))
+            let checksums = [ExportChecksum.field(crcKeys.rnn, rnnBytes), ExportChecksum.field(crcKeys.mlp, mlpBytes)]
+            try AtomicFile.write(Data(sidecar(c, source: source, checksums: checksums).utf8), to: path(sidecarName))
             return ["VeLO_RNN/config.json", "VeLO_RNN/model.safetensors", "VeLO_MLP/config.json", "VeLO_MLP/model.safetensors",
                     sidecarName].map(path)
         case .npz:
@@ -90,9 +92,12 @@ public enum VeLOExport {
         }
     }
 
-    static func sidecar(_ c: VeLOConfig, source: String) -> String {
+    /// The sidecar keys of the two safetensors files' CRC-32.
+    static let crcKeys = (rnn: "rnn_safetensors_crc32", mlp: "mlp_safetensors_crc32")
+
+    static func sidecar(_ c: VeLOConfig, source: String, checksums: [String] = []) -> String {
         """
-        {
+        {\(checksums.map { "\n\($0)," }.joined())
           "format": "mulo-velo-theta",
           "source": \(SafeTensors.quote(source)),
           "parametrization": "\(c.parametrization.rawValue)",
@@ -123,15 +128,16 @@ public enum VeLOExport {
                            stepMult: try s.required("step_mult", s.float), expMult: try s.required("exp_mult", s.float))
         try c.validate()
         let shapes = c.thetaShapes
-        func read(_ file: String, expect: [String: [Int]]) throws -> [String: Tensor] {
+        func read(_ file: String, crcKey: String, expect: [String: [Int]]) throws -> [String: Tensor] {
             guard let bytes = FileManager.default.contents(atPath: path(file)) else { throw LOError("\(dir): no \(file)") }
+            try ExportChecksum.verify([UInt8](bytes), key: crcKey, in: s, file: path(file))
             return try SafeTensors.decode([UInt8](bytes), expect: expect).tensors
         }
-        let rnn = try read("VeLO_RNN/model.safetensors", expect: Dictionary(uniqueKeysWithValues: rnnTensors.map { name, leaf, flip in
+        let rnn = try read("VeLO_RNN/model.safetensors", crcKey: crcKeys.rnn, expect: Dictionary(uniqueKeysWithValues: rnnTensors.map { name, leaf, flip in
             (name, flip ? [shapes[leaf][1], shapes[leaf][0]] : shapes[leaf])
         }))
         let mlpExpect = mlpTensors(c.initialTheta(key: RNGKey(seed: 0)), c).mapValues(\.shape)
-        let mlp = try read("VeLO_MLP/model.safetensors", expect: mlpExpect)
+        let mlp = try read("VeLO_MLP/model.safetensors", crcKey: crcKeys.mlp, expect: mlpExpect)
         var tensors = shapes.map { Tensor(zeros: $0) }
         for (name, leaf, flip) in rnnTensors { tensors[leaf] = flip ? transpose(rnn[name]!) : rnn[name]! }
         let (P, F) = (c.paramInits, VeLOConfig.ffHidden)
