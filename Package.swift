@@ -43,7 +43,7 @@ let package = Package(
         // Layer 1: tensors, BLAS, parallel chunking, random keys, HDF5 — no knowledge of tasks or optimizers.
         .target(
             name: "MuLOCore",
-            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim"],
+            dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib"],
             exclude: ["Core", "Random", "HDF5"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),

@@ -46,7 +46,13 @@ public final class HDF5File {
             guard fapl >= 0, H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0 else {
                 throw HDF5Error(file: path, object: "", message: "cannot set the file format version")
             }
-            let id = H5Fcreate(temp, mulo_h5f_acc_excl(), 0, fapl)
+            // A user block for the whole-file seal `commit` writes (HDF5Seal).
+            let fcpl = H5Pcreate(mulo_h5p_file_create())
+            defer { H5Pclose(fcpl) }
+            guard fcpl >= 0, H5Pset_userblock(fcpl, hsize_t(HDF5Seal.blockSize)) >= 0 else {
+                throw HDF5Error(file: path, object: "", message: "cannot reserve the user block")
+            }
+            let id = H5Fcreate(temp, mulo_h5f_acc_excl(), fcpl, fapl)
             guard id >= 0 else { throw HDF5Error.fromLibrary(file: path, object: "", "cannot create file") }
             return HDF5File(path: path, id: id, tempPath: temp)
         }
@@ -58,6 +64,7 @@ public final class HDF5File {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw HDF5Error(file: path, object: "", message: "no such file")
             }
+            try HDF5Seal.verify(path)
             guard H5Fis_hdf5(path) > 0 else {
                 throw HDF5Error(file: path, object: "", message: "not an HDF5 file (or truncated/corrupt)")
             }
@@ -77,6 +84,10 @@ public final class HDF5File {
             guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0, H5Fclose(id) >= 0 else {
                 unlink(temp)
                 throw HDF5Error.fromLibrary(file: path, object: "", "cannot flush file")
+            }
+            do { try HDF5Seal.seal(temp) } catch {
+                unlink(temp)
+                throw error
             }
             try syncToDisk(temp)
             guard rename(temp, path) == 0 else {

@@ -14,6 +14,7 @@ extension MetaConfig {
 
     /// Parses and validates TOML text; `source` names it in errors.
     public static func parse(toml text: String, defaultName: String, source: String) throws -> MetaConfig {
+        if let problem = TOMLPrecheck.check(text) { throw MetaConfigError("\(source): not valid TOML: \(problem)") }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw MetaConfigError("\(source): not valid TOML: \(error)")
@@ -91,7 +92,7 @@ extension MetaConfig {
         try ck.finish()
         r.used.insert("families")
         try r.finish()
-        try c.validate()
+        do { try c.validate() } catch { throw MetaConfigError("\(source): \(error)") }
         return c
     }
 
