@@ -201,9 +201,10 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         guard [SmallFCLOpt.name, VeLO.name].contains(lo.architecture) else {
             throw fail("learned_optimizer.architecture '\(lo.architecture)' is neither small_fc_lopt nor velo")
         }
-        if lo.architecture == VeLO.name {
-            do { try lo.veloConfig.validate() } catch let e as LOError { throw fail(e.message) }
-        }
+        // The architecture's own limits (small_fc_lopt: hidden 1…4096, decays in (0, 1); VeLO: H, P 1…4096).
+        do {
+            if lo.architecture == VeLO.name { try lo.veloConfig.validate() } else { try lo.loConfig.validate() }
+        } catch let e as LOError { throw fail(e.message) }
         guard (0..<1).contains(oo.beta1), (0..<1).contains(oo.beta2), oo.epsilon > 0, oo.weightDecay >= 0, oo.updateClip > 0 else {
             throw fail("outer optimizer needs β in [0, 1), ε > 0, weight_decay ≥ 0, update_clip > 0")
         }
