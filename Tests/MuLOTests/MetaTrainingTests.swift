@@ -347,20 +347,30 @@ struct MetaTrainCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("no config"))
     }
 
+    /// The test config with (practically) unlimited outer steps, and the run directory to use.
+    func endlessRun(_ dir: URL, interval: Int) throws -> (config: String, run: URL) {
+        (try writeConfig(dir, Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 100000")
+            .replacingOccurrences(of: "interval = 2", with: "interval = \(interval)")), dir.appendingPathComponent("run"))
+    }
+
+    /// `mulo args` started in the background, output discarded.
+    func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = Support.muloExecutable
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     /// One run per directory: while a run holds DIR, a second run and a --resume are refused at
     /// once, naming the holder; a killed holder's lock never blocks, and the next start removes
     /// the temporary files killed writers leave.
     @Test func oneRunPerDirectory() throws {
         let dir = try Support.tempDir()
-        let cfg = try writeConfig(dir, Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 100000")
-            .replacingOccurrences(of: "interval = 2", with: "interval = 1"))
-        let run = dir.appendingPathComponent("run")
-        let p = Process()
-        p.executableURL = Support.muloExecutable
-        p.arguments = ["meta-train", cfg, "--out", run.path, "--threads", "1"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (cfg, run) = try endlessRun(dir, interval: 1)
+        let p = try start(["meta-train", cfg, "--out", run.path, "--threads", "1"])
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let deadline = Date().addingTimeInterval(60)
         while (try? MetaCheckpoint.latest(in: run.path)) ?? nil == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
@@ -385,15 +395,8 @@ struct MetaTrainCommandTests {
     /// Ctrl-C (SIGINT) finishes the outer step, writes a checkpoint and exits; the run resumes.
     @Test func interruptWritesACheckpoint() throws {
         let dir = try Support.tempDir()
-        let cfg = try writeConfig(dir, Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 100000")
-            .replacingOccurrences(of: "interval = 2", with: "interval = 100000"))
-        let run = dir.appendingPathComponent("run")
-        let p = Process()
-        p.executableURL = Support.muloExecutable
-        p.arguments = ["meta-train", cfg, "--out", run.path]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (cfg, run) = try endlessRun(dir, interval: 100_000)
+        let p = try start(["meta-train", cfg, "--out", run.path])
         Thread.sleep(forTimeInterval: 2.5)
         p.interrupt()
         p.waitUntilExit()
