@@ -113,9 +113,10 @@ public enum MetaCheckpoint {
                 let pg = "\(g)/particles/\(i)"
                 let (step, length) = (try file.attributeInt("episode_step", on: pg), try file.attributeInt("episode_length", on: pg))
                 // A particle's first episode starts at its initial offset, which may exceed the
-                // length, and a truncation runs to its end past the episode's.
-                guard (1...es.episodeMax).contains(length), (0...max(length, es.initialOffsetMax) + es.truncation).contains(step) else {
-                    throw MetaConfigError("\(path): \(pg) has episode_step \(step) of episode_length \(length) (lengths lie in 1…\(es.episodeMax))")
+                // length; when an episode ends the next one's length is drawn at once while the
+                // step keeps counting until the reset — so the step is bounded, not by `length`.
+                guard (1...es.episodeMax).contains(length), (0...max(es.episodeMax, es.initialOffsetMax) + es.truncation).contains(step) else {
+                    throw MetaConfigError("\(path): \(pg) has episode_step \(step) and episode_length \(length), outside what the estimator makes")
                 }
                 let xi = try file.read("\(pg)/xi", as: Float.self, expectShape: [n]).values
                 guard xi.allSatisfy(\.isFinite) else { throw MetaConfigError("\(path): \(pg)/xi holds non-finite values") }
