@@ -115,7 +115,7 @@ struct HostileInputTests {
             ("string-step", editJSON("mulo_lo.json") { $0["step_mult"] = "0.01" }, "step_mult must be a number"),
             ("int-parametrization", editJSON("mulo_lo.json") { $0["parametrization"] = 1 }, "parametrization must be a string"),
             ("bool-layers", editJSON("config.json") { $0["hidden_layers"] = true }, "hidden_layers must be an integer"),
-            ("hidden", editJSON("config.json") { $0["hidden_size"] = 16 }, "expected [16"),
+            ("hidden", editJSON("config.json") { $0["hidden_size"] = 16 }, "network.input.bias: shape [32], expected [16]"),
             // The header length one larger and a space inside it: every tensor shifted by one byte.
             ("shifted", { dir in
                 let url = dir.appendingPathComponent("model.safetensors")

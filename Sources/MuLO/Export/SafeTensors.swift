@@ -54,7 +54,8 @@ public enum SafeTensors {
         var metadata: [String: String] = [:]
         var tensors: [String: Tensor] = [:]
         var ranges: [(Int, Int, String)] = []
-        for (name, value) in header {
+        // In name order, so the first error a file gives is always the same one.
+        for (name, value) in header.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
                 for (k, v) in m {
