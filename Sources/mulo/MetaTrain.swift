@@ -48,7 +48,12 @@ struct MetaTrain: ParsableCommand {
         do {
             try runReportingErrors {
                 guard let path = RepositoryPaths.metaConfig(config ?? "demo") else {
-                    throw MetaConfigError("no config '\(config ?? "demo")': give a .toml path or a name in MetaTasks/")
+                    // `mulo tran` reaches here as meta-train's CONFIG: suggest the subcommand (or config) meant.
+                    let word = config ?? "demo"
+                    let commands = Mulo.configuration.subcommands.map { $0._commandName }
+                    let hint = Self.closest(word, among: commands).map { "; did you mean `mulo \($0)`?" }
+                        ?? Self.closest(word, among: RepositoryPaths.metaConfigNames).map { "; did you mean `\($0)`?" } ?? ""
+                    throw MetaConfigError("no config '\(word)': give a .toml path or a name in MetaTasks/\(hint)")
                 }
                 let cfg = try MetaConfig.load(path)
                 switch cfg.learnedOptimizer.architecture {
@@ -65,6 +70,25 @@ struct MetaTrain: ParsableCommand {
             }
             throw e
         }
+    }
+
+    /// The candidate within two edits of `word` (Levenshtein), if one is.
+    static func closest(_ word: String, among candidates: [String]) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var row = Array(0...b.count)
+            for (i, ca) in a.enumerated() {
+                var previous = row[0]
+                row[0] = i + 1
+                for (j, cb) in b.enumerated() {
+                    let old = row[j + 1]
+                    row[j + 1] = min(old + 1, row[j] + 1, previous + (ca == cb ? 0 : 1))
+                    previous = old
+                }
+            }
+            return row[b.count]
+        }
+        let scored = candidates.map { ($0, distance(Array(word), Array($0))) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 < $1.1 }?.0
     }
 
     /// Meta-trains `architecture` as `cfg` says, then (the demo) compares the result at a large width.

@@ -14,6 +14,13 @@ enum RepositoryPaths {
     }
 
     /// A meta-training config: a path to a .toml file, or a name under MetaTasks/.
+    /// The names of the shipped experiments (MetaTasks/*.toml).
+    static var metaConfigNames: [String] {
+        let dir = (root as NSString).appendingPathComponent("MetaTasks")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".toml") }
+            .map { String($0.dropLast(5)) }.sorted()
+    }
+
     static func metaConfig(_ nameOrPath: String) -> String? {
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
         for base in [FileManager.default.currentDirectoryPath, root] {

@@ -95,6 +95,14 @@ struct CommandLineTests {
         #expect(step >= 0 && loss.count == step + 1 && !(loss[step] <= classificationLossBound(classes: 10)))
     }
 
+    /// A mistyped subcommand lands in meta-train's CONFIG argument: the error suggests the command meant.
+    @Test func typosSuggestTheCommandOrConfigMeant() throws {
+        for (typo, meant) in [("tran", "`mulo train`"), ("evalute-on-width", "`mulo evaluate-on-width`"), ("mulo-m-fashionmnst", "`mulo-m-fashionmnist`")] {
+            let r = try Support.mulo([typo, "--out", try Support.tempDir().appendingPathComponent("x").path])
+            #expect(r.status != 0 && r.stderr.contains("did you mean \(meant)?"), "\(typo): \(r.stderr)")
+        }
+    }
+
     @Test func checkReferencePassesOnTheGoldenFile() throws {
         let r = try Support.mulo(["check-reference", Support.goldenPath])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
