@@ -1,7 +1,7 @@
 #ifndef MULO_SIMD_H
 #define MULO_SIMD_H
 // The native vector of the ISA this file is compiled for, and the register blocking of the
-// learned-optimizer MLP that fits that ISA's register file (see lo_step.c).
+// learned-optimizer MLP that fits that ISA's register file (see lo_step_body.h).
 //
 // JB is the number of hidden units whose accumulators stay in registers while one tile of 16
 // lanes (NV = 16 / VL native vectors) streams through a layer: JB·NV accumulators, NV inputs
