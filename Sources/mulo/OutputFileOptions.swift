@@ -11,6 +11,11 @@ struct OutputFileOptions: ParsableArguments {
     func check(_ path: String) throws {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir) else { throw ValidationError("output directory \(dir) does not exist") }
+        try refuseExisting(path)
+    }
+
+    /// The existing-file rule alone (for a default path whose directory the command creates).
+    func refuseExisting(_ path: String) throws {
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path) already exists; pass --overwrite to replace it or choose another --out")
         }

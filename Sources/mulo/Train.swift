@@ -68,11 +68,7 @@ struct Train: ParsableCommand {
             // The one divergence rule (evaluate-on-width's and tuning's): non-finite or above the task's bound.
             config.divergenceBound = model.lossClipBound
             let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
-            if out == nil {
-                if !output.overwrite && FileManager.default.fileExists(atPath: path) {
-                    throw DataError("\(path) already exists; pass --overwrite to replace it or choose another --out")
-                }
-            }
+            if out == nil { try output.refuseExisting(path) }
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
             let progress = Progress(total: steps, label: "step")
             let result = try train(task: model, optimizer: opt, config: config, progress: progress)
