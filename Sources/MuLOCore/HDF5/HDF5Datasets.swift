@@ -36,6 +36,18 @@ extension HDF5File {
         }
     }
 
+    /// Whether the dataset's stored type is exactly `T` (for readers that accept several types:
+    /// they choose by type, so a read's own errors — size, truncation — are never swallowed).
+    public func holds<T: HDF5Element>(_ objectPath: String, _: T.Type) throws -> Bool {
+        try withHDF5 {
+            let dset = try openDataset(objectPath)
+            defer { H5Dclose(dset) }
+            let type = H5Dget_type(dset)
+            defer { H5Tclose(type) }
+            return typeMatches(type, T.self)
+        }
+    }
+
     /// Reads a dataset, checking its stored type is exactly `T` and, if given, its shape.
     public func read<T: HDF5Element>(_ objectPath: String, as: T.Type = T.self,
                                      expectShape: [Int]? = nil) throws -> (shape: [Int], values: [T]) {

@@ -89,17 +89,14 @@ enum HDF5ImageDataset {
             guard shape.count == 4, Array(shape[1...]) == [name.height, name.width, name.channels] else {
                 throw DataError("\(path): \(imagesPath) has shape \(shape), expected [N, \(name.height), \(name.width), \(name.channels)]")
             }
-            // Sizes before any read: the images within what MuLO allocates, one label per image.
-            guard CheckedSize.product(shape) != nil else {
-                throw DataError("\(path): \(imagesPath) has shape \(shape), more than MuLO reads (\(CheckedSize.maxElements) values)")
-            }
+            // One label per image, checked before either is read.
             let labelShape = try file.shape(labelsPath)
             guard labelShape == [shape[0]] else {
                 throw DataError("\(path): \(labelsPath) has shape \(labelShape), expected [\(shape[0])] (one label per image)")
             }
             let pixels: ImageArray.Pixels
-            if let bytes = try? file.read(imagesPath, as: UInt8.self) {
-                pixels = .bytes(bytes.values)
+            if try file.holds(imagesPath, UInt8.self) {
+                pixels = .bytes(try file.read(imagesPath, as: UInt8.self).values)
             } else {
                 pixels = .floats(try file.read(imagesPath, as: Float.self).values)
                 floatPixels = true
@@ -116,8 +113,9 @@ enum HDF5ImageDataset {
     }
 
     static func readLabels(_ file: HDF5File, _ p: String) throws -> [Int32] {
-        if let v = try? file.read(p, as: Int32.self) { return v.values }
-        if let v = try? file.read(p, as: Int64.self) {
+        if try file.holds(p, Int32.self) { return try file.read(p, as: Int32.self).values }
+        if try file.holds(p, Int64.self) {
+            let v = try file.read(p, as: Int64.self)
             // A label beyond int32 is an error, not another class (the range check follows in ImageDataset).
             return try v.values.map { x in
                 guard let l = Int32(exactly: x) else { throw DataError("\(file.path): \(p) holds label \(x), outside int32") }
