@@ -36,6 +36,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         public var paramScaleMult: Bool?
         /// VeLO: θ's start where it departs from the reference init (1, 0, 0; see `VeLOConfig.bankInitGain`).
         public var bankInitGain: Float = 1
+        public var descentBank = false
         public var initControls: Float = 0
         public var initLRMult: Float = 0
         public var initSeed: UInt64 = 0
@@ -54,7 +55,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             var c = VeLOConfig(parametrization: parametrization, lstmHidden: lstmHidden, paramInits: paramInits,
                                interpMult: interpMult ?? (parametrization == .mup ? 1 : 100),
                                paramScaleMult: paramScaleMult ?? (parametrization == .standard), stepMult: stepMult, expMult: expMult)
-            (c.bankInitGain, c.initControls, c.initLRMult) = (bankInitGain, initControls, initLRMult)
+            (c.bankInitGain, c.descentBank, c.initControls, c.initLRMult) = (bankInitGain, descentBank, initControls, initLRMult)
             return c
         }
     }
@@ -153,6 +154,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             check("interp_mult", lo.veloConfig.interpMult, preset.interpMult)
             check("param_scale_mult", lo.veloConfig.paramScaleMult, preset.paramScaleMult)
             check("MLP bank init gain", lo.bankInitGain, 1)
+            check("descent path in the MLP bank", lo.descentBank, false)
             check("initial controls bias", lo.initControls, 0)
             check("initial lr-multiplier bias", lo.initLRMult, 0)
         } else {

@@ -65,6 +65,7 @@ extension MetaConfig {
         c.learnedOptimizer.interpMult = try lo.float("interp_mult")
         c.learnedOptimizer.bankInitGain = try lo.float("bank_init_gain") ?? 1
         c.learnedOptimizer.initControls = try lo.float("init_controls") ?? 0
+        c.learnedOptimizer.descentBank = try lo.bool("descent_bank") ?? false
         c.learnedOptimizer.initLRMult = try lo.float("init_lr_mult") ?? 0
         c.learnedOptimizer.paramScaleMult = try lo.bool("param_scale_mult")
         c.learnedOptimizer.initSeed = try lo.uint("init_seed") ?? c.learnedOptimizer.initSeed

@@ -23,6 +23,7 @@ extension MetaConfig {
             (fields.interpMult, fields.paramScaleMult, fields.bankInitGain) = (v.interpMult, v.paramScaleMult, v.bankInitGain)
             // Absent (nil) at the reference values, so identities from before these keys are unchanged.
             (fields.initControls, fields.initLRMult) = (v.initControls == 0 ? nil : v.initControls, v.initLRMult == 0 ? nil : v.initLRMult)
+            fields.descentBank = v.descentBank ? true : nil
         }
         return String(decoding: try! JSONEncoder.sorted.encode(fields), as: UTF8.self)
     }
@@ -40,5 +41,5 @@ private struct IdentityFields: Encodable {
     let lrInitial: Float, lrPeak: Float, lrFinal: Float, warmupSteps: Int, decayEnd: Int
     let checkpointInterval: Int, keepCheckpoints: Int
     var architecture: String?, lstmHidden: Int?, paramInits: Int?, interpMult: Float?, paramScaleMult: Bool?, bankInitGain: Float?
-    var initControls: Float?, initLRMult: Float?
+    var initControls: Float?, initLRMult: Float?, descentBank: Bool?
 }

@@ -47,6 +47,44 @@ struct VeLOTests {
         #expect(try file.readTensor("\(g)/steps/1/grad/linear_0.w").data.contains { $0.isNaN })
     }
 
+    /// The descent init in closed form: with the random bank off (gain 0), the controls and lr heads'
+    /// weights zeroed (Q = 1, α = its bias) and a zero state, the first step is
+    /// Δ = α·step_mult·s_W·[RMS(p)]·x/√(1e-5 + mean x²) with x = m·rsqrt(v + 1e-6), m = 0.1·g, v = 0.001·g².
+    @Test(arguments: Parametrization.allCases, LearnedOptimizer.Implementation.allCases)
+    func descentBankStepsAlongTheNormalisedAdamDirection(parametrization: Parametrization, implementation: LearnedOptimizer.Implementation) {
+        var config = parametrization == .mup ? VeLOConfig.muVeLO
+            : VeLOConfig(parametrization: .standard, lstmHidden: 16, paramInits: 8, interpMult: 100, paramScaleMult: true)
+        (config.descentBank, config.bankInitGain, config.initControls, config.initLRMult) = (true, 0, 1, 7)
+        var theta = config.initialTheta(key: RNGKey(seed: 3))
+        for k in [VeLOConfig.Leaf.controlsw, VeLOConfig.Leaf.stepw] { theta.tensors[k].data = theta.tensors[k].data.map { _ in 0 } }
+        let optimizer = VeLOOptimizer(config: config, theta: theta, implementation: implementation)
+        let shapes: [[Int]] = [[40, 24], [24], [24, 10]]
+        let start = shapes.enumerated().map { k, s in
+            var t = Tensor(zeros: s)
+            RNGKey(seed: 20 + UInt64(k)).fillNormal(&t.data, std: 0.2)
+            return t
+        }
+        let grads = shapes.enumerated().map { k, s in
+            var t = Tensor(zeros: s)
+            RNGKey(seed: 30 + UInt64(k)).fillNormal(&t.data, std: 0.01)
+            return t
+        }
+        let scales: [Float] = [1, 1, 1 / 24]
+        var params = start
+        var state = optimizer.initialState(for: params)
+        optimizer.update(&params, grads: grads, scales: scales, state: &state, context: StepContext(step: 0, totalSteps: 100, loss: 2.3))
+        for r in shapes.indices {
+            let x = grads[r].data.map { Double($0) * 0.1 / (0.001 * Double($0) * Double($0) + 1e-6).squareRoot() }
+            let norm = 1 / (1e-5 + x.reduce(0) { $0 + $1 * $1 } / Double(x.count)).squareRoot()
+            let rms = config.paramScaleMult ? (start[r].data.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count) + 1e-9).squareRoot() : 1
+            let s = parametrization == .mup ? Double(scales[r]) : 1
+            for e in x.indices {
+                let expected = Double(start[r].data[e]) - 7 * 0.001 * s * rms * x[e] * norm
+                #expect(abs(Double(params[r].data[e]) - expected) <= 1e-6 * max(1, abs(expected)), "tensor \(r) element \(e)")
+            }
+        }
+    }
+
     /// |θ| = 8H² + 100H + H·P + 160P + 1 (VELO §4.1): 5,057 for μVeLO, 2,320,385 for VeLO-4000.
     @Test func thetaSizes() {
         for (c, size) in [(VeLOConfig.muVeLO, 5057), (VeLOConfig.velo4000, 2_320_385)] {

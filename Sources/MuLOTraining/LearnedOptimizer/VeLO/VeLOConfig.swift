@@ -32,7 +32,16 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
     /// the step-size bias at a positive α gives steps PES can shape (2.30 → 1.68).
     /// `bankInitGain` multiplies the MLP bank's values, `initControls` is `rnn_to_controls/b`,
     /// `initLRMult` is `step_size/b` (all three 1, 0, 0 in the reference).
+    ///
+    /// Even then the random bank's direction d is mostly a constant of the always-positive features
+    /// (rsqrt of the accumulators, their rows and columns), not of the gradient: on the μVeLO_M
+    /// tasks every parameter drifts one way, the ReLUs die and the loss sits at ln 10 (measured:
+    /// w128 d3, 300 steps, α 30…3000), so PES at that scale sees no signal either. `descentBank`
+    /// adds to every bank member a hand-set path that makes the mixed MLP (at controls 1) output
+    /// the normalised Adam direction d = m(β 0.9)·rsqrt(v) (feature 7), so the initial optimizer
+    /// is μAdam-like with learning rate α·step_mult and meta-training starts from descent.
     public var bankInitGain: Float = 1
+    public var descentBank: Bool = false
     public var initControls: Float = 0
     public var initLRMult: Float = 0
 
@@ -95,8 +104,32 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
             if pair.1 > 0 { key.split(UInt64(k)).fillTruncatedNormal(&t.data, std: pair.1 * (k <= Leaf.w2 ? bankInitGain : 1)) }
             if k == Leaf.controlsb { t.data = t.data.map { _ in initControls } }
             if k == Leaf.stepb { t.data = [initLRMult] }
+            if descentBank { addDescentPath(&t, leaf: k) }
             return t
         })
+    }
+
+    /// The feature the descent path passes through: m(β 0.9)·rsqrt(v), row 0 of group 5.
+    static let descentFeature = (group: 5, row: 0)
+
+    /// Hidden units 0 and 1 carry relu(x) and relu(−x) of the descent feature through both layers
+    /// and the direction output takes their difference, so d = x exactly. Each layer's weights are
+    /// divided by interp_mult: interpolation multiplies them back (at controls 1).
+    func addDescentPath(_ t: inout Tensor, leaf k: Int) {
+        let (P, F, s) = (paramInits, Self.ffHidden, 1 / interpMult)
+        let g = Self.descentFeature
+        for p in 0..<P {
+            switch k {
+            case Leaf.w0(g.group):
+                let base = (p * Self.groupWidths[g.group] + g.row) * F
+                t.data[base] += s; t.data[base + 1] -= s
+            case Leaf.w1:
+                t.data[p * F * F] += s; t.data[p * F * F + F + 1] += s
+            case Leaf.w2:
+                t.data[p * F * 3] += s; t.data[p * F * 3 + 3] -= s
+            default: return
+            }
+        }
     }
 
     public func validate() throws {
