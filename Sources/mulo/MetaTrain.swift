@@ -178,8 +178,11 @@ struct MetaTrain: ParsableCommand {
         let end = try trainer.run(until: stopStep, checkpointsIn: dir, shouldStop: { stop.signal != nil }) { loss in
             ema = ema.map { 0.95 * $0 + 0.05 * loss } ?? loss
             let s = trainer.state.outerStep
-            progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!)),
-                                            ("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
+            // Diverged inner runs clip to the bound and feed PES a flat signal: show when they occur.
+            let atBound = trainer.state.metrics.lastAtBound ?? 0
+            progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!))]
+                                + (atBound > 0 ? [("at bound", String(format: "%.0f%%", 100 * atBound))] : [])
+                                + [("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
                             unit: "outer steps")
         }
         if end.interrupted {

@@ -93,6 +93,32 @@ struct MetaTrainingTests {
         #expect(t.state.adam.count == 2)
     }
 
+    /// Counted (unmasked) losses of both copies at or above the bound, over twice the counted steps.
+    @Test func fractionAtBoundCountsClippedLosses() {
+        let r = TruncationRecord(lossPos: [9, 3.45, 1, 9], lossNeg: [9, 1, 1, 3.46], done: [false, false, false, false],
+                                 mask: [false, true, true, true])
+        #expect(r.fractionAtBound(3.45) == 0.5)
+        #expect(TruncationRecord(lossPos: [9], lossNeg: [9], done: [true], mask: [false]).fractionAtBound(3.45) == 0)
+    }
+
+    /// A step multiplier that blows the inner runs up shows in the metrics and survives a checkpoint;
+    /// the tiny experiment's inner runs never reach the bound.
+    @Test func divergedInnerRunsAreRecorded() throws {
+        var c = Self.tiny()
+        c.learnedOptimizer.stepMult = 1e4
+        let wild = try MetaTrainer(config: c, threads: 2)
+        for _ in 0..<2 { try wild.outerStep() }
+        #expect(wild.state.metrics.familyAtBound.allSatisfy { $0.count == 2 && $0.allSatisfy { $0 > 0.2 && $0 <= 1 } })
+        let path = try Support.tempDir().appendingPathComponent("wild.h5").path
+        try MetaCheckpoint.save(wild, to: path)
+        let restored = try MetaTrainer(config: c, threads: 2)
+        try MetaCheckpoint.restore(restored, from: path)
+        #expect(restored.state.metrics.familyAtBound == wild.state.metrics.familyAtBound)
+        let tame = try MetaTrainer(config: Self.tiny(), threads: 2)
+        for _ in 0..<2 { try tame.outerStep() }
+        #expect(tame.state.metrics.familyAtBound.allSatisfy { $0 == [0, 0] })
+    }
+
     /// The demo configs learn (small_fc_lopt's and μVeLO's): meta-loss falls, and the meta-trained
     /// θ trains held-out seeds of the demo task to a lower loss than the initial θ.
     @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"), arguments: ["demo", "muvelo-demo"])
@@ -182,6 +208,27 @@ struct MetaTrainingTests {
         let ints: [Int] = [lo.hiddenSize, es.pairs, es.truncation, es.episodeMin, es.episodeMax, es.initialOffsetMax,
                            oo.warmupSteps, oo.decayEnd, c.checkpoint.interval, c.checkpoint.keep]
         #expect(ints == [16, 3, 5, 6, 70, 8, 9, 400, 11, 4])
+    }
+
+    /// VeLO's keys land in their fields and reach the VeLO configuration (distinct values).
+    @Test func everyVeLOKeySetsItsField() throws {
+        let c = try Self.parse(Self.valid + """
+
+            [learned_optimizer]
+            architecture = "velo"
+            lstm_hidden_size = 12
+            param_inits = 5
+            interp_mult = 3.5
+            param_scale_mult = true
+            bank_init_gain = 0.25
+            init_controls = 0.75
+            init_lr_mult = 6.5
+            descent_bank = true
+            """)
+        let v = c.learnedOptimizer.veloConfig
+        #expect([v.lstmHidden, v.paramInits] == [12, 5] && v.paramScaleMult && v.descentBank)
+        #expect([v.interpMult, v.bankInitGain, v.initControls, v.initLRMult] == [3.5, 0.25, 0.75, 6.5])
+        #expect(c.departures.contains("descent path in the MLP bank: true (paper: false)"))
     }
 
     /// Every shipped experiment parses and validates (its task names included).

@@ -91,9 +91,12 @@ public enum LOExport {
                     try f.write("metrics/\(name)", shape: [v.count], v)
                 }
             }
-            for name in try src.children("metrics/family_loss") {
-                let v = try src.read("metrics/family_loss/\(name)", as: Float.self).values
-                try f.write("metrics/family_loss/\(name)", shape: [v.count], v)
+            // family_at_bound is absent from checkpoints written before it was recorded.
+            for group in ["family_loss", "family_at_bound"] where src.exists("metrics/\(group)") {
+                for name in try src.children("metrics/\(group)") {
+                    let v = try src.read("metrics/\(group)/\(name)", as: Float.self).values
+                    try f.write("metrics/\(group)/\(name)", shape: [v.count], v)
+                }
             }
         }
         try f.commit()

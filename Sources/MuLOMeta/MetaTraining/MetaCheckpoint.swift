@@ -69,6 +69,7 @@ public enum MetaCheckpoint {
         try series("inner_steps_per_s", m.innerStepsPerSecond)
         for (f, task) in tasks.enumerated() {
             try series("family_loss/\(task.name)", m.familyLoss[f])
+            try series("family_at_bound/\(task.name)", m.familyAtBound[f])
         }
     }
 
@@ -157,6 +158,11 @@ public enum MetaCheckpoint {
         m.wallTime = try series("wall_time_s", Double.self)
         m.innerStepsPerSecond = try series("inner_steps_per_s", Float.self)
         m.familyLoss = try tasks.map { try series("family_loss/\($0.name)", Float.self) }
+        // Checkpoints from before the series existed: unknown (NaN) for their steps.
+        m.familyAtBound = try tasks.map {
+            file.exists("metrics/family_at_bound/\($0.name)")
+                ? try series("family_at_bound/\($0.name)", Float.self) : [Float](repeating: .nan, count: steps)
+        }
         return m
     }
 

@@ -12,11 +12,23 @@ public struct MetaMetrics: Sendable, Equatable {
     /// Seconds of meta-training so far (summed over resumed runs) and throughput: not reproducible.
     public var wallTime: [Double] = []
     public var innerStepsPerSecond: [Float] = []
+    /// [family][step]: the fraction of the family's counted inner losses (all particles, both
+    /// copies) at the clip bound 1.5·ln C — diverged or non-finite inner runs. NaN for steps of runs
+    /// from before it was recorded.
+    public var familyAtBound: [[Float]]
 
-    public init(families: Int) { familyLoss = .init(repeating: [], count: families) }
+    public init(families: Int) {
+        familyLoss = .init(repeating: [], count: families)
+        familyAtBound = familyLoss
+    }
+
+    /// The fraction at the bound over all families at the last step.
+    public var lastAtBound: Float? {
+        familyAtBound.first?.isEmpty == false ? familyAtBound.map { $0.last! }.reduce(0, +) / Float(familyAtBound.count) : nil
+    }
 
     /// The reproducible part, for comparisons.
-    public var deterministic: [[Float]] { [outerStep.map(Float.init), metaLoss, learningRate, updateNorm] + familyLoss }
+    public var deterministic: [[Float]] { [outerStep.map(Float.init), metaLoss, learningRate, updateNorm] + familyLoss + familyAtBound }
 }
 
 /// Everything a bit-exact resume needs. Random numbers are pure functions of (seed, outer step,
@@ -145,14 +157,17 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         // Fixed-order reduction: particles within a family, then families.
         var gradient = [Float](repeating: 0, count: thetaFlat.count)
         var familyLoss = [Float](repeating: 0, count: tasks.count)
+        var familyAtBound = familyLoss
         for f in tasks.indices {
             var familyGrad = [Float](repeating: 0, count: thetaFlat.count)
             for i in 0..<config.estimator.pairs {
                 let e = estimates[f * config.estimator.pairs + i]!
                 for j in familyGrad.indices { familyGrad[j] += e.gradient[j] }
                 familyLoss[f] += e.loss
+                familyAtBound[f] += e.atBound
             }
             familyLoss[f] /= Float(config.estimator.pairs)
+            familyAtBound[f] /= Float(config.estimator.pairs)
             for j in gradient.indices { gradient[j] += familyGrad[j] / Float(config.estimator.pairs) }
         }
         for j in gradient.indices {
@@ -169,7 +184,10 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         var m = state.metrics
         m.outerStep.append(Int64(state.outerStep))
         m.metaLoss.append(metaLoss.isFinite ? metaLoss : Self.loggedLossForNonFinite)
-        for f in tasks.indices { m.familyLoss[f].append(familyLoss[f].isFinite ? familyLoss[f] : Self.loggedLossForNonFinite) }
+        for f in tasks.indices {
+            m.familyLoss[f].append(familyLoss[f].isFinite ? familyLoss[f] : Self.loggedLossForNonFinite)
+            m.familyAtBound[f].append(familyAtBound[f])
+        }
         m.learningRate.append(lr)
         m.updateNorm.append(norm)
         m.wallTime.append((m.wallTime.last ?? 0) + seconds)
@@ -195,7 +213,10 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
                                                               key: key.split(1 + UInt64(k)), config: config, inner: &inner)
             record.append(pos: lp, neg: ln, done: done, mask: mask)
         }
-        return GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.estimator.sigma, kind: config.estimator.kind)
+        var estimate = GradientEstimator.estimate(record, epsilon: eps, xi: &particle.xi, sigma: config.estimator.sigma,
+                                                  kind: config.estimator.kind)
+        estimate.atBound = record.fractionAtBound(task.lossClipBound)
+        return estimate
     }
 }
 

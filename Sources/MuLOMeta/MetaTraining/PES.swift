@@ -20,6 +20,15 @@ public struct TruncationRecord: Sendable, Equatable {
         done.append(d)
         mask.append(m)
     }
+
+    /// The fraction of the counted (unmasked) losses of both copies that sit at the clip bound,
+    /// i.e. of inner steps that diverged or were non-finite (0 when nothing was counted).
+    public func fractionAtBound(_ bound: Float) -> Float {
+        let counted = mask.indices.filter { mask[$0] }
+        guard !counted.isEmpty else { return 0 }
+        let hits = counted.reduce(0) { $0 + (lossPos[$1] >= bound ? 1 : 0) + (lossNeg[$1] >= bound ? 1 : 0) }
+        return Float(hits) / Float(2 * counted.count)
+    }
 }
 
 /// The gradient estimators of METHOD §4.4: persistent evolution strategies (PES, the default)
@@ -32,6 +41,8 @@ public enum GradientEstimator {
         /// The continuing-episode and after-episode-end parts.
         public var a: Float
         public var b: Float
+        /// The truncation's `TruncationRecord.fractionAtBound` (set by the trainer, which knows the bound).
+        public var atBound: Float = 0
     }
 
     /// One particle's estimate from one truncation. For PES, `xi` is the persistent accumulator

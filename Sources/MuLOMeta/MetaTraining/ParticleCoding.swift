@@ -7,11 +7,12 @@ extension GradientEstimator.Estimate {
         w.float(loss)
         w.float(a)
         w.float(b)
+        w.float(atBound)
     }
 
     static func decode(_ r: inout ByteReader) -> Self {
         let g = r.floats()
-        return Self(gradient: g, loss: r.float(), a: r.float(), b: r.float())
+        return Self(gradient: g, loss: r.float(), a: r.float(), b: r.float(), atBound: r.float())
     }
 }
 
