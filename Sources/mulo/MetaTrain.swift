@@ -181,7 +181,7 @@ struct MetaTrain: ParsableCommand {
             // Diverged inner runs clip to the bound and feed PES a flat signal: show when they occur.
             let atBound = trainer.state.metrics.lastAtBound ?? 0
             progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!))]
-                                + (atBound > 0 ? [("at bound", String(format: "%.0f%%", 100 * atBound))] : [])
+                                + (atBound > 0 ? [("at bound", String(format: "%.1f%%", 100 * atBound))] : [])
                                 + [("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
                             unit: "outer steps")
         }

@@ -48,13 +48,13 @@ struct VeLOTests {
     }
 
     /// The descent init in closed form: with the random bank off (gain 0), the controls and lr heads'
-    /// weights zeroed (Q = 1, α = its bias) and a zero state, the first step is
+    /// weights zeroed (Q = its bias, 1 or 0.1; α = its bias) and a zero state, the first step is
     /// Δ = α·step_mult·s_W·[RMS(p)]·x/√(1e-5 + mean x²) with x = m·rsqrt(v + 1e-6), m = 0.1·g, v = 0.001·g².
     @Test(arguments: Parametrization.allCases, LearnedOptimizer.Implementation.allCases)
     func descentBankStepsAlongTheNormalisedAdamDirection(parametrization: Parametrization, implementation: LearnedOptimizer.Implementation) {
         var config = parametrization == .mup ? VeLOConfig.muVeLO
             : VeLOConfig(parametrization: .standard, lstmHidden: 16, paramInits: 8, interpMult: 100, paramScaleMult: true)
-        (config.descentBank, config.bankInitGain, config.initControls, config.initLRMult) = (true, 0, 1, 7)
+        (config.descentBank, config.bankInitGain, config.initControls, config.initLRMult) = (true, 0, parametrization == .mup ? 1 : 0.1, 7)
         var theta = config.initialTheta(key: RNGKey(seed: 3))
         for k in [VeLOConfig.Leaf.controlsw, VeLOConfig.Leaf.stepw] { theta.tensors[k].data = theta.tensors[k].data.map { _ in 0 } }
         let optimizer = VeLOOptimizer(config: config, theta: theta, implementation: implementation)

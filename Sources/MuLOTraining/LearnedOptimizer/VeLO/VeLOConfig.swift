@@ -105,6 +105,9 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
             if k == Leaf.controlsb { t.data = t.data.map { _ in initControls } }
             if k == Leaf.stepb { t.data = [initLRMult] }
             if descentBank { addDescentPath(&t, leaf: k) }
+            // Q = h·w + b: the head's random weights would scale each layer of the path by a
+            // different Q, and d by Q³ (SP's Q 0.1 ± 0.2 diverged within 40 steps); start at Q = b.
+            if descentBank && k == Leaf.controlsw { t.data = t.data.map { _ in 0 } }
             return t
         })
     }
@@ -114,9 +117,12 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
 
     /// Hidden units 0 and 1 carry relu(x) and relu(−x) of the descent feature through both layers
     /// and the direction output takes their difference, so d = x exactly. Each layer's weights are
-    /// divided by interp_mult: interpolation multiplies them back (at controls 1).
+    /// divided by interp_mult·Q (Q = `initControls`): interpolation multiplies them back. Where the
+    /// product lives matters to PES, whose σ is absolute: VeLO's interp 100 with Q 1 would leave
+    /// the bank at 0.01 and σ = 0.01 noise would swamp it (22% of SP inner losses at the bound from
+    /// the first outer steps), so SP starts with Q 0.1 and bank entries 0.1.
     func addDescentPath(_ t: inout Tensor, leaf k: Int) {
-        let (P, F, s) = (paramInits, Self.ffHidden, 1 / interpMult)
+        let (P, F, s) = (paramInits, Self.ffHidden, 1 / (interpMult * initControls))
         let g = Self.descentFeature
         for p in 0..<P {
             switch k {
@@ -138,6 +144,9 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
         }
         guard interpMult.isFinite, stepMult.isFinite, stepMult > 0, expMult.isFinite else {
             throw LOError("VeLO: interp_mult, step_mult and exp_mult must be finite, step_mult > 0")
+        }
+        guard !descentBank || (initControls > 0 && interpMult > 0) else {
+            throw LOError("VeLO: descent_bank needs init_controls > 0 and interp_mult > 0 (the bank's path is scaled by 1/(interp_mult·init_controls))")
         }
     }
 }
