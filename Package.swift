@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "MuLOCore",
             dependencies: ["CBLAS", "CHDF5", "CHDF5Shim", "CZlib"],
-            exclude: ["Core", "Random", "HDF5"].map { "\($0)/README.md" },
+            exclude: ["Core", "Random", "HDF5", "Logging"].map { "\($0)/README.md" },
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", swiftCPU], .when(configuration: .release))]
         ),
         // Layer 2: data, tasks, optimizers (hand-designed and learned), the inner step and `train`.

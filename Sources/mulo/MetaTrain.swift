@@ -110,6 +110,15 @@ struct MetaTrain: ParsableCommand {
         }
     }
 
+    /// The last outer step's metrics, named as in the checkpoints' `metrics/` group.
+    static func scalars(_ m: MetaMetrics, tasks: [any Task]) -> [(String, Float)] {
+        [("meta_loss", m.metaLoss.last!), ("learning_rate", m.learningRate.last!), ("update_norm", m.updateNorm.last!),
+         ("inner_steps_per_s", m.innerStepsPerSecond.last!)]
+            + tasks.indices.flatMap { f in
+                [("family_loss/\(tasks[f].name)", m.familyLoss[f].last!), ("family_at_bound/\(tasks[f].name)", m.familyAtBound[f].last!)]
+            }
+    }
+
     /// Output only rank 0 prints.
     private func say<A>(_ trainer: MetaTrainer<A>, _ text: String) {
         if trainer.mpi?.isRoot ?? true { print(text) }
@@ -172,12 +181,16 @@ struct MetaTrain: ParsableCommand {
         say(trainer, departures.isEmpty ? "  no departures from the paper's constants"
               : "  departures from the paper's constants (stored in every checkpoint):\n" + departures.map { "    - \($0)" }.joined(separator: "\n"))
         let startStep = trainer.state.outerStep
+        // Live metrics in DIR; a resume drops the lines of steps after its checkpoint, which it redoes.
+        let metrics = isRoot ? try MetricsLog(directory: dir, keep: { ($0["step"] as? Int).map { $0 <= startStep } ?? false }) : nil
+        if let metrics { say(trainer, "  live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(dir))") }
         let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot)
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
         let end = try trainer.run(until: stopStep, checkpointsIn: dir, shouldStop: { stop.signal != nil }) { loss in
             ema = ema.map { 0.95 * $0 + 0.05 * loss } ?? loss
             let s = trainer.state.outerStep
+            try metrics?.record(step: s, Self.scalars(trainer.state.metrics, tasks: trainer.tasks))
             // Diverged inner runs clip to the bound and feed PES a flat signal: show when they occur.
             let atBound = trainer.state.metrics.lastAtBound ?? 0
             progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!))]

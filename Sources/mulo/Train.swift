@@ -70,9 +70,12 @@ struct Train: ParsableCommand {
             let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
             if out == nil { try output.refuseExisting(path) }
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
+            // Live metrics beside the run file: runs/x.h5 logs to runs/x/ (a re-run starts the log afresh).
+            let logDir = path.hasSuffix(".h5") ? String(path.dropLast(3)) : path + ".logs"
+            let metrics = try MetricsLog(directory: logDir, keep: { _ in false })
+            print("live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(logDir))")
             let progress = Progress(total: steps, label: "step")
-            let result = try train(task: model, optimizer: opt, config: config, progress: progress)
-            if out == nil { try FileManager.default.createDirectory(atPath: "runs", withIntermediateDirectories: true) }
+            let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics)
             try result.write(to: path, config: config, task: model)
             if let d = result.divergedAt {
                 print("warning: the run diverged at step \(d) (loss \(result.trainLoss[d]): non-finite or above the bound \(model.lossClipBound))")

@@ -129,11 +129,15 @@ public enum Tuner {
         let losses = UnsafeMutablePointer<Double>.allocate(capacity: settings.count)
         defer { losses.deallocate() }
         let out = SendablePointer(losses)
+        // Live metrics of every trial beside the cache file (a new search starts the log afresh).
+        let metrics = try MetricsLog(directory: String(path.dropLast(".json".count)), keep: { _ in false })
+        log?("live metrics: \(metrics.jsonlPath)")
         try runInParallel(settings.count, threads: threads) { i in
             var config = TrainConfig(task: task.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
                                      seed: UInt64(seed), testInterval: 0, testExamples: 1)
             config.divergenceBound = task.lossClipBound
-            let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config)
+            let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config,
+                                        metrics: metrics, run: "trial-\(i)")
             out.base[i] = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)
         }
         let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0].isFinite ? losses[$0] : nil) }

@@ -57,8 +57,11 @@ public struct WidthEvaluation {
         let optimizer: Int, width: Int, seed: Int
     }
 
+    /// A run's name: its file's stem and its label in the live metrics.
+    func runName(_ u: Unit) -> String { "\(optimizers[u.optimizer].key)_w\(spec.widths[u.width])_s\(u.seed)" }
+
     func runPath(_ u: Unit) -> String {
-        (directory as NSString).appendingPathComponent("runs/\(optimizers[u.optimizer].key)_w\(spec.widths[u.width])_s\(u.seed).h5")
+        (directory as NSString).appendingPathComponent("runs/\(runName(u)).h5")
     }
 
     func config(_ u: Unit, task: any Task) -> TrainConfig {
@@ -97,16 +100,20 @@ public struct WidthEvaluation {
                                     + "evaluate into another --out, or delete that file to re-run it")
             }
         }
+        // Live metrics of every run in DIR (tensorboard/<run>/ for TensorBoard); runs that restart drop their old lines.
+        let unfinished = Set(todo.map { runName(units[$0]) })
+        let metrics = try MetricsLog(directory: directory, keep: { ($0["run"] as? String).map { !unfinished.contains($0) } ?? false })
         let progress = Progress(total: todo.count, label: "runs", enabled: showProgress)
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
         let done = Counter()
         let (sp, opts) = (spec, optimizers)
-        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0])) }
+        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0])) }
         let box = UncheckedBox(progress)
         try runInParallel(jobs.count, threads: threads) { i in
-            let (u, config, path) = jobs[i]
+            let (u, config, path, name) = jobs[i]
             let task = tasks[u.optimizer][u.width]
-            let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config)
+            let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
+                                   metrics: metrics, run: name)
             try result.write(to: path, config: config, task: task, includeParams: false)
             let n = (done.take(below: Int.max) ?? 0) + 1
             box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")

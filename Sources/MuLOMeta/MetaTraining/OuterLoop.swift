@@ -12,12 +12,12 @@ extension MetaTrainer {
     /// Runs outer steps until `stopStep` (a stopping point only: checkpoints keep recording the
     /// configured budget). `afterStep(metaLoss)` is called after every step, on every rank.
     public func run(until stopStep: Int, checkpointsIn dir: String, shouldStop: () -> Bool,
-                    afterStep: (Float) -> Void) throws -> LoopEnd {
+                    afterStep: (Float) throws -> Void) throws -> LoopEnd {
         let isRoot = mpi?.isRoot ?? true
         var last: String?
         while state.outerStep < stopStep {
             let (loss, _) = try outerStep()
-            afterStep(loss)
+            try afterStep(loss)
             let s = state.outerStep
             let stopping = try mpi?.broadcast(shouldStop()) ?? shouldStop()
             if s % config.checkpoint.interval == 0 || s == stopStep || stopping {

@@ -42,19 +42,22 @@ public struct TrainResult: Sendable {
 }
 
 /// Trains `task` with `optimizer`: seed → (initialisation key, data key); step s draws its
-/// batch from `dataKey.split(s)`, so a run is a function of its config and seed.
-public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
-                                progress: Progress? = nil) throws -> TrainResult {
-    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, finalEvaluation: true)
+/// batch from `dataKey.split(s)`, so a run is a function of its config and seed. With `metrics`,
+/// every step's training loss and every test evaluation go to the live log (as `run` when the
+/// log holds several).
+public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress? = nil,
+                                metrics: MetricsLog? = nil, run: String? = nil) throws -> TrainResult {
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, metrics: metrics, run: run, finalEvaluation: true)
 }
 
 /// `train` without the final test evaluation (tuning selects on training loss alone).
-public func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig) throws -> TrainResult {
-    try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, finalEvaluation: false)
+public func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
+                                          metrics: MetricsLog? = nil, run: String? = nil) throws -> TrainResult {
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, metrics: metrics, run: run, finalEvaluation: false)
 }
 
-private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
-                                     progress: Progress?, finalEvaluation: Bool) throws -> TrainResult {
+private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress?,
+                                     metrics: MetricsLog?, run: String?, finalEvaluation: Bool) throws -> TrainResult {
     let root = RNGKey(seed: config.seed)
     let dataKey = root.split(1)
     var params = task.initialize(key: root.split(0))
@@ -69,6 +72,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         result.testSteps.append(step)
         result.testLoss.append(loss)
         result.testAccuracy.append(acc)
+        try metrics?.record(step: step, run: run, [("test_loss", loss), ("test_accuracy", acc)])
         progress?.log(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
     }
 
@@ -77,6 +81,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         try inner.sample(key: dataKey.split(UInt64(step)))
         let loss = inner.lossAndGradient(at: params)
         result.trainLoss.append(loss)
+        try metrics?.record(step: step, run: run, [("train_loss", loss)])
         guard loss.isFinite, loss <= (config.divergenceBound ?? .infinity) else {
             result.divergedAt = step
             progress?.log("diverged at step \(step): loss is \(loss)")
@@ -86,6 +91,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         progress?.update(step + 1, [("loss", String(format: "%.4f", loss))])
     }
     if result.divergedAt == nil && finalEvaluation { try evaluate(at: config.steps) }
+    if let run { metrics?.finish(run: run) }
     result.params = params
     result.wallTime = Date().timeIntervalSince(start)
     return result

@@ -1,0 +1,39 @@
+import Foundation
+import MuLO
+import Testing
+
+/// The live-metrics writers against their formats' published values; the files as a whole are
+/// read back by TensorBoard's own reader in notebooks-export/tests/test_live_metrics.py.
+@Suite("Live metrics")
+struct LoggingTests {
+    /// The CRC catalogue's check value of CRC-32C and RFC 3720's (iSCSI) 32 bytes of zeros.
+    @Test func crc32cMatchesPublishedCheckValues() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+    }
+
+    /// Lines are JSON with escaped names and null for non-finite values; `keep` drops lines,
+    /// a torn last line included, and appending continues after what was kept.
+    @Test func jsonLinesEscapeDropAndAppend() throws {
+        let dir = try Support.tempDir().appendingPathComponent("log").path
+        let log = try MetricsLog(directory: dir)
+        try log.record(step: 1, [("a\"b\\c", 0.5)])
+        try log.record(step: 2, run: "r\n", [("loss", .nan), ("acc", .infinity)])
+        let path = (dir as NSString).appendingPathComponent("metrics.jsonl")
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"step\":3,\"wall".utf8))  // a killed writer's half line
+        try handle.close()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["a\"b\\c"] as? Double == 0.5 && first["step"] as? Int == 1)
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(second["run"] as? String == "r\n" && second["loss"] is NSNull && second["acc"] is NSNull)
+
+        let resumed = try MetricsLog(directory: dir, keep: { ($0["step"] as? Int) == 1 })
+        try resumed.record(step: 2, [("x", 1)])
+        let kept = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(kept.count == 2 && kept[0] == lines[0] && kept[1].hasPrefix("{\"step\":2,"))
+    }
+}
