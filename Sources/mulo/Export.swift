@@ -35,6 +35,10 @@ struct Export: ParsableCommand {
             }
             print("exported \(checkpoint) (\(config.parametrization.rawValue), \(theta.count) meta-parameters) as \(format):")
             files.forEach { print("  \($0)") }
+            if format == LOExport.Format.pylo.rawValue {
+                print("\nWith PyTorch and PyLO (pip install mup; PyLO from github.com/Belilovsky-Lab/pylo), given your `model`:\n")
+                print(LOExport.pyloSnippet(config, dir: dir))
+            }
         }
     }
 }

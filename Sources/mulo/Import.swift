@@ -22,9 +22,9 @@ struct Import: ParsableCommand {
                 print("imported \(directory) → \(out) (\(velo.displayName), H \(velo.config.lstmHidden), P \(velo.config.paramInits))")
                 return
             }
-            let (theta, config, fromSidecar) = try LOExport.importPyLO(directory)
+            let (theta, config, decaysFrom) = try LOExport.importPyLO(directory)
             try LOCheckpoint.save(theta, config: config, to: out, metadata: ["origin": "mulo import \(directory)"])
-            print("imported \(directory) → \(out) (\(config.parametrization.rawValue); decays \(fromSidecar ? "from \(LOExport.sidecarName)" : "set to the shipped μLO defaults"))")
+            print("imported \(directory) → \(out) (\(config.parametrization.rawValue); decays \(decaysFrom.map { "from \($0)" } ?? "set to the shipped μLO defaults"))")
         }
     }
 }

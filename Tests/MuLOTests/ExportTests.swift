@@ -19,12 +19,17 @@ struct ExportTests {
         let dir = try Support.tempDir().appendingPathComponent("pylo").path
         let config = LOConfig(parametrization: parametrization)
         _ = try LOExport.write(Self.theta, config: config, format: .pylo, to: dir, source: "test")
-        let (theta, back, fromSidecar) = try LOExport.importPyLO(dir)
-        #expect(fromSidecar)
+        let (theta, back, decaysFrom) = try LOExport.importPyLO(dir)
+        #expect(decaysFrom == LOExport.sidecarName)
         #expect(theta.flat.map(\.bitPattern) == Self.theta.flat.map(\.bitPattern))
         #expect(back == config)
+        // config.json: MetaMLP's arguments first, then PyLO's constructor arguments; enough alone.
         let json = try String(contentsOfFile: "\(dir)/config.json", encoding: .utf8)
-        #expect(json == "{\n  \"input_size\": 39,\n  \"hidden_size\": 32,\n  \"hidden_layers\": 1\n}" && json.utf8.count == 65)
+        #expect(json.hasPrefix("{\n  \"input_size\": 39,\n  \"hidden_size\": 32,\n  \"hidden_layers\": 1,\n  \"step_mult\": "))
+        try FileManager.default.removeItem(atPath: "\(dir)/\(LOExport.sidecarName)")
+        let (alone, aloneConfig, aloneFrom) = try LOExport.importPyLO(dir)
+        #expect(aloneFrom == "config.json" && aloneConfig == config)
+        #expect(alone.flat.map(\.bitPattern) == Self.theta.flat.map(\.bitPattern))
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(dir)/model.safetensors")))
         // u64 header length, header padded so the data is 8-aligned, 9,608 bytes of data (METHOD §7.2).
         let n = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
@@ -34,12 +39,14 @@ struct ExportTests {
         #expect(tensors["network.input.weight"]![1, 0] == Self.theta.w0[0, 1])  // transposed to [out, in]
     }
 
-    @Test func importWithoutSidecarUsesTheShippedDecays() throws {
+    /// A directory with PyLO's published three-key config.json and no sidecar gets PyLO's default decays.
+    @Test func importWithoutConstantsUsesTheShippedDecays() throws {
         let dir = try Support.tempDir().appendingPathComponent("pylo").path
         _ = try LOExport.write(Self.theta, config: .mu, format: .pylo, to: dir, source: "test")
         try FileManager.default.removeItem(atPath: "\(dir)/\(LOExport.sidecarName)")
-        let (theta, config, fromSidecar) = try LOExport.importPyLO(dir)
-        #expect(!fromSidecar && config == LOConfig.mu)
+        try "{\n  \"input_size\": 39,\n  \"hidden_size\": 32,\n  \"hidden_layers\": 1\n}".write(toFile: "\(dir)/config.json", atomically: true, encoding: .utf8)
+        let (theta, config, decaysFrom) = try LOExport.importPyLO(dir)
+        #expect(decaysFrom == nil && config == LOConfig.mu)
         #expect(theta.momentumDecays.data == [0.15216392, 0.14245212, 0.06812963])
         #expect(theta.adafactorDecays.data == [0.18621896, -0.10864615, -0.06185547])
         #expect(theta.w1 == Self.theta.w1)

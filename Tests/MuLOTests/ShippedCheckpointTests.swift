@@ -30,7 +30,7 @@ struct ShippedCheckpointTests {
             let dir = Support.repoRoot.appendingPathComponent("notebooks-export/exports/\(name)").path
             let imported = try LOExport.importPyLO(dir)
             let (theta, config) = try LOCheckpoint.load(path(name))
-            #expect(imported.theta == theta && imported.config.parametrization == config.parametrization && imported.decaysFromSidecar)
+            #expect(imported.theta == theta && imported.config.parametrization == config.parametrization && imported.decaysFrom == LOExport.sidecarName)
         }
     }
 

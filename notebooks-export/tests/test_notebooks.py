@@ -71,7 +71,9 @@ def test_safetensors_loads_with_the_numpy_api_and_equals_theta(samples):
         want = theta[ref][()]
         np.testing.assert_array_equal(tensors[name], want.T if transposed else want)
         assert tensors[name].dtype == np.float32
-    assert json.loads((samples / "export/config.json").read_text()) == {"input_size": 39, "hidden_size": 32, "hidden_layers": 1}
+    cfg = json.loads((samples / "export/config.json").read_text())
+    assert [cfg.pop(k) for k in ("input_size", "hidden_size", "hidden_layers")] == [39, 32, 1]  # MetaMLP's arguments
+    assert np.array_equal(np.float32(cfg["momentum_decays"]), theta["momentum_decays"][()])  # then the optimizer's
     side = json.loads((samples / "export/mulo_lo.json").read_text())
     for key in ["momentum_decays", "rms_decays", "adafactor_decays"]:
         np.testing.assert_array_equal(np.array(side[key], dtype=np.float32), theta[key][()])

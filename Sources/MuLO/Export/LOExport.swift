@@ -39,9 +39,7 @@ public enum LOExport {
             for (name, k) in pyloNames { tensors[name] = ts[k].rank == 2 ? transpose(ts[k]) : ts[k] }
             let model = SafeTensors.encode(tensors, metadata: ["format": "pt"])
             try AtomicFile.write(Data(model), to: path("model.safetensors"))
-            // Exactly PyLO's constructor arguments, 2-space indented like the published file.
-            let configJSON = "{\n  \"input_size\": 39,\n  \"hidden_size\": \(theta.hiddenSize),\n  \"hidden_layers\": 1\n}"
-            try AtomicFile.write(Data(configJSON.utf8), to: path("config.json"))
+            try AtomicFile.write(Data(pyloConfig(theta, config).utf8), to: path("config.json"))
             try AtomicFile.write(Data(sidecar(theta, config, source: source, checksums: [ExportChecksum.field(crcKey, model)]).utf8),
                                  to: path(sidecarName))
             try AtomicFile.write(Data(readme(theta, config, source: source).utf8), to: path("README.md"))
@@ -111,7 +109,24 @@ public enum LOExport {
          "  \"base_adafactor_decays\": [\(c.baseAdafactorDecays.map(num).joined(separator: ", "))]"]
     }
 
-    /// The decay offsets and fixed settings PyLO needs as constructor arguments (never in config.json).
+    /// config.json: `MetaMLP`'s three constructor arguments first, then every constant of the
+    /// optimizer under the keyword names of PyLO's `AdafacLO_naive`/`MuLO_naive` constructors, so
+    /// the directory describes itself. PyLO loads the file through huggingface_hub's
+    /// `ModelHubMixin.from_pretrained`, which passes a model only the keys its `__init__` names
+    /// (checked in huggingface_hub 2.4.0; `MetaMLP` takes no `**kwargs`), so the extra keys are inert.
+    static func pyloConfig(_ t: LOTheta, _ c: LOConfig) -> String {
+        func list(_ v: [Float]) -> String { "[" + v.map(num).joined(separator: ", ") + "]" }
+        let fields = ["  \"input_size\": 39", "  \"hidden_size\": \(t.hiddenSize)", "  \"hidden_layers\": 1",
+                      "  \"step_mult\": \(num(c.stepMult))", "  \"exp_mult\": \(num(c.expMult))",
+                      "  \"momentum_decays\": \(list(t.momentumDecays.data))", "  \"rms_decays\": \(list(t.rmsDecays.data))",
+                      "  \"adafactor_decays\": \(list(t.adafactorDecays.data))",
+                      "  \"initial_momentum_decays\": \(list(c.baseMomentumDecays))", "  \"initial_rms_decays\": \(list(c.baseRMSDecays))",
+                      "  \"initial_adafactor_decays\": \(list(c.baseAdafactorDecays))",
+                      "  \"parametrization\": \"\(c.parametrization.rawValue)\"", "  \"format\": \"mulo-small_fc_lopt\""]
+        return "{\n\(fields.joined(separator: ",\n"))\n}\n"
+    }
+
+    /// The decay offsets and fixed settings, in MuLO's names, with the safetensors file's checksum.
     static func sidecar(_ t: LOTheta, _ c: LOConfig, source: String, checksums: [String] = []) -> String {
         var f = metadataFields(c, source: source) + checksums
         f.append("  \"momentum_decays\": [\(t.momentumDecays.data.map(num).joined(separator: ", "))]")
@@ -130,6 +145,36 @@ public enum LOExport {
             .joined(separator: ", ") + "]"
     }
 
+    /// The Python that applies this export with PyLO (Belilovsky-Lab/pylo), for `dir`: the
+    /// README's snippet, also printed by `mulo export --format pylo`. The keyword names are those
+    /// of PyLO's `AdafacLO_naive` constructor; `MuLO_naive` adds μP's per-group learning rates
+    /// from mup's base shapes and needs an explicit `lr`.
+    public static func pyloSnippet(_ c: LOConfig, dir: String) -> String {
+        let mu = c.parametrization == .mup
+        return """
+            import json
+            \(mu ? "import mup\nfrom pylo.optim import MuLO_naive" : "from pylo.optim import AdafacLO_naive")
+            DIR = "\(dir.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
+            cfg = json.load(open(f"{DIR}/config.json"))
+            constants = {k: cfg[k] for k in ("step_mult", "exp_mult", "momentum_decays", "rms_decays", "adafactor_decays",
+                                             "initial_momentum_decays", "initial_rms_decays", "initial_adafactor_decays")}
+            \(mu ? """
+                # μP: s_W = 1/fan_in on hidden matrices, as MuLO trains. base_model is your model at width 1.
+                mup.set_base_shapes(model, base_model)
+                opt = MuLO_naive(model.parameters(), lr=1.0, hf_key=DIR, **constants)
+                """ : "opt = AdafacLO_naive(model.parameters(), lr=1.0, hf_key=DIR, **constants)")
+            """
+    }
+
+    static let μPParagraph = """
+        **μP.** MuLO's μP tasks scale each hidden weight matrix's step by s_W = 1/fan_in. `MuLO_naive` takes the same
+        factor from mup: with `mup.set_base_shapes(model, base_model)` and a base model of width 1, a matrix whose two
+        dimensions both grow with width gets `lr / width_mult` = 1/fan_in; input and output layers and biases get 1.
+        Your model should be μP itself (mup's `MuReadout` and initialisation) as the meta-training tasks were.
+
+
+        """
+
     static func readme(_ t: LOTheta, _ c: LOConfig, source: String) -> String {
         """
         # Learned optimizer exported by MuLO
@@ -137,20 +182,36 @@ public enum LOExport {
         Source: `\(source)` — small_fc_lopt, \(c.parametrization == .mup ? "μP (μLO)" : "standard parametrization (SP LO)"), \
         step_mult \(c.stepMult), exp_mult \(c.expMult).
 
-        - `config.json`, `model.safetensors`: PyLO's `MetaMLP` (`input_size` 39, `hidden_size` \(t.hiddenSize), `hidden_layers` 1);
-          weights in PyTorch's [out, in] layout.
-        - `\(sidecarName)`: the seven meta-learned decay offsets and the fixed settings. PyLO does not read them from
-          the weight files: pass them to its optimizer's constructor, e.g.
+        - `model.safetensors`: PyLO's `MetaMLP` weights in PyTorch's [out, in] layout.
+        - `config.json`: `MetaMLP`'s arguments (`input_size` 39, `hidden_size` \(t.hiddenSize), `hidden_layers` 1), then every
+          constant of the optimizer under the keyword names of PyLO's optimizer constructors: `step_mult`, `exp_mult`, the
+          seven meta-learned decay offsets (`momentum_decays`, `rms_decays`, `adafactor_decays`) and their bases
+          (`initial_…`). PyLO's loader ignores the extra keys; its optimizer does **not** read them — pass them, or it
+          silently uses its own defaults.
+        - `\(sidecarName)`: the same constants in MuLO's names, with the checksum of `model.safetensors` (`mulo import`).
+
+        ## With PyTorch and PyLO
 
         ```python
-        import json
-        from pylo.models import MetaMLP
-        from pylo.optim import MuLO_naive   # the μP variant; VeLO/LO variants take the same decays
-        net = MetaMLP.from_pretrained("path/to/this/directory")
-        side = json.load(open("path/to/this/directory/\(sidecarName)"))
-        opt = MuLO_naive(model.parameters(), meta_model=net, step_mult=side["step_mult"], exp_mult=side["exp_mult"],
-                         momentum_decays=side["momentum_decays"], rms_decays=side["rms_decays"],
-                         adafactor_decays=side["adafactor_decays"])
+        \(pyloSnippet(c, dir: "path/to/this/directory"))
+        ```
+
+        \(c.parametrization == .mup ? μPParagraph : "")**Square matrices.** The factored (Adafactor) accumulators are taken over the two largest axes, ties going to the
+        later axis. MuLO and the JAX reference apply the rule to the logical [fan_in, fan_out] shape; PyLO applies it to
+        PyTorch's [out, in] weight, so on square matrices the two swap rows and columns (identical for every other
+        shape). Measured with `mulo_lo.py` (`axis_rule="pylo"` vs `"mulo"`) on a 64×64 hidden matrix: the displacement
+        after 6 steps differs by 6% of its norm.
+
+        ## Without PyLO
+
+        `notebooks-export/mulo_lo.py` in MuLO's repository applies this directory with NumPy alone, exactly as MuLO does
+        (tested against `mulo` to 1e-6 on tensors of rank 0–4):
+
+        ```python
+        from mulo_lo import LearnedOptimizer
+        opt = LearnedOptimizer("path/to/this/directory")
+        state = opt.init([p.shape for p in params])    # params: float32 arrays, matrices as [fan_in, fan_out]
+        opt.update(params, grads, state, scales)      # in place; scales: s_W per tensor (1/fan_in on μP hidden matrices)
         ```
 
         Decays are stored as offsets θ_d: β = 1 − (1 − β0)·exp(10·θ_d) with β0 = \(c.baseMomentumDecays) (momentum),
@@ -160,7 +221,7 @@ public enum LOExport {
 
     /// Reads a PyLO-layout directory: strict safetensors validation, transposition back to [in, out],
     /// decays from the sidecar when present, else the shipped defaults (METHOD §7.3).
-    public static func importPyLO(_ dir: String) throws -> (theta: LOTheta, config: LOConfig, decaysFromSidecar: Bool) {
+    public static func importPyLO(_ dir: String) throws -> (theta: LOTheta, config: LOConfig, decaysFrom: String?) {
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
         guard let configData = FileManager.default.contents(atPath: path("config.json")) else {
             throw LOError("\(dir): no config.json")
@@ -185,24 +246,27 @@ public enum LOExport {
         for (name, k) in pyloNames { ts[k] = tensors[name]!.rank == 2 ? transpose(tensors[name]!) : tensors[name]! }
         var config = LOConfig.mu
         config.hiddenSize = hidden
-        var fromSidecar = false
-        if let s = side {
+        // The constants: from the sidecar, else from config.json (exports since it carries them),
+        // else PyLO's defaults, which are the shipped decays (METHOD §7.3).
+        var decaysFrom: String?
+        let configCarries = try cfg.string("parametrization") != nil
+        if let (s, file, base) = side.map({ ($0, sidecarName, "base_") }) ?? (configCarries ? (cfg, "config.json", "initial_") : nil) {
             (ts[0].data, ts[1].data, ts[2].data) = (try s.required("momentum_decays") { try s.floats($0, count: 3) },
                                                     try s.required("rms_decays") { try s.floats($0, count: 1) },
                                                     try s.required("adafactor_decays") { try s.floats($0, count: 3) })
             if let p = try s.string("parametrization") {
-                guard let v = Parametrization(rawValue: p) else { throw LOError("\(dir)/\(sidecarName): parametrization '\(p)' is neither mu nor sp") }
+                guard let v = Parametrization(rawValue: p) else { throw LOError("\(dir)/\(file): parametrization '\(p)' is neither mu nor sp") }
                 config = LOConfig(parametrization: v, hiddenSize: hidden)
             }
             if let v = try s.float("step_mult") { config.stepMult = v }
             if let v = try s.float("exp_mult") { config.expMult = v }
             if let h = try s.int("hidden_size"), h != hidden {
-                throw LOError("\(dir)/\(sidecarName): hidden_size \(h) differs from config.json's \(hidden)")
+                throw LOError("\(dir)/\(file): hidden_size \(h) differs from config.json's \(hidden)")
             }
-            if let v = try s.floats("base_momentum_decays", count: 3) { config.baseMomentumDecays = v }
-            if let v = try s.floats("base_rms_decays", count: 1) { config.baseRMSDecays = v }
-            if let v = try s.floats("base_adafactor_decays", count: 3) { config.baseAdafactorDecays = v }
-            fromSidecar = true
+            if let v = try s.floats("\(base)momentum_decays", count: 3) { config.baseMomentumDecays = v }
+            if let v = try s.floats("\(base)rms_decays", count: 1) { config.baseRMSDecays = v }
+            if let v = try s.floats("\(base)adafactor_decays", count: 3) { config.baseAdafactorDecays = v }
+            decaysFrom = file
         } else {
             (ts[0].data, ts[1].data, ts[2].data) = shippedDecays
         }
@@ -211,11 +275,41 @@ public enum LOExport {
             try config.validate()
             try LOCheckpoint.check(MetaParameters(ts), of: SmallFCLOpt(config))
         } catch let e as LOError { throw LOError("\(dir): \(e.message)") }
-        return (try LOTheta(tensors: ts), config, fromSidecar)
+        return (try LOTheta(tensors: ts), config, decaysFrom)
     }
 }
 
 extension LOExport {
+    /// The probe's tensor shapes: every rank, a square matrix (where the factored-axis rule decides),
+    /// a non-square one in both orientations, with μP-like scales on the matrices.
+    static let probeShapes: [[Int]] = [[], [7], [6, 4], [4, 6], [5, 5], [2, 3, 5], [2, 3, 4, 4]]
+    static let probeSteps = 4
+
+    /// Whole optimizer steps of the reference path on random tensors, for implementations of the
+    /// complete update (notebooks-export/mulo_lo.py is tested against them).
+    static func writeProbeSteps(_ theta: LOTheta, config: LOConfig, to f: HDF5File, seed: UInt64) throws {
+        let key = RNGKey(seed: seed).split(2)
+        func random(_ shape: [Int], _ k: RNGKey, std: Float) -> Tensor {
+            var t = Tensor(zeros: shape)
+            k.fillNormal(&t.data, std: std)
+            return t
+        }
+        var params = probeShapes.enumerated().map { random($1, key.split(UInt64($0)), std: 0.5) }
+        let scales: [Float] = probeShapes.map { $0.count == 2 ? 1 / Float($0[0]) : 1 }
+        try f.write("steps/scales", shape: [scales.count], scales)
+        for (i, t) in params.enumerated() { try f.write("steps/params/init/\(i)", t) }
+        let optimizer = LearnedOptimizer(theta: theta, config: config, implementation: .reference)
+        var state = optimizer.initialState(for: params)
+        for step in 0..<probeSteps {
+            let grads = probeShapes.enumerated().map { random($1, key.split(100 + UInt64(step)).split(UInt64($0)), std: 0.1) }
+            optimizer.update(&params, grads: grads, scales: scales, state: &state, context: StepContext(step: step, totalSteps: probeSteps, loss: 0))
+            for i in params.indices {
+                try f.write("steps/grads/\(step)/\(i)", grads[i])
+                try f.write("steps/params/\(step)/\(i)", params[i])
+            }
+        }
+    }
+
     /// probe.h5: `features` [n, 39] (normalised-feature-like values and time features) and
     /// MuLO's MLP `outputs` [n, 2] = (d, m) for them, with θ under `theta/`, so another
     /// implementation of the MLP can be checked against MuLO's.
@@ -237,8 +331,10 @@ extension LOExport {
         let f = try HDF5File.create(path)
         try f.write("features", shape: [n, 39], x)
         try f.write("outputs", shape: [n, 2], out)
+        try writeProbeSteps(theta, config: config, to: f, seed: seed)
         try LOCheckpoint.writeTheta(theta.parameters, of: SmallFCLOpt(config), to: f)
         try f.setAttribute("kind", "mulo-lo-probe")
+        try f.setAttribute("steps_description", "steps/: whole optimizer steps of MuLO's reference path on tensors of rank 0–4 (a square matrix among them): params/init/<i>, then per step t grads/<t>/<i> and params/<t>/<i> after it; scales are the per-tensor s_W")
         try f.setAttribute("description", "outputs[i] = (d, m) = MLP(features[i]) with z1 = relu(x·w0 + b0), z2 = relu(z1·w1 + b1), (d, m) = z2·w2 + b2")
         try f.commit()
     }
