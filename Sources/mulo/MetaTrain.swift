@@ -48,11 +48,8 @@ struct MetaTrain: ParsableCommand {
         do {
             try runReportingErrors {
                 guard let path = RepositoryPaths.metaConfig(config ?? "demo") else {
-                    // `mulo tran` reaches here as meta-train's CONFIG: suggest the subcommand (or config) meant.
                     let word = config ?? "demo"
-                    let commands = Mulo.configuration.subcommands.map { $0._commandName }
-                    let hint = Self.closest(word, among: commands).map { "; did you mean `mulo \($0)`?" }
-                        ?? Self.closest(word, among: RepositoryPaths.metaConfigNames).map { "; did you mean `\($0)`?" } ?? ""
+                    let hint = Self.closest(word, among: RepositoryPaths.metaConfigNames).map { "; did you mean `\($0)`?" } ?? ""
                     throw MetaConfigError("no config '\(word)': give a .toml path or a name in MetaTasks/\(hint)")
                 }
                 let cfg = try MetaConfig.load(path)

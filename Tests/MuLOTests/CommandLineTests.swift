@@ -95,12 +95,21 @@ struct CommandLineTests {
         #expect(step >= 0 && loss.count == step + 1 && !(loss[step] <= classificationLossBound(classes: 10)))
     }
 
-    /// A mistyped subcommand lands in meta-train's CONFIG argument: the error suggests the command meant.
+    /// A mistyped command or config name gets the nearest one in its error.
     @Test func typosSuggestTheCommandOrConfigMeant() throws {
-        for (typo, meant) in [("tran", "`mulo train`"), ("evalute-on-width", "`mulo evaluate-on-width`"), ("mulo-m-fashionmnst", "`mulo-m-fashionmnist`")] {
-            let r = try Support.mulo([typo, "--out", try Support.tempDir().appendingPathComponent("x").path])
-            #expect(r.status != 0 && r.stderr.contains("did you mean \(meant)?"), "\(typo): \(r.stderr)")
+        for (args, meant) in [(["tran"], "`mulo train`"), (["evalute-on-width"], "`mulo evaluate-on-width`"),
+                              (["meta-train", "mulo-m-fashionmnst"], "`mulo-m-fashionmnist`")] {
+            let r = try Support.mulo(args + ["--out", try Support.tempDir().appendingPathComponent("x").path])
+            #expect(r.status != 0 && r.stderr.contains("did you mean \(meant)?"), "\(args): \(r.stderr)")
         }
+    }
+
+    /// Bare `mulo` starts nothing: it prints the overview naming the main job, and writes no file.
+    @Test func bareMuloPrintsAnOverview() throws {
+        let dir = try Support.tempDir()
+        let r = try Support.mulo([], cwd: dir)
+        #expect(r.status == 0 && r.stdout.contains("The main job is `mulo meta-train`") && r.stdout.contains("evaluate-on-width"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
     @Test func checkReferencePassesOnTheGoldenFile() throws {
