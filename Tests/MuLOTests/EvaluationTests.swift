@@ -91,6 +91,10 @@ struct EvaluationCommandTests {
         #expect(try h5.attributeString("task", on: "runs/adamw/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
         #expect(try h5.attributeString("task", on: "runs/muadam/w8/s0") == "mumlp-w8-d2_synthetic-8x8x1")
         #expect(try h5.read("summary/muadam/final_loss_mean", as: Double.self).values.count == 2)
+        // Each optimizer's own template: AdamW ran the SP twin of the μP template given.
+        #expect(try h5.attributeString("template", on: "summary/adamw") == "mlp-w{W}-d2_synthetic-8x8x1")
+        #expect(try h5.attributeString("template", on: "summary/muadam") == "mumlp-w{W}-d2_synthetic-8x8x1")
+        #expect(try String(contentsOfFile: "\(out)/table.txt", encoding: .utf8).contains(" ± "))  // two seeds: a spread
         let csv = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + 3 * 2 && csv[0].hasPrefix("optimizer,label,width"))
         _ = try XMLDocument(xmlString: try String(contentsOfFile: "\(out)/final_loss_vs_width.svg", encoding: .utf8))
@@ -114,6 +118,18 @@ struct EvaluationCommandTests {
             #expect(r.status != 0 && r.stderr.contains("finished run with other settings"), "\(r.stderr)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5")) == before)
+    }
+
+    /// One seed: means without a "± 0.0000" that would claim a measured spread.
+    @Test func oneSeedTablesShowNoSpread() throws {
+        let out = try Support.tempDir().appendingPathComponent("eval").path
+        let r = try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--no-tune", "--lr", "0.01",
+                                  "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8", "--steps", "10", "--seeds", "1",
+                                  "--batch", "16", "--test-examples", "50", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let table = try String(contentsOfFile: "\(out)/table.txt", encoding: .utf8)
+        let md = try String(contentsOfFile: "\(out)/table.md", encoding: .utf8)
+        #expect(!table.contains("±") && !md.contains("±") && table.contains("μAdam") && !table.contains("diverged"), "\(table)")
     }
 
     @Test func divergingRunsAreRecordedAndTheCommandSucceeds() throws {

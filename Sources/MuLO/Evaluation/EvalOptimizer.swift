@@ -73,6 +73,13 @@ public struct TaskTemplate: Sendable {
     /// The template's own task at `width`.
     public func name(width: Int) throws -> any TaskSpec { try name(width: width, depth: nil, parametrization: base.parametrization) }
 
+    /// The template as an optimizer of `parametrization` runs it: its model prefix and `depth`.
+    public func template(depth: Int?, parametrization: Parametrization) -> String {
+        let spec = base.with(width: 8, depth: depth ?? base.depth, parametrization: parametrization).description
+        guard let w = spec.range(of: "-w8-") else { return template }
+        return spec.replacingCharacters(in: w, with: "-w{W}-")
+    }
+
     /// The task at `width` (and `depth`), checked by the same parser as a typed task name, so a
     /// width or depth from a flag meets the same limits (no unchecked sizes reach allocation).
     public func name(width: Int, depth: Int?, parametrization: Parametrization) throws -> any TaskSpec {

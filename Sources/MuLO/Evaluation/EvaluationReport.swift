@@ -66,11 +66,16 @@ public struct EvaluationReport {
         }
     }
 
+    /// "mean ± SE", or the mean alone for one seed (no spread to show).
+    static func meanSE(_ c: Cell) -> String {
+        c.seeds - c.diverged > 1 ? String(format: "%.4f ± %.4f", c.finalLoss.mean, c.finalLoss.se) : String(format: "%.4f", c.finalLoss.mean)
+    }
+
     /// Final loss mean ± SE per optimizer (rows) and width (columns); * marks the best per width.
     public var table: String {
         let rows = [header] + rows { c in
             c.diverged > 0 ? "diverged \(c.diverged)/\(c.seeds)"
-                : String(format: "%.4f ± %.4f%@", c.finalLoss.mean, c.finalLoss.se, isBest(c) ? " *" : "")
+                : Self.meanSE(c) + (isBest(c) ? " *" : "")
         }
         let widths = header.indices.map { col in rows.map { $0[col].count }.max()! }
         let lines = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
@@ -81,7 +86,7 @@ public struct EvaluationReport {
     public var markdownTable: String {
         let rows = rows { c in
             if c.diverged > 0 { return "diverged \(c.diverged)/\(c.seeds)" }
-            let loss = String(format: "%.4f ± %.4f", c.finalLoss.mean, c.finalLoss.se)
+            let loss = Self.meanSE(c)
             return (isBest(c) ? "**\(loss)**" : loss) + String(format: " (%.1f%%)", 100 * c.testAccuracy)
         }
         return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
@@ -138,6 +143,8 @@ public struct EvaluationReport {
             try f.write("\(g)/final_loss_se", shape: [cs.count], cs.map(\.finalLoss.se))
             try f.write("\(g)/diverged", shape: [cs.count], cs.map { Int64($0.diverged) })
             try f.setAttribute("label", o.label, on: g)
+            // The root's `template` is the one given; SP optimizers ran its SP twin.
+            try f.setAttribute("template", spec.template.template(depth: spec.depth, parametrization: o.parametrization), on: g)
         }
         try f.commit()
     }

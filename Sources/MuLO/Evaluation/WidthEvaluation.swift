@@ -112,8 +112,10 @@ public struct WidthEvaluation {
         try runInParallel(jobs.count, threads: threads) { i in
             let (u, config, path, name) = jobs[i]
             let task = tasks[u.optimizer][u.width]
+            // In a log (not a terminal) long runs report from inside too, each under its name, once a minute.
+            let inside = showProgress && isatty(STDERR_FILENO) == 0 ? Progress(total: sp.steps, label: "\(name): step", logEvery: 60) : nil
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
-                                   metrics: metrics, run: name)
+                                   progress: inside, metrics: metrics, run: name)
             try result.write(to: path, config: config, task: task, includeParams: false)
             let n = (done.take(below: Int.max) ?? 0) + 1
             box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
