@@ -83,6 +83,28 @@ struct DataTests {
         #expect(try ds.count(.innerValid) == 1)  // train 97–98%
     }
 
+    /// Any name works for an HDF5 image set in the data directory; the class count comes from the
+    /// file's `classes` attribute, else its largest label; names that could leave the directory are refused.
+    @Test func yourOwnImageSetUnderAnyName() throws {
+        let dir = try Support.tempDir()
+        for (name, classes) in [("mydata-8x8x1", nil), ("scans_v2-8x8x1", 7)] as [(String, Int?)] {
+            let f = try HDF5File.create(dir.appendingPathComponent("\(name).h5").path)
+            try f.write("images", shape: [50, 8, 8, 1], (0..<3200).map { UInt8($0 % 256) })
+            try f.write("labels", shape: [50], (0..<50).map { Int32($0 % 4) })
+            if let classes { try f.setAttribute("classes", classes) }
+            try f.commit()
+            let ds = try DatasetLoader.load(DatasetName(parsing: name), dataDir: dir.path)
+            let trainCount = try ds.count(.train)
+            #expect(ds.classes == (classes ?? 4) && ds.inputDim == 64 && trainCount == 40)
+        }
+        let r = try Support.mulo(["train", "--task", "mumlp-w16-d1_mydata-8x8x1", "--data-dir", dir.path, "--steps", "3", "--batch", "8",
+                                  "--out", dir.appendingPathComponent("run.h5").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let e = #expect(throws: DataError.self) { try DatasetLoader.load(DatasetName(parsing: "nothere-8x8x1"), dataDir: dir.path) }
+        #expect(e?.message.contains("nothere-8x8x1.h5") == true && e?.message.contains("labels") == true)
+        #expect(throws: DataError.self) { try DatasetLoader.load(DatasetName(parsing: "../mydata-8x8x1"), dataDir: dir.path) }
+    }
+
     @Test func missingOrMalformedDatasetsAreClearErrors() throws {
         let dir = try Support.tempDir()
         let e = #expect(throws: DataError.self) {

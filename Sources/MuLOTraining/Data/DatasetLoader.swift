@@ -43,7 +43,19 @@ public enum DatasetLoader {
             return try HDF5ImageDataset.load(path: path, name: name, classes: classes,
                                              preprocessing: prep, splitBounds: bounds)
         default:
-            throw DataError("unknown dataset '\(name.name)'; known: \(DatasetName.forms)")
+            // Your own image set: <data-dir>/<name>-<H>x<W>x<C>.h5, the class count from its
+            // `classes` attribute or its largest label; 80/10/10 splits as for CIFAR-10.
+            let dir = dataDir ?? ProcessInfo.processInfo.environment["MULO_DATA_DIR"] ?? "data"
+            let path = (dir as NSString).appendingPathComponent("\(name).h5")
+            guard name.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), FileManager.default.fileExists(atPath: path) else {
+                throw DataError("""
+                    unknown dataset '\(name.name)': not one of \(DatasetName.forms), and no HDF5 image set \(path) \
+                    (your own: `images` [N,H,W,C] uint8 or float32 and `labels` [N] in <data-dir>/<name>-<H>x<W>x<C>.h5, \
+                    name of letters, digits and _; set --data-dir or MULO_DATA_DIR)
+                    """)
+            }
+            return try HDF5ImageDataset.load(path: path, name: name, classes: nil, preprocessing: .unitScale(channels: name.channels),
+                                             splitBounds: (0...0.8, 0.8...0.9, 0.9...1))
         }
     }
 }
@@ -79,7 +91,8 @@ extension DatasetLoader {
 /// int64 or uint8); optional `test_images` / `test_labels`. uint8 pixels get the dataset's
 /// preprocessing; float32 pixels are used as stored.
 enum HDF5ImageDataset {
-    static func load(path: String, name: DatasetName, classes: Int, preprocessing: Preprocessing,
+    /// `classes` nil: the file's `classes` attribute, else the largest label + 1.
+    static func load(path: String, name: DatasetName, classes: Int?, preprocessing: Preprocessing,
                      splitBounds: (ClosedRange<Double>, ClosedRange<Double>, ClosedRange<Double>)) throws -> ImageDataset {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
@@ -106,8 +119,13 @@ enum HDF5ImageDataset {
         }
         let train = try part("images", "labels")
         let test = file.exists("test_images") ? try part("test_images", "test_labels") : nil
+        let largest = max(train.labels.max() ?? 0, test?.labels.max() ?? 0)
+        let counted = try classes ?? (file.hasAttribute("classes") ? try file.attributeInt("classes") : Int(largest) + 1)
+        guard counted >= 2, counted <= 1_000_000 else {
+            throw DataError("\(path): \(counted) classes (its `classes` attribute or largest label + 1); a classification set needs 2…1,000,000")
+        }
         return try ImageDataset(name: name.description, height: name.height, width: name.width, channels: name.channels,
-                                classes: classes,
+                                classes: counted,
                                 preprocessing: floatPixels ? .identity(channels: name.channels) : preprocessing,
                                 train: train, test: test, splitBounds: splitBounds)
     }

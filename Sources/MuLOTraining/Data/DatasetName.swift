@@ -3,7 +3,7 @@ public struct DatasetName: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let height: Int, width: Int, channels: Int
 
-    public static let forms = "fashionmnist-28x28x1, synthetic-{H}x{W}x{C}, cifar10-32x32x3, food101-32x32x3, imagenet-{32|64|128|224}x…x3 (HDF5 files)"
+    public static let forms = "fashionmnist-28x28x1, synthetic-{H}x{W}x{C}, cifar10-32x32x3, food101-32x32x3, imagenet-{32|64|128|224}x…x3 or any <name>-{H}x{W}x{C} (HDF5 files)"
 
     public init(name: String, height: Int, width: Int, channels: Int) {
         (self.name, self.height, self.width, self.channels) = (name, height, width, channels)
