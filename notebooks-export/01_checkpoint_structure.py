@@ -65,6 +65,28 @@ def leaf(name, obj):
 
 theta.visititems(leaf)
 print("meta-parameters:", total)
+
+# %% [markdown]
+# ## The distribution of each θ leaf
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+
+leaves = {}
+theta.visititems(lambda n, o: leaves.setdefault(n, o[()].ravel()) if isinstance(o, h5py.Dataset) and o.size > 8 else None)
+cols = min(6, len(leaves))
+rows = -(-len(leaves) // cols)
+fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows), squeeze=False)
+for ax, (name, values) in zip(axes.flat, leaves.items()):
+    ax.hist(values, bins=40)
+    ax.set_title(name, fontsize=7)
+for ax in list(axes.flat)[len(leaves):]:
+    ax.axis("off")
+fig.tight_layout()
+plt.show()
+
+# %%
 print({k: (v if not isinstance(v, np.ndarray) else v.tolist()) for k, v in theta.attrs.items()})
 if theta.attrs.get("architecture", "small_fc_lopt") == "small_fc_lopt":
     h = int(theta.attrs["hidden_size"])

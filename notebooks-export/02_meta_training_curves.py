@@ -15,34 +15,39 @@
 
 # %% [markdown]
 # # Meta-training curves
-# The metrics a meta-training checkpoint carries: meta-loss per family and their mean, the
-# outer learning rate, and throughput.
+# The metrics a meta-training checkpoint (or a shipped θ file) carries, per outer step: meta-loss
+# per family and their mean, the fraction of inner losses at the clip bound (diverged inner
+# runs), the outer learning rate and throughput. By default the shipped μLO_M, else the sample.
 
 # %% tags=["parameters"]
-checkpoint = "samples/checkpoint.h5"
+checkpoint = None
 
 # %%
-import h5py
-import matplotlib
-matplotlib.use("Agg")
+# %matplotlib inline
 import matplotlib.pyplot as plt
-import numpy as np
+from mulo_results import first_existing, meta_metrics
 
-f = h5py.File(checkpoint, "r")
-m = f["metrics"]
-step = m["outer_step"][()]
+checkpoint = checkpoint or first_existing("../Checkpoints/mulo-m-fashionmnist.h5", "samples/checkpoint.h5")
+m = meta_metrics(checkpoint)
+w = max(1, len(m) // 20)
+families = [c for c in m.columns if c.startswith("family_loss/")]
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-w = max(1, len(step) // 20)
-smooth = lambda x: np.convolve(x, np.ones(w) / w, mode="valid")
-for task in m["family_loss"]:
-    y = m["family_loss"][task][()]
-    axes[0].plot(step[w - 1:], smooth(y), label=task)
-axes[0].plot(step[w - 1:], smooth(m["meta_loss"][()]), "k", lw=2, label="mean")
-axes[0].set(xlabel="outer step", ylabel="meta-loss (moving average)", title="meta-loss")
+for c in families:
+    axes[0].plot(m[c].rolling(w).mean(), label=c.split("/", 1)[1])
+axes[0].plot(m["meta_loss"].rolling(w).mean(), "k", lw=2, label="mean")
+axes[0].set(xlabel="outer step", ylabel=f"meta-loss (moving average of {w})", title="meta-loss")
 axes[0].legend(fontsize=7)
-axes[1].plot(step, m["learning_rate"][()])
-axes[1].set(xlabel="outer step", ylabel="learning rate", title="outer AdamW schedule", yscale="log")
-axes[2].plot(step, m["inner_steps_per_s"][()])
+bound = [c for c in m.columns if c.startswith("family_at_bound/")]
+if bound and m[bound].notna().any().any():
+    for c in bound:
+        axes[1].plot(100 * m[c], label=c.split("/", 1)[1])
+    axes[1].set(xlabel="outer step", ylabel="% of inner losses at the bound", title="diverged inner runs")
+else:
+    axes[1].plot(m["learning_rate"])
+    axes[1].set(xlabel="outer step", ylabel="learning rate", title="outer AdamW schedule", yscale="log")
+axes[2].plot(m["inner_steps_per_s"])
 axes[2].set(xlabel="outer step", ylabel="inner steps / s", title="throughput")
+fig.suptitle(checkpoint)
 fig.tight_layout()
-print(f"{len(step)} outer steps; meta-loss {m['meta_loss'][0]:.4f} → {m['meta_loss'][-1]:.4f}")
+plt.show()
+print(f"{len(m)} outer steps; meta-loss {m.meta_loss.iloc[0]:.4f} → {m.meta_loss.iloc[-1]:.4f}")

@@ -15,36 +15,43 @@
 
 # %% [markdown]
 # # Width transfer
-# Results of `mulo evaluate-on-width`: final training loss against width for each optimizer,
-# and the training curves at the widest width.
+# Results of `mulo evaluate-on-width`: final training loss against width for each optimizer
+# (mean ± standard error over seeds, divergences marked), and the training curves at the widest
+# width (each seed faint, the mean bold). By default the repository's width study, else the sample.
 
 # %% tags=["parameters"]
-results = "samples/results.h5"
+results = None
 
 # %%
-import h5py
-import matplotlib
-matplotlib.use("Agg")
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
+from mulo_results import first_existing, settings, width_curves, width_runs
 
-f = h5py.File(results, "r")
-widths = f.attrs["widths"]
-print("template:", f.attrs["template"], "| steps:", f.attrs["steps"], "| seeds:", f.attrs["seeds"])
-fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
-for opt in f["summary"]:
-    s = f["summary"][opt]
-    a.errorbar(s["width"][()], s["final_loss_mean"][()], yerr=s["final_loss_se"][()], marker="o", capsize=3,
-               label=s.attrs["label"])
-    runs = f["runs"][opt][f"w{widths[-1]}"]
-    curves = [runs[seed]["train_loss"][()] for seed in runs]
-    n = min(len(c) for c in curves)
-    b.plot(np.mean([c[:n] for c in curves], axis=0), label=s.attrs["label"])
-a.set(xscale="log", xlabel="width", ylabel="final training loss", title="final loss vs width")
+results = results or first_existing("../results/width/results.h5", "samples/results.h5")
+s = settings(results)
+runs = width_runs(results)
+print("template:", s["template"], "| steps:", s["steps"], "| seeds:", s["seeds"], "| batch:", s["batch"])
+widest = max(s["widths"])
+fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2))
+for label, g in runs.groupby("label", sort=False):
+    ok = g[g.diverged_at.isna()].groupby("width").final_loss
+    line = a.errorbar(ok.mean().index, ok.mean(), yerr=ok.sem().fillna(0), marker="o", capsize=3, label=label)
+    gone = g[g.diverged_at.notna()].groupby("width").size()
+    if len(gone):
+        top = runs.final_loss[runs.diverged_at.isna()].max()
+        a.scatter(gone.index, [top * 1.15] * len(gone), marker="x", s=60, color=line[0].get_color())
 a.set_xscale("log", base=2)
-a.legend()
-b.set(xlabel="step", ylabel="training loss", yscale="log", title=f"width {widths[-1]}")
+a.set(yscale="log", xlabel="width", ylabel="final training loss", title="final loss vs width (× diverged)")
+a.legend(fontsize=8)
+curves = width_curves(results, widest)
+for label in dict.fromkeys(l for l, _ in curves.columns):
+    c = curves[label]
+    line, = b.plot(c.mean(axis=1), lw=1.8, label=label)
+    b.plot(c, lw=0.6, alpha=0.3, color=line.get_color())
+b.set(xlabel="step", ylabel="training loss", yscale="log", title=f"width {widest}")
+b.legend(fontsize=8)
+fig.suptitle(s["template"])
 fig.tight_layout()
-for opt in f["summary"]:
-    s = f["summary"][opt]
-    print(f"{s.attrs['label']:24s}", "  ".join(f"{m:.4f}±{e:.4f}" for m, e in zip(s["final_loss_mean"][()], s["final_loss_se"][()])))
+plt.show()
+runs.pivot_table(index="label", columns="width", values="final_loss", aggfunc="mean").round(4)

@@ -45,6 +45,17 @@ print(f"{len(x)} probe rows, max |NumPy − MuLO| = {err:.2e}")
 assert err <= 1e-6, err
 
 # %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+for ax, k, name in zip(axes, range(2), ["direction d", "log-magnitude m"]):
+    ax.scatter(expected[:, k], ours[:, k], s=6)
+    ax.set(xlabel=f"MuLO {name}", ylabel=f"NumPy {name}", title=f"{name}: max |Δ| {np.abs(ours[:, k] - expected[:, k]).max():.1e}")
+fig.tight_layout()
+plt.show()
+
+# %%
 raw = open(f"{export_dir}/model.safetensors", "rb").read()
 (n,) = struct.unpack("<Q", raw[:8])
 header = json.loads(raw[8:8 + n])

@@ -36,10 +36,14 @@ def samples(tmp_path_factory):
 
 
 def execute(notebook, tmp_path, parameters):
+    """Runs the notebook as Jupyter would and checks it drew: at least one inline image output."""
     ipynb = tmp_path / f"{notebook.stem}.ipynb"
     jupytext.write(jupytext.read(notebook), ipynb)
     papermill.execute_notebook(str(ipynb), str(tmp_path / "executed.ipynb"), parameters=parameters,
                                cwd=str(NB), kernel_name="python3", progress_bar=False)
+    executed = json.loads((tmp_path / "executed.ipynb").read_text())
+    images = [o for c in executed["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, f"{notebook.name} shows no figure"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
