@@ -39,7 +39,10 @@ study() {
         --baseline muadam --baseline adamw --grid medium --tune-width 128 --tune-steps 1000 --tuning-dir results/tuning \
         --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --seeds "${SEEDS:-3}" --batch 128 --out "$runs/eval-$name" "$@"
     mkdir -p "results/$name"
-    cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg,final_loss_vs_width.svg} "results/$name/"
+    cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg} "results/$name/"
+    # The vs-width plot exists only for studies of two widths or more.
+    rm -f "results/$name/final_loss_vs_width.svg"
+    [ -f "$runs/eval-$name/final_loss_vs_width.svg" ] && cp "$runs/eval-$name/final_loss_vs_width.svg" "results/$name/"
 }
 
 for s in $studies; do

@@ -29,7 +29,7 @@ struct ShippedComparison {
         let runs = try WidthEvaluation(spec: spec, optimizers: optimizers, directory: directory, dataDir: dataDir)
             .run(threads: threads, showProgress: false)
         let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs)
-        try report.writeAll(in: directory, title: "\(family.template) at width \(width), \(Self.steps) steps")
+        try report.writeAll(in: directory, title: "\(report.taskTitle) at width \(width), \(Self.steps) steps")
         print(report.table)
         for r in runs {
             print(String(format: "  %@: test accuracy %.1f%% (%@)", r.optimizer, 100 * Double(r.testAccuracy.last ?? .nan), r.task))

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import MuLO
+@testable import MuLO
 import Testing
 
 @Suite("Evaluation")
@@ -61,6 +61,18 @@ struct EvaluationTests {
         let wide = SVGPlot.render([Panel(title: "p", xLabel: "x", yLabel: "y", series: [])], columns: 1, title: title)
         let width = wide.firstMatch(of: /<svg[^>]* width="([0-9.]+)"/).flatMap { Double($0.1) } ?? 0
         #expect(width >= 9 * Double(title.count), "\(wide.prefix(200))")
+    }
+
+    /// Log axes end on 1-2-5 values outside the data, so a tick lies at or beyond each end: the
+    /// width study's curves from 2.3 down to 0.21 once got ticks 2, 1, 0.5 only.
+    @Test func logTicksCoverTheDataRange() {
+        for (lo, hi) in [(0.21, 2.3), (0.15, 2.3), (0.047, 2.2), (0.3, 0.45), (3e-5, 8.0)] {
+            let (a, b) = SVGPlot.snapLog10(Foundation.log10(lo), Foundation.log10(hi))
+            let ticks = SVGPlot.ticks(a, b, .log10).map { pow(10, $0.0) }
+            #expect(ticks.count >= 2 && ticks.min()! <= lo * 1.0001 && ticks.max()! >= hi / 1.0001, "\(lo)…\(hi): \(ticks)")
+        }
+        let (a, b) = SVGPlot.snapLog10(0, 0)  // a constant 1: an axis around it, ticked at it
+        #expect(a < 0 && b > 0 && SVGPlot.ticks(a, b, .log10).contains { $0.1 == "1" })
     }
 }
 
@@ -142,7 +154,10 @@ struct EvaluationCommandTests {
         #expect(r.stdout.contains("diverged 1/1"))
         let h5 = try HDF5File.open("\(out)/results.h5")
         #expect(try h5.attributeInt("diverged_at", on: "runs/sgd/w8/s0") >= 0)
-        #expect(try String(contentsOfFile: "\(out)/final_loss_vs_width.svg", encoding: .utf8).contains("SGD (default) (diverged at w8)"))
+        // One width: no "vs width" plot; the curves mark where each run diverged (×).
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/final_loss_vs_width.svg"))
+        let curves = try String(contentsOfFile: "\(out)/loss_curves.svg", encoding: .utf8)
+        #expect(curves.contains("SGD (default)") && curves.components(separatedBy: "<path d=\"M").count - 1 == 2)
     }
 
     @Test(arguments: [

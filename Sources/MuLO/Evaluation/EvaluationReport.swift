@@ -92,7 +92,8 @@ public struct EvaluationReport {
         return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
     }
 
-    /// Every output in `dir`: results.h5, summary.csv, table.txt, table.md, loss_curves.svg, final_loss_vs_width.svg.
+    /// Every output in `dir`: results.h5, summary.csv, table.txt, table.md, loss_curves.svg, and
+    /// final_loss_vs_width.svg when there are two widths or more.
     public func writeAll(in dir: String, title: String) throws {
         func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         try writeHDF5(to: path("results.h5"),
@@ -149,38 +150,60 @@ public struct EvaluationReport {
         try f.commit()
     }
 
-    /// loss_curves.svg (one panel per width, seed-mean training loss smoothed) and
-    /// final_loss_vs_width.svg (log₂ width, mean ± SE).
+    /// The tasks as run: the template with the evaluation's depth, and its SP twin when SP
+    /// optimizers took part (they run it), e.g. "mumlp-w{W}-d16_… (SP: mlp-w{W}-d16_…)".
+    public var taskTitle: String {
+        let templates = Array(Set(optimizers.map { spec.template.template(depth: spec.depth, parametrization: $0.parametrization) })).sorted { $0.hasPrefix("mu") && !$1.hasPrefix("mu") }
+        return templates.count == 1 ? templates[0] : "\(templates[0]) (SP: \(templates[1]))"
+    }
+
+    /// One smoothed, subsampled curve: ≤ 1000 points (smoothed over n/50 steps, so nothing visible is lost).
+    static func curve(_ y: [Float], label: String, faint: Bool = false) -> Series {
+        let sm = Statistics.smooth(y, window: max(1, y.count / 50))
+        let kept = Array(stride(from: 0, to: y.count, by: max(1, y.count / 1000)))
+        return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint)
+    }
+
+    /// loss_curves.svg: one panel per width, each seed faint under the mean of the seeds still
+    /// running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths only; the tables hold a
+    /// single width): mean ± SE over the seeds that did not diverge, divergences in the legend.
     public func writePlots(in dir: String, title: String) throws {
         let bound = runs.compactMap(\.lossBound).max().map(Double.init)
         let curves = spec.widths.map { w in
             Panel(title: "width \(w)", xLabel: "step", yLabel: "training loss", yScale: .log10,
-                  series: optimizers.compactMap { o in
+                  series: optimizers.flatMap { o -> [Series] in
                       let rs = runs.filter { $0.optimizer == o.key && $0.width == w }
-                      guard let n = rs.map(\.trainLoss.count).max(), n > 0 else { return nil }
+                      guard let n = rs.map(\.trainLoss.count).max(), n > 0 else { return [] }
                       let mean = (0..<n).map { s -> Float in
                           let vals = rs.compactMap { s < $0.trainLoss.count ? $0.trainLoss[s] : nil }
-                          return vals.count == rs.count ? vals.reduce(0, +) / Float(vals.count) : .nan
+                          return vals.reduce(0, +) / Float(vals.count)
                       }
-                      let sm = Statistics.smooth(mean, window: max(1, n / 50))
-                      // Smoothed over n/50 steps, so ≤ 1000 points per curve lose nothing visible and keep long runs' SVGs small.
-                      let kept = Array(stride(from: 0, to: n, by: max(1, n / 1000)))
-                      return Series(label: o.label, x: kept.map(Double.init), y: kept.map { sm[$0] })
+                      var m = Self.curve(mean, label: o.label)
+                      m.crosses = rs.compactMap { r in r.divergedAt.map { (Double($0), Double(r.trainLoss[$0])) } }
+                      return (rs.count > 1 ? rs.map { Self.curve($0.trainLoss, label: o.label, faint: true) } : []) + [m]
                   }, yMax: bound.map { $0 * 1.2 })
         }
-        try AtomicFile.write(SVGPlot.render(curves, columns: min(3, curves.count), title: "\(title): training loss"),
-                          to: (dir as NSString).appendingPathComponent("loss_curves.svg"))
+        let single = curves.count == 1
+        try AtomicFile.write(SVGPlot.render(curves, columns: min(3, curves.count), panelWidth: single ? 600 : 360,
+                                            panelHeight: single ? 400 : 270, title: "\(title): training loss (× diverged)"),
+                             to: (dir as NSString).appendingPathComponent("loss_curves.svg"))
+        let vsWidth = (dir as NSString).appendingPathComponent("final_loss_vs_width.svg")
+        guard spec.widths.count >= 2 else {
+            try? FileManager.default.removeItem(atPath: vsWidth)
+            return
+        }
         let final = Panel(title: "final training loss vs width", xLabel: "width (log₂)", yLabel: "final training loss",
                           xScale: .log2, yScale: .linear,
                           series: optimizers.map { o in
                               let cs = cells.filter { $0.optimizer == o.key }
-                              // A diverged cell has no point to draw; the legend says where instead.
-                              let diverged = cs.filter { $0.diverged > 0 }.map { "w\($0.width)" }
-                              let label = o.label + (diverged.isEmpty ? "" : " (diverged at \(diverged.joined(separator: ", ")))")
-                              return Series(label: label, x: cs.map { Double($0.width) },
-                                            y: cs.map { $0.finalLoss.mean }, error: cs.map { $0.finalLoss.se }, markers: true)
+                              let survivors = spec.widths.map { w in
+                                  Statistics.meanSE(runs.filter { $0.optimizer == o.key && $0.width == w && $0.divergedAt == nil }.map(\.finalLoss))
+                              }
+                              let diverged = cs.filter { $0.diverged > 0 }.map { "\($0.diverged)/\($0.seeds) at w\($0.width)" }
+                              let label = o.label + (diverged.isEmpty ? "" : " (diverged: \(diverged.joined(separator: ", ")))")
+                              return Series(label: label, x: cs.map { Double($0.width) }, y: survivors.map(\.mean),
+                                            error: survivors.map(\.se), markers: true)
                           })
-        try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title),
-                          to: (dir as NSString).appendingPathComponent("final_loss_vs_width.svg"))
+        try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title), to: vsWidth)
     }
 }

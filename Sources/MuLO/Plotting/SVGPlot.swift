@@ -9,13 +9,20 @@ public struct Series: Sendable {
     /// Half-widths of error bars (same count as y), if any.
     public var error: [Double]?
     public var markers: Bool
+    /// Drawn thin and translucent under the others (e.g. single seeds under their mean).
+    public var faint = false
+    /// Points marked × (e.g. where a run diverged), y clamped into the panel.
+    public var crosses: [(x: Double, y: Double)] = []
 
-    public init(label: String, x: [Double], y: [Double], error: [Double]? = nil, markers: Bool = false) {
+    public init(label: String, x: [Double], y: [Double], error: [Double]? = nil, markers: Bool = false,
+                faint: Bool = false, crosses: [(x: Double, y: Double)] = []) {
         self.label = label
         self.x = x
         self.y = y
         self.error = error
         self.markers = markers
+        self.faint = faint
+        self.crosses = crosses
     }
 }
 
@@ -106,7 +113,8 @@ public enum SVGPlot {
             return out + text(x0 + pw / 2, y0 + ph / 2, "no data", size: 12, anchor: "middle") + "</g>\n"
         }
         let (xa, xb) = pad(xmin, xmax, 0.03)
-        let (ya, yb) = pad(yminRaw, ymaxRaw, 0.06)
+        // Log axes end on 1-2-5 values, so the ticks cover the data to both ends.
+        let (ya, yb) = p.yScale == .log10 ? snapLog10(yminRaw, ymaxRaw) : pad(yminRaw, ymaxRaw, 0.06)
         func px(_ v: Double) -> Double { x0 + (v - xa) / (xb - xa) * pw }
         func py(_ v: Double) -> Double { y0 + ph - (v - ya) / (yb - ya) * ph }
         for t in ticks(xa, xb, p.xScale) {
@@ -123,12 +131,17 @@ public enum SVGPlot {
         }
         out += "<clipPath id=\"c\(Int(ox))_\(Int(oy))\"><rect x=\"\(fmt(x0))\" y=\"\(fmt(y0))\" width=\"\(fmt(pw))\" height=\"\(fmt(ph))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#c\(Int(ox))_\(Int(oy)))\">\n"
-        for s in p.series {
+        for s in p.series.filter(\.faint) + p.series.filter({ !$0.faint }) {
             let c = colors[(labels.firstIndex(of: s.label) ?? 0) % colors.count]
             var points: [String] = []
+            for (xv, yv) in s.crosses {
+                guard let a = tx(xv), let b = ty(p.yMax.map { min(yv, $0) } ?? yv) else { continue }
+                let (cx, cy) = (px(a), min(max(py(b), y0 + 5), y0 + ph - 5))
+                out += "<path d=\"M\(fmt(cx - 5)),\(fmt(cy - 5))L\(fmt(cx + 5)),\(fmt(cy + 5))M\(fmt(cx - 5)),\(fmt(cy + 5))L\(fmt(cx + 5)),\(fmt(cy - 5))\" stroke=\"\(c)\" stroke-width=\"2.2\"/>\n"
+            }
             for (k, (xv, yv)) in zip(s.x, s.y).enumerated() {
                 guard yv.isFinite, let a = tx(xv), let b = ty(p.yMax.map { min(yv, $0) } ?? yv) else {
-                    if points.count > 1 { out += polyline(points, c) }
+                    if points.count > 1 { out += polyline(points, c, faint: s.faint) }
                     points = []
                     continue
                 }
@@ -138,13 +151,25 @@ public enum SVGPlot {
                     out += "<line x1=\"\(fmt(px(a)))\" y1=\"\(fmt(py(lo)))\" x2=\"\(fmt(px(a)))\" y2=\"\(fmt(py(hi)))\" stroke=\"\(c)\" stroke-width=\"1.2\"/>\n"
                 }
             }
-            if points.count > 1 { out += polyline(points, c) }
+            if points.count > 1 { out += polyline(points, c, faint: s.faint) }
         }
         return out + "</g>\n</g>\n"
     }
 
-    private static func polyline(_ pts: [String], _ c: String) -> String {
-        "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.8\" stroke-linejoin=\"round\"/>\n"
+    private static func polyline(_ pts: [String], _ c: String, faint: Bool = false) -> String {
+        let style = faint ? "stroke-width=\"0.8\" stroke-opacity=\"0.3\"" : "stroke-width=\"1.8\""
+        return "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(c)\" \(style) stroke-linejoin=\"round\"/>\n"
+    }
+
+    /// [a, b] (log10 units) widened to the nearest 1-2-5 values outside it (decades for wide ranges).
+    static func snapLog10(_ a: Double, _ b: Double) -> (Double, Double) {
+        let offsets: [Double] = [0, Foundation.log10(2), Foundation.log10(5), 1]
+        let lowDecade = floor(a), highDecade = floor(b)
+        let below = offsets.map { lowDecade + $0 }.filter { $0 <= a + 1e-12 }.max() ?? lowDecade
+        let up = offsets.map { highDecade + $0 }.filter { $0 >= b - 1e-12 }.min() ?? highDecade + 1
+        if below == up { return (below - 0.15, up + 0.15) }
+        // Beyond a few decades the ticks are decades only: end on decades then.
+        return up - below > 2.5 ? (floor(a), ceil(b)) : (below, up)
     }
 
     static func transform(_ v: Double, _ s: AxisScale) -> Double? {
