@@ -184,8 +184,14 @@ struct EvaluationCommandTests {
                                   "--out", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("widest/narrowest"))
+        // At step 1 the zero readout has kept layers 0 and 1 exactly still: said, not "-nan×".
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("    0     1") || $0.hasPrefix("layer") }
+        #expect(!r.stdout.contains("nan") && rows.count == 2 && rows[1].hasSuffix("all 0"), "\(r.stdout)")
+        #expect(rows[0].range(of: "w32")!.upperBound.utf16Offset(in: rows[0]) == rows[1].range(of: " 0 ", options: .backwards)!.lowerBound.utf16Offset(in: rows[1]) + 2)
         let h5 = try HDF5File.open(dir.appendingPathComponent("coord_check.h5").path)
         #expect(try h5.read("std", as: Double.self).shape == [2, 2, 3])
-        _ = try XMLDocument(xmlString: try String(contentsOf: dir.appendingPathComponent("coord_check.svg"), encoding: .utf8))
+        let svg = try String(contentsOf: dir.appendingPathComponent("coord_check.svg"), encoding: .utf8)
+        _ = try XMLDocument(xmlString: svg)
+        #expect(svg.contains("step 1 (layers 0, 1: 0)"))
     }
 }

@@ -56,11 +56,14 @@ public enum CoordinateCheck {
 extension CoordinateCheck.Result {
     /// Rows: layer × logged step; columns: widths.
     public var table: String {
-        var lines = ["layer  step  " + widths.map { String(format: "%11@", "w\($0)") }.joined(separator: " ") + "   widest/narrowest"]
+        func right(_ t: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - t.count)) + t }
+        var lines = ["layer  step  " + widths.map { right("w\($0)", 11) }.joined(separator: " ") + "   widest/narrowest"]
         for l in 0..<layers {
             for (k, s) in logSteps.enumerated() {
                 let cells = widths.indices.map { String(format: "%11.4g", std[$0][k][l]) }.joined(separator: " ")
-                lines.append(String(format: "%5d  %4d  ", l, s) + cells + String(format: "   %8.2f×", growth(step: k, layer: l)))
+                // 0/0 where no width moved the layer at all (e.g. behind a zero readout at step 1).
+                let g = growth(step: k, layer: l)
+                lines.append(String(format: "%5d  %4d  ", l, s) + cells + "   " + (g.isFinite ? String(format: "%8.2f×", g) : right("all 0", 9)))
             }
         }
         return lines.joined(separator: "\n")
@@ -81,7 +84,10 @@ extension CoordinateCheck.Result {
     /// One panel per logged step: width (log₂) against the std (log₁₀), one curve per layer.
     public func plot(title: String) -> String {
         let panels = logSteps.indices.map { k in
-            Panel(title: "step \(logSteps[k])", xLabel: "width (log₂)", yLabel: "std(Δ pre-activation)", xScale: .log2, yScale: .log10,
+            // A log axis cannot show exactly 0: such layers are named in the panel title instead.
+            let zero = (0..<layers).filter { l in widths.indices.allSatisfy { std[$0][k][l] == 0 } }
+            return Panel(title: "step \(logSteps[k])" + (zero.isEmpty ? "" : " (layer\(zero.count > 1 ? "s" : "") \(zero.map(String.init).joined(separator: ", ")): 0)"),
+                  xLabel: "width (log₂)", yLabel: "std(Δ pre-activation)", xScale: .log2, yScale: .log10,
                   series: (0..<layers).map { l in
                       Series(label: l == layers - 1 ? "layer \(l) (logits)" : "layer \(l)", x: widths.map(Double.init),
                              y: widths.indices.map { std[$0][k][l] }, markers: true)
