@@ -177,6 +177,28 @@ struct EvaluationCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// One process per tuning search: while one tunes a grid, a second `tune` of it is refused at
+    /// once; the holder's live metrics sit in the search's directory beside the cache file.
+    @Test func oneTuningPerSearch() throws {
+        let dir = try Support.tempDir().appendingPathComponent("tuning")
+        let args = ["tune", "--baseline", "adamw", "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--tune-width", "64",
+                    "--tune-steps", "20000", "--grid", "medium", "--batch", "16", "--tuning-dir", dir.path, "--threads", "1"]
+        let first = Process()
+        first.executableURL = Support.muloExecutable
+        first.arguments = args
+        (first.standardOutput, first.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try first.run()
+        defer { first.terminate(); first.waitUntilExit() }
+        let search = dir.appendingPathComponent("adamw_mlp-w64-d2_synthetic-8x8x1_20000steps_b16_medium")
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: search.appendingPathComponent("metrics.jsonl").path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let second = try Support.mulo(args)
+        #expect(second.status != 0 && second.stderr.contains("in use by another process"), "\(second.stderr)")
+        #expect(first.isRunning)
+    }
+
     @Test func coordCheckWritesTableHDF5AndPlot() throws {
         let dir = try Support.tempDir()
         let r = try Support.mulo(["coord-check", "--optimizer", "muadam", "--lr", "0.001", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",

@@ -118,19 +118,32 @@ public enum Tuner {
     public static func tune(_ kind: HandDesigned, task name: any TaskSpec, steps: Int, batch: Int, grid gridName: String,
                             cacheDir: String, threads: Int, dataDir: String? = nil, log: ((String) -> Void)? = nil) throws -> TuningResult {
         let path = cachePath(dir: cacheDir, kind: kind, task: name.description, steps: steps, batch: batch, grid: gridName)
-        if let data = FileManager.default.contents(atPath: path), let cached = try? JSONDecoder().decode(TuningResult.self, from: data) {
+        func cached() -> TuningResult? {
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            return try? JSONDecoder().decode(TuningResult.self, from: data)
+        }
+        if let hit = cached() {
             log?("using cached tuning \(path)")
-            return cached
+            return hit
         }
         let grid = try TuningGrid.named(gridName, for: kind)
         let task = try name.makeTask(dataDir: dataDir)
         let settings = grid.settings(for: kind, totalSteps: steps)
+        // One process per search: its live metrics go to a directory beside the cache file, held
+        // locked while it runs (a second `tune` of the same grid is refused at once).
+        let logDir = String(path.dropLast(".json".count))
+        let lock = try RunLock.acquire(logDir, command: "mulo tune \(kind.rawValue) \(name)")
+        defer { lock.release() }
+        if let hit = cached() {  // finished by another process between the check and the lock
+            log?("using cached tuning \(path)")
+            return hit
+        }
         log?("tuning \(kind.rawValue) on \(name): \(settings.count) settings × \(steps) steps")
         let losses = UnsafeMutablePointer<Double>.allocate(capacity: settings.count)
         defer { losses.deallocate() }
         let out = SendablePointer(losses)
         // Live metrics of every trial beside the cache file (a new search starts the log afresh).
-        let metrics = try MetricsLog(directory: String(path.dropLast(".json".count)), keep: { _ in false })
+        let metrics = try MetricsLog(directory: logDir, keep: { _ in false })
         log?("live metrics: \(metrics.jsonlPath)")
         try runInParallel(settings.count, threads: threads) { i in
             var config = TrainConfig(task: task.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
