@@ -132,4 +132,17 @@ struct HostileInputTests {
             try Self.refused(["import", edited.path, "--out", dir.appendingPathComponent("\(name).h5").path], mentions: text)
         }
     }
+
+    /// A file without MuLO's seal that makes libhdf5 itself segfault (found by fuzzing; the probe
+    /// subcommand dies by signal on it, so the file really crashes the library): the command
+    /// reads it in a child process first and reports it, instead of dying with it.
+    @Test func unsealedFileThatCrashesLibHDF5IsAnError() throws {
+        let path = Support.repoRoot.appendingPathComponent("Tests/Fixtures/hostile/unsealed-libhdf5-segfault.h5").path
+        let probe = try Support.mulo(["check-hdf5-file", path])
+        #expect(probe.status == SIGSEGV, "the fixture no longer crashes libhdf5: \(probe.status)")
+        let out = try Support.tempDir().appendingPathComponent("o.h5").path
+        let r = try Support.mulo(["train", "--checkpoint", path, "--task", "mumlp-w8-d1_synthetic-4x4x1", "--steps", "2", "--out", out])
+        #expect(r.status == 1 && r.stderr.contains("libhdf5 crashes reading this file"), "\(r.status) \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

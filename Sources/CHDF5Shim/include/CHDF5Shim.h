@@ -30,5 +30,10 @@ size_t mulo_h5t_variable(void);
 void mulo_h5_silence_errors(void);
 /// Writes the innermost message of the current HDF5 error stack into buf (empty if none).
 void mulo_h5_last_error(char *buf, size_t len);
+/// Opens `path` read-only and reads every object's attributes and every dataset (those of at
+/// most `max_bytes`): what libhdf5 parses when MuLO later reads the file. 0 if all of it read,
+/// -1 on a library error. Run in a child process for files MuLO did not seal, where a malformed
+/// file can make libhdf5 1.10 crash instead of failing.
+int mulo_h5_probe(const char *path, size_t max_bytes);
 
 #endif

@@ -34,11 +34,13 @@ enum HDF5Seal {
     }
 
     /// Throws unless a sealed file is intact; files without the seal pass.
-    static func verify(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+    /// Whether the file carries a seal (then checked: a mismatch throws); false for files MuLO did not seal.
+    @discardableResult
+    static func verify(_ path: String) throws -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let head = [UInt8](try handle.read(upToCount: magic.count + 12) ?? Data())
-        guard head.count == magic.count + 12, Array(head[0..<magic.count]) == magic else { return }
+        guard head.count == magic.count + 12, Array(head[0..<magic.count]) == magic else { return false }
         func field<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
             head[at..<(at + MemoryLayout<T>.size)].reversed().reduce(T(0)) { $0 << 8 | T($1) }
         }
@@ -46,5 +48,6 @@ enum HDF5Seal {
         guard length == field(magic.count, UInt64.self), crc == field(magic.count + 8, UInt32.self) else {
             throw HDF5Error(file: path, object: "", message: "the file does not match its seal (truncated, extended or corrupted since MuLO wrote it)")
         }
+        return true
     }
 }
