@@ -7,7 +7,9 @@ struct BenchMeta: ParsableCommand {
         commandName: "meta",
         abstract: "PES meta-training throughput (inner steps/s) and the LO-step vs forward/backward split.")
 
-    @Option(help: "Task.") var task = "mumlp-w128-d3_fashionmnist-28x28x1"
+    @Option(help: "Task (μP for small_fc_lopt's μLO and μVeLO, SP for VeLO).") var task = "mumlp-w128-d3_fashionmnist-28x28x1"
+    @Option(help: "Learned optimizer: small_fc_lopt, velo (VeLO-4000's size) or muvelo (μVeLO's).")
+    var optimizer = LOBench.Subject.smallFC.rawValue
     @Option(help: "Antithetic pairs.") var pairs = 8
     @Option(help: "Truncation length K.") var truncation = 50
     @Option(help: "Inner batch size.") var batch = 128
@@ -17,6 +19,7 @@ struct BenchMeta: ParsableCommand {
 
     func validate() throws {
         guard pairs >= 1, truncation >= 1, batch >= 1, outerSteps >= 1 else { throw ValidationError("sizes must be ≥ 1") }
+        guard LOBench.Subject(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be small_fc_lopt, velo or muvelo") }
     }
 
     func run() throws {
@@ -24,7 +27,7 @@ struct BenchMeta: ParsableCommand {
             let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
             BLAS.setThreads(n)
             let host = BenchHost.measure(threads: n)
-            let r = try MetaBench.run(task: task, pairs: pairs, truncation: truncation, batch: batch,
+            let r = try MetaBench.run(task: task, optimizer: LOBench.Subject(rawValue: optimizer)!, pairs: pairs, truncation: truncation, batch: batch,
                                       outerSteps: outerSteps, threads: n, sgemm: host.sgemm_gflops)
             if json {
                 struct Out: Encodable { let host: BenchHost; let result: MetaBenchResult }
@@ -32,7 +35,7 @@ struct BenchMeta: ParsableCommand {
                 return
             }
             print(host.description)
-            print("PES on \(r.task): \(r.pairs) pairs, K \(r.truncation), batch \(r.batch), \(r.threads) threads")
+            print("PES (\(optimizer)) on \(r.task): \(r.pairs) pairs, K \(r.truncation), batch \(r.batch), \(r.threads) threads")
             print(String(format: "  %.0f inner steps/s (%.2f s per outer step of %d inner steps)", r.inner_steps_per_s,
                          r.seconds_per_outer_step, 2 * r.pairs * r.truncation))
             print(String(format: "  one inner step, 1 thread: LO step %.2f ms, forward/backward %.2f ms → LO share %.0f%%",

@@ -208,4 +208,18 @@ struct LearnedOptimizerCommandTests {
         for key in ["params", "lo_ns_per_param", "adam_ns_per_param", "bound_ns_per_param", "over_bound",
                     "memory_bound_ns_per_param"] { #expect(rows[0][key] != nil, "\(key)") }
     }
+
+    /// `bench meta` for each architecture: μVeLO on its μP task, VeLO refused on one (it is SP).
+    @Test func benchMetaRunsEveryArchitecture() throws {
+        for optimizer in ["small_fc_lopt", "muvelo"] {
+            let r = try Support.mulo(["bench", "meta", "--optimizer", optimizer, "--task", "mumlp-w16-d2_synthetic-8x8x1", "--pairs", "1",
+                                      "--truncation", "3", "--outer-steps", "1", "--batch", "8", "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let out = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let result = try #require(out["result"] as? [String: Any])
+            #expect((result["inner_steps_per_s"] as? Double ?? 0) > 0 && (result["lo_step_ms"] as? Double ?? 0) > 0)
+        }
+        let velo = try Support.mulo(["bench", "meta", "--optimizer", "velo", "--task", "mumlp-w16-d2_synthetic-8x8x1"])
+        #expect(velo.status != 0 && velo.stderr.contains("SP (mlp-…) tasks"))
+    }
 }
