@@ -46,4 +46,21 @@ struct TrainTests {
         #expect(task.normalizedLoss(99) == task.lossClipBound)
         #expect(task.normalizedLoss(-1) == 0 && task.normalizedLoss(1.25) == 1.25)
     }
+
+    /// Run configurations are stored with snake_case keys and numbers as numbers — only where the
+    /// number reads back to the same text, so a stored run still equals the settings that made it;
+    /// the camelCase, all-strings records of earlier releases still decode to the same values.
+    @Test func runConfigsStoreTypedSnakeCaseAndReadOldOnes() throws {
+        var c = TrainConfig(task: "mumlp-w8-d1_synthetic-4x4x1", optimizer: "adamw", steps: 1000, batchSize: 128, seed: 2,
+                            testInterval: 100, testExamples: 500,
+                            optimizerSettings: ["lr": "0.0012616613", "warmup": "1000", "wd": "1e-05", "odd": "0.10", "checkpoint": "a/b.h5"])
+        c.divergenceBound = 3.4538777
+        let json = String(decoding: try JSONEncoder.sorted.encode(c), as: UTF8.self)
+        #expect(json.contains("\"batch_size\":128") && json.contains("\"test_interval\":100"))
+        #expect(json.contains("\"lr\":0.0012616613") && json.contains("\"warmup\":1000") && json.contains("\"wd\":1e-05"))
+        #expect(json.contains("\"odd\":\"0.10\"") && json.contains("\"checkpoint\":\"a\\/b.h5\""))
+        #expect(try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)) == c)
+        let old = #"{"batchSize":128,"divergenceBound":3.4538777,"evalExamples":500,"evalInterval":100,"optimizer":"adamw","optimizerSettings":{"checkpoint":"a/b.h5","lr":"0.0012616613","odd":"0.10","warmup":"1000","wd":"1e-05"},"seed":2,"steps":1000,"task":"mumlp-w8-d1_synthetic-4x4x1"}"#
+        #expect(try JSONDecoder().decode(TrainConfig.self, from: Data(old.utf8)) == c)
+    }
 }

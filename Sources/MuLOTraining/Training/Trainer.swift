@@ -16,10 +16,84 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// task's clip bound 1.5·ln C, the bound meta-training clips losses to (nil: non-finite only).
     public var divergenceBound: Float?
 
-    /// The stored keys of run files from before the rename, so they keep loading and matching.
+    /// Stored as the TOML configs spell things: snake_case keys, and settings that are numbers as
+    /// JSON numbers (only where the number reads back to the same text, so a stored run still
+    /// matches the settings that made it). Run files of earlier releases (camelCase keys,
+    /// `evalInterval`, every setting a string) keep loading.
     enum CodingKeys: String, CodingKey {
-        case task, optimizer, steps, batchSize, seed, optimizerSettings, divergenceBound
-        case testInterval = "evalInterval", testExamples = "evalExamples"
+        case task, optimizer, steps, seed
+        case batchSize = "batch_size", testInterval = "test_interval", testExamples = "test_examples"
+        case optimizerSettings = "optimizer_settings", divergenceBound = "divergence_bound"
+    }
+
+    enum LegacyKeys: String, CodingKey {
+        case batchSize, evalInterval, evalExamples, optimizerSettings, divergenceBound
+    }
+
+    /// A setting as JSON: an integer or a number when that is exactly what the text says.
+    enum Setting: Codable, Equatable {
+        case int(Int), number(Double), text(String)
+
+        init(_ s: String) {
+            if let i = Int(s), String(i) == s { self = .int(i) } else if let d = Double(s), d.isFinite, String(d) == s {
+                self = .number(d)
+            } else { self = .text(s) }
+        }
+
+        var text: String {
+            switch self {
+            case .int(let i): return String(i)
+            case .number(let d): return String(d)
+            case .text(let s): return s
+            }
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let i = try? c.decode(Int.self) { self = .int(i) } else if let d = try? c.decode(Double.self) { self = .number(d) } else {
+                self = .text(try c.decode(String.self))
+            }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .int(let i): try c.encode(i)
+            case .number(let d): try c.encode(d)
+            case .text(let s): try c.encode(s)
+            }
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        (task, optimizer, steps, seed) = (try c.decode(String.self, forKey: .task), try c.decode(String.self, forKey: .optimizer),
+                                          try c.decode(Int.self, forKey: .steps), try c.decode(UInt64.self, forKey: .seed))
+        if c.contains(.batchSize) {
+            batchSize = try c.decode(Int.self, forKey: .batchSize)
+            (testInterval, testExamples) = (try c.decode(Int.self, forKey: .testInterval), try c.decode(Int.self, forKey: .testExamples))
+            optimizerSettings = try c.decode([String: Setting].self, forKey: .optimizerSettings).mapValues(\.text)
+            divergenceBound = try c.decodeIfPresent(Float.self, forKey: .divergenceBound)
+        } else {
+            let l = try decoder.container(keyedBy: LegacyKeys.self)
+            batchSize = try l.decode(Int.self, forKey: .batchSize)
+            (testInterval, testExamples) = (try l.decode(Int.self, forKey: .evalInterval), try l.decode(Int.self, forKey: .evalExamples))
+            optimizerSettings = try l.decode([String: String].self, forKey: .optimizerSettings)
+            divergenceBound = try l.decodeIfPresent(Float.self, forKey: .divergenceBound)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(testInterval, forKey: .testInterval)
+        try c.encode(testExamples, forKey: .testExamples)
+        try c.encode(optimizerSettings.mapValues(Setting.init), forKey: .optimizerSettings)
+        try c.encodeIfPresent(divergenceBound, forKey: .divergenceBound)
     }
 
     public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
