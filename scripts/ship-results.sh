@@ -42,7 +42,7 @@ study() {
     cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg} "results/$name/"
     # The vs-width plot exists only for studies of two widths or more.
     rm -f "results/$name/final_loss_vs_width.svg"
-    [ -f "$runs/eval-$name/final_loss_vs_width.svg" ] && cp "$runs/eval-$name/final_loss_vs_width.svg" "results/$name/"
+    if [ -f "$runs/eval-$name/final_loss_vs_width.svg" ]; then cp "$runs/eval-$name/final_loss_vs_width.svg" "results/$name/"; fi
 }
 
 for s in $studies; do
