@@ -185,7 +185,8 @@ public struct EvaluationReport {
         }
         let single = curves.count == 1
         try AtomicFile.write(SVGPlot.render(curves, columns: min(3, curves.count), panelWidth: single ? 600 : 360,
-                                            panelHeight: single ? 400 : 270, title: "\(title): training loss (× diverged)"),
+                                            panelHeight: single ? 400 : 270,
+                                            title: "\(title): training loss" + (runs.contains { $0.divergedAt != nil } ? " (× diverged)" : "")),
                              to: (dir as NSString).appendingPathComponent("loss_curves.svg"))
         let vsWidth = (dir as NSString).appendingPathComponent("final_loss_vs_width.svg")
         guard spec.widths.count >= 2 else {
