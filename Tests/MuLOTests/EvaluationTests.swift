@@ -132,6 +132,28 @@ struct EvaluationCommandTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5")) == before)
     }
 
+    /// `mulo replot` redraws from results.h5 alone: with the run files deleted, the same table,
+    /// summary and rows, and both plots again.
+    @Test func replotRebuildsTheReportFromResultsAlone() throws {
+        let out = try Support.tempDir().appendingPathComponent("eval")
+        let r = try Support.mulo(["evaluate-on-width", "--baseline", "adamw", "--baseline", "muadam", "--no-tune", "--lr", "0.01",
+                                  "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8", "16", "--steps", "12", "--seeds", "2",
+                                  "--batch", "16", "--test-examples", "50", "--out", out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let before = try ["table.txt", "summary.csv"].map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
+        try FileManager.default.removeItem(at: out.appendingPathComponent("runs"))
+        for f in ["table.txt", "summary.csv", "loss_curves.svg", "final_loss_vs_width.svg"] {
+            try FileManager.default.removeItem(at: out.appendingPathComponent(f))
+        }
+        let again = try Support.mulo(["replot", out.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        let after = try ["table.txt", "summary.csv"].map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
+        #expect(after == before)
+        for f in ["loss_curves.svg", "final_loss_vs_width.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f)")
+        }
+    }
+
     /// One seed: means without a "± 0.0000" that would claim a measured spread.
     @Test func oneSeedTablesShowNoSpread() throws {
         let out = try Support.tempDir().appendingPathComponent("eval").path

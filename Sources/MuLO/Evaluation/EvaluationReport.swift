@@ -15,13 +15,13 @@ public struct EvaluationReport {
     }
 
     public let spec: EvaluationSpec
-    public let optimizers: [EvalOptimizer]
+    public let optimizers: [any ReportedOptimizer]
     public let runs: [EvaluationRun]
     public private(set) var cells: [Cell] = []
     /// Notes for the report, e.g. where baselines were tuned.
     public var notes: [String] = []
 
-    public init(spec: EvaluationSpec, optimizers: [EvalOptimizer], runs: [EvaluationRun], notes: [String] = []) {
+    public init(spec: EvaluationSpec, optimizers: [any ReportedOptimizer], runs: [EvaluationRun], notes: [String] = []) {
         self.spec = spec
         self.optimizers = optimizers
         self.runs = runs
@@ -126,6 +126,7 @@ public struct EvaluationReport {
         try f.setAttribute("depth", spec.depth ?? -1)
         try f.setAttribute("optimizer_settings", String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self))
         try f.setAttribute("notes", notes.isEmpty ? [""] : notes)
+        try f.setAttribute("optimizers", optimizers.map(\.key))  // the rows' order
         for r in runs {
             let g = "runs/\(r.optimizer)/w\(r.width)/s\(r.seed)"
             try f.write("\(g)/train_loss", shape: [r.trainLoss.count], r.trainLoss)
@@ -135,6 +136,7 @@ public struct EvaluationReport {
             try f.setAttribute("task", r.task, on: g)
             try f.setAttribute("diverged_at", r.divergedAt ?? -1, on: g)
             try f.setAttribute("final_loss", r.finalLoss, on: g)
+            if let bound = r.lossBound { try f.setAttribute("loss_bound", Double(bound), on: g) }
         }
         for o in optimizers {
             let cs = cells.filter { $0.optimizer == o.key }
