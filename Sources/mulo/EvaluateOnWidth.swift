@@ -83,11 +83,11 @@ struct EvaluateOnWidth: ParsableCommand {
             do { runs = try eval.run(threads: threads) } catch { lock.abandon(); throw error }
             defer { lock.release() }
             let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)
-            try report.writeAll(in: dir, title: "\(report.taskTitle), \(steps) steps, batch \(batch), \(seeds) seed\(seeds == 1 ? "" : "s")")
+            try report.writeAll(in: dir, title: report.title)
             print("\nfinal training loss (mean of the last 5% of steps; mean ± s.e. over \(seeds) seeds; * best per width)")
             print(report.table)
             for n in notes { print("  \(n)") }
-            print("\nwrote \(dir)/results.h5, summary.csv, table.txt, table.md, loss_curves.svg\(widths.count > 1 ? ", final_loss_vs_width.svg" : "")")
+            print("\nwrote \(dir)/" + report.fileNames.joined(separator: ", "))
         }
     }
 }

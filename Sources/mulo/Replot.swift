@@ -11,10 +11,9 @@ struct Replot: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let report = try EvaluationReport.stored((directory as NSString).appendingPathComponent("results.h5"))
-            let s = report.spec
-            try report.writeAll(in: directory, title: "\(report.taskTitle), \(s.steps) steps, batch \(s.batch), \(s.seeds) seed\(s.seeds == 1 ? "" : "s")")
+            try report.writeAll(in: directory, title: report.title)
             print(report.table)
-            print("\nrewrote \(directory)/results.h5, summary.csv, table.txt, table.md, loss_curves.svg\(s.widths.count > 1 ? ", final_loss_vs_width.svg" : "")")
+            print("\nrewrote \(directory)/" + report.fileNames.joined(separator: ", "))
         }
     }
 }

@@ -7,6 +7,8 @@ public struct EvaluationReport {
         public let optimizer: String
         public let width: Int
         public let finalLoss: (mean: Double, se: Double)
+        /// The same over the seeds that did not diverge (NaN when none survived), for plots.
+        public let survivingLoss: (mean: Double, se: Double)
         public let diverged: Int
         public let seeds: Int
         public let testLoss: Double
@@ -29,12 +31,12 @@ public struct EvaluationReport {
         for o in optimizers {
             for w in spec.widths {
                 let rs = runs.filter { $0.optimizer == o.key && $0.width == w }
-                let finals = rs.map(\.finalLoss)
                 let ok = rs.filter { $0.divergedAt == nil }
                 let diverged = rs.count - ok.count
+                let surviving = Statistics.meanSE(ok.map(\.finalLoss))
                 // A diverged seed makes the mean +∞: the optimizer failed at this width.
-                let stats = diverged > 0 ? (Double.infinity, 0) : Statistics.meanSE(finals)
-                cells.append(Cell(optimizer: o.key, width: w, finalLoss: stats, diverged: diverged, seeds: rs.count,
+                cells.append(Cell(optimizer: o.key, width: w, finalLoss: diverged > 0 ? (.infinity, 0) : surviving, survivingLoss: surviving,
+                                  diverged: diverged, seeds: rs.count,
                                   testLoss: Self.mean(ok.compactMap { $0.testLoss.last.map(Double.init) }),
                                   testAccuracy: Self.mean(ok.compactMap { $0.testAccuracy.last.map(Double.init) })))
             }
@@ -92,8 +94,17 @@ public struct EvaluationReport {
         return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
     }
 
-    /// Every output in `dir`: results.h5, summary.csv, table.txt, table.md, loss_curves.svg, and
-    /// final_loss_vs_width.svg when there are two widths or more.
+    /// What `writeAll` writes: the vs-width plot only for two widths or more.
+    public var fileNames: [String] {
+        ["results.h5", "summary.csv", "table.txt", "table.md", "loss_curves.svg"] + (spec.widths.count > 1 ? ["final_loss_vs_width.svg"] : [])
+    }
+
+    /// The evaluation's title: the tasks as run, steps, batch and seeds.
+    public var title: String {
+        "\(taskTitle), \(spec.steps) steps, batch \(spec.batch), \(spec.seeds) seed\(spec.seeds == 1 ? "" : "s")"
+    }
+
+    /// Every output in `dir` (`fileNames`).
     public func writeAll(in dir: String, title: String) throws {
         func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         try writeHDF5(to: path("results.h5"),
@@ -199,13 +210,10 @@ public struct EvaluationReport {
                           xScale: .log2, yScale: .linear,
                           series: optimizers.map { o in
                               let cs = cells.filter { $0.optimizer == o.key }
-                              let survivors = spec.widths.map { w in
-                                  Statistics.meanSE(runs.filter { $0.optimizer == o.key && $0.width == w && $0.divergedAt == nil }.map(\.finalLoss))
-                              }
                               let diverged = cs.filter { $0.diverged > 0 }.map { "\($0.diverged)/\($0.seeds) at w\($0.width)" }
                               let label = o.label + (diverged.isEmpty ? "" : " (diverged: \(diverged.joined(separator: ", ")))")
-                              return Series(label: label, x: cs.map { Double($0.width) }, y: survivors.map(\.mean),
-                                            error: survivors.map(\.se), markers: true)
+                              return Series(label: label, x: cs.map { Double($0.width) }, y: cs.map(\.survivingLoss.mean),
+                                            error: cs.map(\.survivingLoss.se), markers: true)
                           })
         try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title), to: vsWidth)
     }

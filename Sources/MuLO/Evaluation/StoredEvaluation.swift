@@ -28,16 +28,15 @@ extension EvaluationReport {
         let spec = EvaluationSpec(template: try TaskTemplate(try f.attributeString("template")), widths: try f.attributeInts("widths"),
                                   depth: depth > 0 ? depth : nil, steps: try f.attributeInt("steps"), seeds: try f.attributeInt("seeds"),
                                   batch: try f.attributeInt("batch"))
+        guard !spec.widths.isEmpty, spec.seeds >= 1 else { throw TaskError("\(path) records no runs (widths \(spec.widths), \(spec.seeds) seeds)") }
         let settings = try JSONDecoder().decode([String: [String: String]].self, from: Data(try f.attributeString("optimizer_settings").utf8))
         var optimizers: [RecordedOptimizer] = [], runs: [EvaluationRun] = []
         for key in try f.children("summary") {
             let label = try f.attributeString("label", on: "summary/\(key)")
-            var parametrization = Parametrization.standard
             for w in spec.widths {
                 for s in 0..<spec.seeds {
                     let g = "runs/\(key)/w\(w)/s\(s)"
                     let task = try f.attributeString("task", on: g)
-                    if task.hasPrefix("mu") { parametrization = .mup }
                     let diverged = try f.attributeInt("diverged_at", on: g)
                     runs.append(EvaluationRun(optimizer: key, width: w, seed: s, task: task,
                                               trainLoss: try f.read("\(g)/train_loss", as: Float.self).values,
@@ -48,6 +47,8 @@ extension EvaluationReport {
                                               lossBound: f.hasAttribute("loss_bound", on: g) ? Float(try f.attributeDouble("loss_bound", on: g)) : nil))
                 }
             }
+            // The optimizer's parametrization is its tasks' (μLOs and μAdam ran the μP ones).
+            let parametrization = try TaskRegistry.parse(runs.last!.task).parametrization
             optimizers.append(RecordedOptimizer(key: key, label: label, parametrization: parametrization,
                                                 settingsDescription: settings[key] ?? [:]))
         }

@@ -104,9 +104,8 @@ public enum LOExport {
         ["  \"format\": \"mulo-lo-theta\"", "  \"source\": \(SafeTensors.quote(source))",
          "  \"parametrization\": \"\(c.parametrization.rawValue)\"", "  \"step_mult\": \(num(c.stepMult))",
          "  \"exp_mult\": \(num(c.expMult))", "  \"hidden_size\": \(c.hiddenSize)",
-         "  \"base_momentum_decays\": [\(c.baseMomentumDecays.map(num).joined(separator: ", "))]",
-         "  \"base_rms_decays\": [\(c.baseRMSDecays.map(num).joined(separator: ", "))]",
-         "  \"base_adafactor_decays\": [\(c.baseAdafactorDecays.map(num).joined(separator: ", "))]"]
+         "  \"base_momentum_decays\": \(list(c.baseMomentumDecays))", "  \"base_rms_decays\": \(list(c.baseRMSDecays))",
+         "  \"base_adafactor_decays\": \(list(c.baseAdafactorDecays))"]
     }
 
     /// config.json: `MetaMLP`'s three constructor arguments first, then every constant of the
@@ -115,7 +114,6 @@ public enum LOExport {
     /// `ModelHubMixin.from_pretrained`, which passes a model only the keys its `__init__` names
     /// (checked in huggingface_hub 2.4.0; `MetaMLP` takes no `**kwargs`), so the extra keys are inert.
     static func pyloConfig(_ t: LOTheta, _ c: LOConfig) -> String {
-        func list(_ v: [Float]) -> String { "[" + v.map(num).joined(separator: ", ") + "]" }
         let fields = ["  \"input_size\": 39", "  \"hidden_size\": \(t.hiddenSize)", "  \"hidden_layers\": 1",
                       "  \"step_mult\": \(num(c.stepMult))", "  \"exp_mult\": \(num(c.expMult))",
                       "  \"momentum_decays\": \(list(t.momentumDecays.data))", "  \"rms_decays\": \(list(t.rmsDecays.data))",
@@ -129,20 +127,22 @@ public enum LOExport {
     /// The decay offsets and fixed settings, in MuLO's names, with the safetensors file's checksum.
     static func sidecar(_ t: LOTheta, _ c: LOConfig, source: String, checksums: [String] = []) -> String {
         var f = metadataFields(c, source: source) + checksums
-        f.append("  \"momentum_decays\": [\(t.momentumDecays.data.map(num).joined(separator: ", "))]")
-        f.append("  \"rms_decays\": [\(t.rmsDecays.data.map(num).joined(separator: ", "))]")
-        f.append("  \"adafactor_decays\": [\(t.adafactorDecays.data.map(num).joined(separator: ", "))]")
+        f.append("  \"momentum_decays\": \(list(t.momentumDecays.data))")
+        f.append("  \"rms_decays\": \(list(t.rmsDecays.data))")
+        f.append("  \"adafactor_decays\": \(list(t.adafactorDecays.data))")
         return "{\n\(f.joined(separator: ",\n"))\n}\n"
     }
 
     /// Float32 with 9 significant digits: reads back to the same bits.
     static func num(_ v: Float) -> String { v.isFinite ? String(format: "%.9g", v) : "null" }
 
+    /// A JSON list of floats, each as `num` writes it.
+    static func list<C: Collection>(_ v: C) -> String where C.Element == Float { "[" + v.map(num).joined(separator: ", ") + "]" }
+
     static func nested(_ t: Tensor) -> String {
-        if t.rank <= 1 { return "[" + t.data.map(num).joined(separator: ", ") + "]" }
+        if t.rank <= 1 { return list(t.data) }
         let c = t.shape[1]
-        return "[" + (0..<t.shape[0]).map { r in "[" + t.data[(r * c)..<((r + 1) * c)].map(num).joined(separator: ", ") + "]" }
-            .joined(separator: ", ") + "]"
+        return "[" + (0..<t.shape[0]).map { r in list(t.data[(r * c)..<((r + 1) * c)]) }.joined(separator: ", ") + "]"
     }
 
     /// The Python that applies this export with PyLO (Belilovsky-Lab/pylo), for `dir`: the

@@ -156,7 +156,7 @@ public enum SVGPlot {
         return out + "</g>\n</g>\n"
     }
 
-    private static func polyline(_ pts: [String], _ c: String, faint: Bool = false) -> String {
+    private static func polyline(_ pts: [String], _ c: String, faint: Bool) -> String {
         let style = faint ? "stroke-width=\"0.8\" stroke-opacity=\"0.3\"" : "stroke-width=\"1.8\""
         return "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(c)\" \(style) stroke-linejoin=\"round\"/>\n"
     }

@@ -58,21 +58,22 @@ public final class HDF5File {
         }
     }
 
-    /// Opens an existing file; a missing, truncated or non-HDF5 file is a clear error.
     /// Run on a file without MuLO's seal (a dataset from another tool, a file from before seals)
     /// before libhdf5 parses it, to throw instead of letting a malformed file crash the process.
     /// The command line sets it to read the file in a child process first (`mulo check-hdf5-file`).
     nonisolated(unsafe) public static var unsealedFileCheck: ((String) throws -> Void)?
 
+    /// Opens an existing file; a missing, truncated or non-HDF5 file is a clear error.
     public static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
         try withHDF5 {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw HDF5Error(file: path, object: "", message: "no such file")
             }
-            if try !HDF5Seal.verify(path), H5Fis_hdf5(path) > 0 { try unsealedFileCheck?(path) }
+            let sealed = try HDF5Seal.verify(path)
             guard H5Fis_hdf5(path) > 0 else {
                 throw HDF5Error(file: path, object: "", message: "not an HDF5 file (or truncated/corrupt)")
             }
+            if !sealed { try unsealedFileCheck?(path) }
             let id = H5Fopen(path, writable ? mulo_h5f_acc_rdwr() : mulo_h5f_acc_rdonly(), 0)
             guard id >= 0 else {
                 throw HDF5Error.fromLibrary(file: path, object: "", "cannot open file (truncated or corrupt?)")

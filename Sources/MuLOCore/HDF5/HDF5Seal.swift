@@ -33,9 +33,8 @@ enum HDF5Seal {
         try handle.write(contentsOf: Data(magic + littleEndian(length) + littleEndian(crc)))
     }
 
-    /// Throws unless a sealed file is intact; files without the seal pass.
-    /// Whether the file carries a seal (then checked: a mismatch throws); false for files MuLO did not seal.
-    @discardableResult
+    /// Whether the file carries a seal, which must then match (a mismatch throws); false for files
+    /// MuLO did not seal, which pass.
     static func verify(_ path: String) throws -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }

@@ -30,33 +30,31 @@ public enum DatasetLoader {
             return try loadFashionMNIST(directory: dir)
         case "synthetic":
             return try SyntheticDataset.make(name)
-        case "imagenet", "cifar10", "food101":
-            let dir = dataDir ?? ProcessInfo.processInfo.environment["MULO_DATA_DIR"] ?? "data"
-            let path = (dir as NSString).appendingPathComponent("\(name).h5")
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw DataError("dataset \(name) is read from an HDF5 file with `images` [N,H,W,C] and `labels` [N]; expected it at \(path) (set --data-dir or MULO_DATA_DIR)")
+        default:
+            // HDF5 image sets: the built-in names with their class counts, or your own under any
+            // name, the class count from its `classes` attribute or its largest label.
+            let path = dataFile("\(name).h5", dataDir: dataDir)
+            let builtIn = ["imagenet": 1000, "cifar10": 10, "food101": 101][name.name]
+            guard FileManager.default.fileExists(atPath: path), builtIn != nil || name.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw builtIn != nil
+                    ? DataError("dataset \(name) is read from an HDF5 file with `images` [N,H,W,C] and `labels` [N]; expected it at \(path) (set --data-dir or MULO_DATA_DIR)")
+                    : DataError("""
+                        unknown dataset '\(name.name)': not one of \(DatasetName.forms), and no HDF5 image set \(path) \
+                        (your own: `images` [N,H,W,C] uint8 or float32 and `labels` [N] in <data-dir>/<name>-<H>x<W>x<C>.h5, \
+                        name of letters, digits and _; set --data-dir or MULO_DATA_DIR)
+                        """)
             }
-            let classes = ["imagenet": 1000, "cifar10": 10, "food101": 101][name.name]!
             let prep: Preprocessing = name.name == "imagenet" ? .imagenet : .unitScale(channels: name.channels)
             // ImageNet keeps the first 80% for training and 97–99% of train for validation (METHOD §5).
             let bounds = name.name == "imagenet" ? (0...0.8, 0.97...0.98, 0.98...0.99) : (0...0.8, 0.8...0.9, 0.9...1)
-            return try HDF5ImageDataset.load(path: path, name: name, classes: classes,
-                                             preprocessing: prep, splitBounds: bounds)
-        default:
-            // Your own image set: <data-dir>/<name>-<H>x<W>x<C>.h5, the class count from its
-            // `classes` attribute or its largest label; 80/10/10 splits as for CIFAR-10.
-            let dir = dataDir ?? ProcessInfo.processInfo.environment["MULO_DATA_DIR"] ?? "data"
-            let path = (dir as NSString).appendingPathComponent("\(name).h5")
-            guard name.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), FileManager.default.fileExists(atPath: path) else {
-                throw DataError("""
-                    unknown dataset '\(name.name)': not one of \(DatasetName.forms), and no HDF5 image set \(path) \
-                    (your own: `images` [N,H,W,C] uint8 or float32 and `labels` [N] in <data-dir>/<name>-<H>x<W>x<C>.h5, \
-                    name of letters, digits and _; set --data-dir or MULO_DATA_DIR)
-                    """)
-            }
-            return try HDF5ImageDataset.load(path: path, name: name, classes: nil, preprocessing: .unitScale(channels: name.channels),
-                                             splitBounds: (0...0.8, 0.8...0.9, 0.9...1))
+            return try HDF5ImageDataset.load(path: path, name: name, classes: builtIn, preprocessing: prep, splitBounds: bounds)
         }
+    }
+
+    /// `<dataDir>/<file>`, where dataDir is the argument, else `$MULO_DATA_DIR`, else `./data`.
+    static func dataFile(_ file: String, dataDir: String?) -> String {
+        let dir = dataDir ?? ProcessInfo.processInfo.environment["MULO_DATA_DIR"] ?? "data"
+        return (dir as NSString).appendingPathComponent(file)
     }
 }
 

@@ -40,8 +40,7 @@ public enum CorpusLoader {
             }
             return TextCorpus.sentences(lines: try RDataStrings.records(path).flatMap { $0 })
         }
-        let dir = dataDir ?? ProcessInfo.processInfo.environment["MULO_DATA_DIR"] ?? "data"
-        let path = (dir as NSString).appendingPathComponent("\(name).txt")
+        let path = DatasetLoader.dataFile("\(name).txt", dataDir: dataDir)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError("unknown corpus '\(name)': not austen, and no text file \(path) (set --data-dir or MULO_DATA_DIR)")
         }
