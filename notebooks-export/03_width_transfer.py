@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mulo_results import first_existing, settings, width_curves, width_runs
 
-results = results or first_existing("../results/width/results.h5", "samples/results.h5")
+results = results or first_existing("../results/mlp-width/results.h5", "samples/results.h5")
 s = settings(results)
 runs = width_runs(results)
 print("template:", s["template"], "| steps:", s["steps"], "| seeds:", s["seeds"], "| batch:", s["batch"])

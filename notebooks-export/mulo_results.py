@@ -1,7 +1,7 @@
 """MuLO's HDF5 files as pandas DataFrames, for notebooks and your own analysis.
 
     from mulo_results import meta_metrics, width_runs, width_curves, first_existing
-    runs = width_runs("../results/width/results.h5")       # one row per (optimizer, width, seed)
+    runs = width_runs("../results/mlp-width/results.h5")       # one row per (optimizer, width, seed)
     runs.groupby(["label", "width"]).final_loss.agg(["mean", "sem"])
 """
 import json

@@ -1,57 +1,98 @@
 #!/usr/bin/env bash
-# Turns the latest checkpoints of the two meta-training runs (mulo-m-fashionmnist and its SP twin)
-# into the shipped files and the results in the README:
+# Turns the meta-training runs of issue 18 into the shipped files and every result in the README:
 #   Checkpoints/<name>.h5               θ + the run's metrics, configuration and budget
-#   notebooks-export/exports/<name>/    the PyLO export
-#   results/width/                      both LOs and tuned μAdam/AdamW at widths $WIDTHS, depth 3
-#   results/depth16/                    the same at width 1024, depth 16
-#   results/horizon/                    the same at width 256 for 25,000 steps (25× the meta-training horizon)
-# Usage: scripts/ship-results.sh RUNS_DIR [STUDY...]   (RUNS_DIR holds mulo-m-fashionmnist/ and lo-m-fashionmnist/;
-#        STUDY: ship, width, depth16, horizon; default all). WIDTHS="128 … 4096" overrides the widths,
-#        SEEDS=N the seeds per run (default 3; more later reuses the finished ones).
-# The meta-training itself (hours here; resumable):
-#   mulo meta-train mulo-m-fashionmnist --out RUNS_DIR/mulo-m-fashionmnist [--resume]
-#   mulo meta-train lo-m-fashionmnist --out RUNS_DIR/lo-m-fashionmnist [--resume]
-# Finished evaluation runs stay in RUNS_DIR/eval-<study>/runs and are reused when the settings
-# (θ included) match; after re-shipping θ, delete the lo-* files there first.
+#   notebooks-export/exports/<name>/    its PyLO export
+#   results/<study>/                    the four learned optimizers and μAdam/AdamW (tuned at the family's
+#                                       base width) on one study; `mulo report` then ranks them all
+#                                       (results/RESULTS.md and the README's Results block).
+# Usage: scripts/ship-results.sh RUNS_DIR [STEP...]
+#   RUNS_DIR holds the four meta-training runs (mulo-m-fashionmnist/, lo-m-fashionmnist/,
+#   muvelo-m-fashionmnist/, velo-m-fashionmnist/) and the evaluations' run files (eval-<study>/).
+#   STEP: ship, report, or a study name (below); default: ship, every study, report.
+#   SEEDS=N seeds per run (default 3), THREADS=N threads (default all cores), WIDTHS_<STUDY>="…"
+#   overrides a study's widths (e.g. WIDTHS_MLP_WIDTH="128 256"), MULO=path another build of mulo
+#   (e.g. a copy, so that rebuilding the repository does not touch a long evaluation).
+# The meta-training itself (hours to days here; resumable):
+#   mulo meta-train <name> --out RUNS_DIR/<name> [--resume]
+# Finished evaluation runs stay in RUNS_DIR/eval-<study>/runs and are reused when their settings
+# (θ's fingerprint included) match; runs recorded in the committed results/<study>/results.h5 are
+# adopted the same way (`--adopt`), so a fresh RUNS_DIR trains only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=$1
 shift
-studies=${*:-ship width depth16 horizon}
-mulo=.build/release/mulo
+mulo=${MULO:-.build/release/mulo}
+los="mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist"
+
+# The step of each pair (μP, SP twin) to ship: the latest checkpoint both runs hold, so the two
+# are compared at one budget; each run's latest when they share none.
+ship_step() {
+    local a=$1 b=$2 common
+    common=$(comm -12 <(ls "$runs/$a" | grep -o 'checkpoint-[0-9]*\.h5' | sort) <(ls "$runs/$b" | grep -o 'checkpoint-[0-9]*\.h5' | sort) | tail -1)
+    echo "${common:-}"
+}
 
 ship() {
-    for name in mulo-m-fashionmnist lo-m-fashionmnist; do
-        ckpt="$runs/$name/$(cat "$runs/$name/latest")"
-        "$mulo" export "$ckpt" --format h5 --out "$runs/$name/ship" > /dev/null
-        cp "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"
-        "$mulo" export "Checkpoints/$name.h5" --format pylo --out "notebooks-export/exports/$name" > /dev/null
-        echo "$name: $(h5dump -a /budget "Checkpoints/$name.h5" | grep -o '"[^"]*"')"
+    for pair in "mulo-m-fashionmnist lo-m-fashionmnist" "muvelo-m-fashionmnist velo-m-fashionmnist"; do
+        # shellcheck disable=SC2086
+        common=$(ship_step $pair)
+        for name in $pair; do
+            ckpt="$runs/$name/${common:-$(cat "$runs/$name/latest")}"
+            "$mulo" export "$ckpt" --format h5 --out "$runs/$name/ship" > /dev/null
+            cp "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"
+            rm -rf "notebooks-export/exports/$name"
+            "$mulo" export "Checkpoints/$name.h5" --format pylo --out "notebooks-export/exports/$name" > /dev/null
+            echo "$name: $(h5dump -a /budget "Checkpoints/$name.h5" | grep -o '"[^"]*"')"
+        done
     done
 }
 
-# study NAME FLAGS…: both LOs and μAdam/AdamW tuned at width 128 (1000 steps, at the study's depth), $SEEDS seeds.
+# study NAME TEMPLATE TUNE_WIDTH BATCH WIDTHS FLAGS…: every learned optimizer and μAdam/AdamW tuned at
+# TUNE_WIDTH (1000 steps, the study's depth, `medium` grid), $SEEDS seeds.
 study() {
-    local name=$1
-    shift
-    "$mulo" evaluate-on-width --checkpoint Checkpoints/mulo-m-fashionmnist.h5 --checkpoint Checkpoints/lo-m-fashionmnist.h5 \
-        --baseline muadam --baseline adamw --grid medium --tune-width 128 --tune-steps 1000 --tuning-dir results/tuning \
-        --template 'mumlp-w{W}-d3_fashionmnist-28x28x1' --seeds "${SEEDS:-3}" --batch 128 --out "$runs/eval-$name" "$@"
+    local name=$1 template=$2 tune=$3 batch=$4 widths=$5
+    shift 5
+    local var="WIDTHS_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+    widths=${!var:-$widths}
+    local checkpoints=() adopt=()
+    for lo in $los; do checkpoints+=(--checkpoint "Checkpoints/$lo.h5"); done
+    if [ -f "results/$name/results.h5" ]; then adopt=(--adopt "results/$name/results.h5"); fi
+    # shellcheck disable=SC2086
+    "$mulo" evaluate-on-width "${checkpoints[@]}" --baseline muadam --baseline adamw --grid medium \
+        --tune-width "$tune" --tune-steps 1000 --tuning-dir results/tuning --template "$template" --widths $widths \
+        --seeds "${SEEDS:-3}" --batch "$batch" ${THREADS:+--threads "$THREADS"} "${adopt[@]}" --out "$runs/eval-$name" "$@"
+    rm -rf "results/$name"
     mkdir -p "results/$name"
-    cp "$runs/eval-$name/"{results.h5,summary.csv,table.txt,table.md,loss_curves.svg} "results/$name/"
-    # The vs-width plot exists only for studies of two widths or more.
-    rm -f "results/$name/final_loss_vs_width.svg"
-    if [ -f "$runs/eval-$name/final_loss_vs_width.svg" ]; then cp "$runs/eval-$name/final_loss_vs_width.svg" "results/$name/"; fi
+    for f in results.h5 summary.csv table.txt table.md loss_curves.svg final_loss_vs_width.svg; do
+        if [ -f "$runs/eval-$name/$f" ]; then cp "$runs/eval-$name/$f" "results/$name/"; fi
+    done
 }
 
-for s in $studies; do
-    case $s in
+mlp=mumlp-w{W}-d3_fashionmnist-28x28x1
+lm=mutransformer-w{W}-d3_austen-s64-bytes
+vit=muvit-w{W}-d3_fashionmnist-28x28x1
+run_step() {
+    case $1 in
         ship) ship ;;
-        # shellcheck disable=SC2086
-        width) study width --widths ${WIDTHS:-128 256 512 1024 2048} --steps 1000 --test-interval 250 ;;
-        depth16) study depth16 --widths 1024 --depth 16 --steps 1000 --test-interval 250 ;;
-        horizon) study horizon --widths 256 --steps 25000 --test-interval 1000 ;;
-        *) echo "unknown study $s (ship, width, depth16, horizon)" >&2; exit 2 ;;
+        report) "$mulo" report ;;
+        # MLPs (Fashion-MNIST, batch 128, tuned at width 128): width, 5× horizon, depth 16, 25× horizon.
+        mlp-width) study mlp-width "$mlp" 128 128 "128 256 512 1024 2048" --steps 1000 --test-interval 250 ;;
+        mlp-horizon5x) study mlp-horizon5x "$mlp" 128 128 "1024" --steps 5000 --test-interval 500 ;;
+        mlp-depth16) study mlp-depth16 "$mlp" 128 128 "1024" --depth 16 --steps 1000 --test-interval 250 ;;
+        mlp-horizon) study mlp-horizon "$mlp" 128 128 "256" --steps 25000 --test-interval 1000 ;;
+        # Language models (Austen bytes, S 64, batch 32, tuned at width 64): width, depth 16.
+        lm-width) study lm-width "$lm" 64 32 "64 128 256 512" --steps 1000 --test-interval 250 ;;
+        lm-depth16) study lm-depth16 "$lm" 64 32 "256" --depth 16 --steps 1000 --test-interval 250 ;;
+        # ViTs (Fashion-MNIST, batch 128, tuned at width 64): the reference's patch-16 layout (5 tokens),
+        # patch 7 (17 tokens), depth 16, 25× horizon.
+        vit-width) study vit-width "$vit" 64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
+        vit-p7-width) study vit-p7-width "muvit-w{W}-d3-p7_fashionmnist-28x28x1" 64 128 "64 128 256" --steps 1000 --test-interval 250 ;;
+        vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --steps 1000 --test-interval 250 ;;
+        vit-horizon) study vit-horizon "$vit" 64 128 "64" --steps 25000 --test-interval 1000 ;;
+        *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon)" >&2
+           exit 2 ;;
     esac
-done
+}
+
+steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon report}
+for s in $steps; do run_step "$s"; done

@@ -27,6 +27,8 @@ struct EvaluateOnWidth: ParsableCommand {
     @Flag(help: "Use baselines untuned, with --lr (and default β, λ) instead of tuning them.") var noTune = false
     @Option(help: "Learning rate of untuned baselines (with --no-tune).") var lr: Float = 1e-3
     @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?
+    @Option(help: "A finished study's results.h5 whose runs with the same settings are taken instead of trained again (repeatable).")
+    var adopt: [String] = []
     @OptionGroup var tuning: TuningOptions
     @OptionGroup var runtime: RuntimeOptions
 
@@ -80,7 +82,10 @@ struct EvaluateOnWidth: ParsableCommand {
             let lock = try RunLock.acquire(dir, command: "mulo evaluate-on-width \(template)")
             print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")
             let runs: [EvaluationRun]
-            do { runs = try eval.run(threads: threads) } catch { lock.abandon(); throw error }
+            do {
+                for path in adopt { print("adopted \(try eval.adopt(try EvaluationReport.stored(path))) finished runs from \(path)") }
+                runs = try eval.run(threads: threads)
+            } catch { lock.abandon(); throw error }
             defer { lock.release() }
             let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)
             try report.writeAll(in: dir, title: report.title)

@@ -11,7 +11,7 @@ struct Mulo: ParsableCommand {
             (MetaTasks/demo.toml, about 20 s) and compares it with the shipped learned optimizers at \
             width 512. `mulo <command> --help` describes each command.
             """,
-        subcommands: [MetaTrain.self, EvaluateOnWidth.self, Tune.self, CoordCheck.self, Export.self, Import.self, Train.self, LOInit.self, CheckReference.self, Bench.self, Replot.self, CheckHDF5File.self]
+        subcommands: [MetaTrain.self, EvaluateOnWidth.self, Tune.self, CoordCheck.self, Export.self, Import.self, Train.self, LOInit.self, CheckReference.self, Bench.self, Replot.self, Report.self, CheckHDF5File.self]
     )
 
     /// Bare `mulo` prints the overview and starts nothing; a first word that is not a command gets

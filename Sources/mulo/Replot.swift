@@ -6,7 +6,7 @@ struct Replot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Redraw an evaluation's tables and plots from its results.h5 (no training; run files not needed).")
 
-    @Argument(help: "Evaluation directory holding results.h5 (e.g. results/width).") var directory: String
+    @Argument(help: "Evaluation directory holding results.h5 (e.g. results/mlp-width).") var directory: String
 
     func run() throws {
         try runReportingErrors {

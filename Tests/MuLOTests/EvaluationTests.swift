@@ -154,6 +154,29 @@ struct EvaluationCommandTests {
         }
     }
 
+    /// `--adopt results.h5`: a study whose run files are gone gains an optimizer by training only
+    /// its runs; the adopted runs give the same table rows as trained ones, and runs recorded
+    /// with other settings (another learning rate) are trained, not adopted.
+    @Test func adoptedRunsExtendAStudyWithoutTrainingThemAgain() throws {
+        let dir = try Support.tempDir()
+        func args(_ out: String, _ baselines: [String], lr: String = "0.01") -> [String] {
+            ["evaluate-on-width"] + baselines.flatMap { ["--baseline", $0] } + ["--no-tune", "--lr", lr,
+             "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8", "16", "--steps", "12", "--seeds", "2",
+             "--batch", "16", "--test-interval", "5", "--test-examples", "50", "--out", out]
+        }
+        let first = dir.appendingPathComponent("first").path, both = dir.appendingPathComponent("both").path
+        #expect(try Support.mulo(args(first, ["muadam"])).status == 0)
+        #expect(try Support.mulo(args(both, ["muadam", "adamw"])).status == 0)
+        let extended = dir.appendingPathComponent("extended").path
+        let r = try Support.mulo(args(extended, ["muadam", "adamw"]) + ["--adopt", "\(first)/results.h5"])
+        #expect(r.status == 0 && r.stdout.contains("adopted 4 finished runs") && r.stderr.contains("4 of 8 runs already done"), "\(r.stdout)\(r.stderr)")
+        let table = { (d: String) in try String(contentsOfFile: "\(d)/table.txt", encoding: .utf8) }
+        #expect(try table(extended) == table(both))
+        let other = dir.appendingPathComponent("other").path
+        let o = try Support.mulo(args(other, ["muadam"], lr: "0.02") + ["--adopt", "\(first)/results.h5"])
+        #expect(o.status == 0 && o.stdout.contains("adopted 0 finished runs"), "\(o.stdout)")
+    }
+
     /// One seed: means without a "± 0.0000" that would claim a measured spread.
     @Test func oneSeedTablesShowNoSpread() throws {
         let out = try Support.tempDir().appendingPathComponent("eval").path

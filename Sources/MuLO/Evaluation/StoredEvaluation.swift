@@ -13,6 +13,10 @@ extension EvalOptimizer: ReportedOptimizer {}
 
 public struct RecordedOptimizer: ReportedOptimizer {
     public let key: String, label: String, parametrization: Parametrization, settingsDescription: [String: String]
+
+    public init(key: String, label: String, parametrization: Parametrization, settingsDescription: [String: String]) {
+        (self.key, self.label, self.parametrization, self.settingsDescription) = (key, label, parametrization, settingsDescription)
+    }
 }
 
 extension EvaluationReport {

@@ -38,6 +38,12 @@ public struct EvaluationRun: Sendable {
     /// The task's loss bound the run was held to (its divergence bound), when recorded.
     public let lossBound: Float?
     public var finalLoss: Double { Statistics.finalLoss(trainLoss, diverged: divergedAt != nil) }
+
+    public init(optimizer: String, width: Int, seed: Int, task: String, trainLoss: [Float], testStep: [Int64], testLoss: [Float],
+                testAccuracy: [Float], divergedAt: Int?, lossBound: Float?) {
+        (self.optimizer, self.width, self.seed, self.task, self.trainLoss) = (optimizer, width, seed, task, trainLoss)
+        (self.testStep, self.testLoss, self.testAccuracy, self.divergedAt, self.lossBound) = (testStep, testLoss, testAccuracy, divergedAt, lossBound)
+    }
 }
 
 public struct WidthEvaluation {

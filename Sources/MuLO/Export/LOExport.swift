@@ -49,7 +49,7 @@ public enum LOExport {
             try AtomicFile.write(Data(sidecar(theta, config, source: source).utf8), to: path(sidecarName))
             return [path("theta.npz"), path(sidecarName)]
         case .h5:
-            try writeShippable(theta, config: config, source: source, to: path("theta.h5"))
+            try writeShippable(theta.parameters, of: SmallFCLOpt(config), source: source, to: path("theta.h5"))
             return [path("theta.h5")]
         case .json:
             var fields = metadataFields(config, source: source)
@@ -60,14 +60,15 @@ public enum LOExport {
         }
     }
 
-    /// θ with the configuration and, when the source is a meta-training checkpoint, its
-    /// metrics, experiment configuration, departures and budget: small enough to commit, and
-    /// a valid θ file for training, evaluation and export.
-    static func writeShippable(_ theta: LOTheta, config: LOConfig, source: String, to path: String) throws {
+    /// θ of either architecture with its configuration and, when the source is a meta-training
+    /// checkpoint, its metrics, experiment configuration, departures and budget: small enough to
+    /// commit, and a valid θ file for training, evaluation and export.
+    static func writeShippable<A: LearnedOptimizerArchitecture>(_ theta: MetaParameters, of architecture: A, source: String,
+                                                                to path: String) throws {
         let src = try HDF5File.open(source)
         defer { try? src.close() }
         let f = try HDF5File.create(path)
-        try LOCheckpoint.writeTheta(theta.parameters, of: SmallFCLOpt(config), to: f)
+        try LOCheckpoint.writeTheta(theta, of: architecture, to: f)
         try f.setAttribute("kind", LOCheckpoint.kind)
         try f.setAttribute("source", URL(fileURLWithPath: source).lastPathComponent)
         if (try? src.attributeString("kind")) == MetaCheckpoint.kind {

@@ -87,7 +87,7 @@ public enum VeLOExport {
                                  to: path("theta.json"))
             return [path("theta.json")]
         case .h5:
-            try LOCheckpoint.save(theta, of: velo, to: path("theta.h5"), metadata: ["source": URL(fileURLWithPath: source).lastPathComponent])
+            try LOExport.writeShippable(theta, of: velo, source: source, to: path("theta.h5"))
             return [path("theta.h5")]
         }
     }

@@ -113,6 +113,8 @@ public struct TrainResult: Sendable {
     public var divergedAt: Int?
     public var params: [Tensor] = []
     public var wallTime: Double = 0
+
+    public init() {}
 }
 
 /// Trains `task` with `optimizer`: seed → (initialisation key, data key); step s draws its

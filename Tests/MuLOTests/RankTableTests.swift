@@ -1,0 +1,75 @@
+import Foundation
+import MuLO
+import Testing
+
+/// The Table-1 ranks (`RankTable`) against ranks worked out by hand, and the README's Results
+/// block against what `mulo report` makes of the committed files.
+@Suite("Rank table and results document")
+struct RankTableTests {
+    static func optimizer(_ key: String) -> RecordedOptimizer {
+        RecordedOptimizer(key: key, label: key.uppercased(), parametrization: .mup, settingsDescription: [:])
+    }
+
+    /// One run whose final training loss is `train` (constant curve) and final test loss `test`; nil = diverged.
+    static func run(_ key: String, width: Int, train: Float?, test: Float = 1) -> EvaluationRun {
+        EvaluationRun(optimizer: key, width: width, seed: 0, task: "t", trainLoss: [Float](repeating: train ?? .nan, count: 20),
+                      testStep: [20], testLoss: [test], testAccuracy: [0.5], divergedAt: train == nil ? 3 : nil, lossBound: nil)
+    }
+
+    static func study(_ name: String, _ template: String, _ widths: [Int], _ runs: [EvaluationRun]) throws -> RankTable.Study {
+        let keys = runs.map(\.optimizer).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let spec = EvaluationSpec(template: try TaskTemplate(template), widths: widths, steps: 20, seeds: 1, batch: 8)
+        return RankTable.Study(name: name, report: EvaluationReport(spec: spec, optimizers: keys.map(optimizer), runs: runs))
+    }
+
+    /// MLP w8: a 0.1, b 0.2, c 0.3 → 1, 2, 3. MLP w16: a 0.3, b diverged, c 0.1 → 2, 3, 1.
+    /// LM w8 (no c): a and b tie at 0.5 → 1.5 each. Means: MLP a 1.5, b 2.5, c 2; LM a 1.5, b 1.5;
+    /// all a 4.5/3 = 1.50, b 6.5/3 = 2.17, c 4/2 = 2.00. By test loss (MLP w8 reversed, the rest equal):
+    /// MLP w8 a 3, b 2, c 1; MLP w16 a 1.5, b 3 (diverged), c 1.5; LM 1.5, 1.5.
+    func table() throws -> RankTable {
+        let mlp = try Self.study("mlp-width", "mumlp-w{W}-d3_synthetic-8x8x1", [8, 16], [
+            Self.run("a", width: 8, train: 0.1, test: 0.9), Self.run("b", width: 8, train: 0.2, test: 0.8),
+            Self.run("c", width: 8, train: 0.3, test: 0.7), Self.run("a", width: 16, train: 0.3), Self.run("b", width: 16, train: nil),
+            Self.run("c", width: 16, train: 0.1),
+        ])
+        let lm = try Self.study("lm-width", "mutransformer-w{W}-d3_austen-s64-bytes", [8], [
+            Self.run("a", width: 8, train: 0.5), Self.run("b", width: 8, train: 0.5),
+        ])
+        // Given LM first: the table still orders the families MLP, LM, ViT.
+        return RankTable(studies: [lm, mlp])
+    }
+
+    @Test func ranksMatchHandComputedOnes() throws {
+        let t = try table()
+        #expect(t.studies.map(\.name) == ["mlp-width", "lm-width"])
+        #expect(t.studies.map(\.family) == ["MLP", "LM"])
+        let lines = t.markdown(by: .trainLoss).split(separator: "\n").map(String.init)
+        #expect(lines[0] == "| optimizer | mlp-width | lm-width | all |")
+        #expect(lines[2] == "| A | **1.50** | **1.50** | **1.50** |")
+        #expect(lines[3] == "| B | 2.50 | **1.50** | 2.17 |")
+        #expect(lines[4] == "| C | 2.00 | — | 2.00 |")
+        let test = t.markdown(by: .testLoss).split(separator: "\n").map(String.init)
+        #expect(test[2] == "| A | 2.25 | **1.50** | 2.00 |")
+        #expect(test[3] == "| B | 2.50 | **1.50** | 2.17 |")
+        #expect(test[4] == "| C | **1.25** | — | **1.25** |")
+    }
+
+    @Test func familiesFollowTheModelWhateverTheParametrization() {
+        #expect(RankTable.family(of: "mlp-w{W}-d3_x") == "MLP" && RankTable.family(of: "mumlp-w{W}-d3_x") == "MLP")
+        #expect(RankTable.family(of: "transformer-w{W}-d3_austen-s64-bytes") == "LM")
+        #expect(RankTable.family(of: "muvit-w{W}-d3-p7_fashionmnist-28x28x1") == "ViT")
+    }
+
+    @Test func readmeBlockIsReplacedAndMissingMarkersAreAnError() throws {
+        let readme = "intro\n\(ResultsDocument.begin)\nold\n\(ResultsDocument.end)\nrest\n"
+        #expect(try ResultsDocument.embed("new\n", in: readme) == "intro\n\(ResultsDocument.begin)\nnew\n\(ResultsDocument.end)\nrest\n")
+        #expect(throws: TaskError.self) { try ResultsDocument.embed("x", in: "no markers") }
+    }
+
+    /// Every figure in the README's Results block and in results/RESULTS.md is what `mulo report`
+    /// computes from Checkpoints/ and results/ (none typed by hand).
+    @Test func committedResultsAreWhatTheFilesGive() throws {
+        let r = try Support.mulo(["report", "--check"], cwd: Support.repoRoot)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    }
+}
