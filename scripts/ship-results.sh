@@ -5,10 +5,11 @@
 #   results/<study>/                    the four learned optimizers and μAdam/AdamW (tuned at the family's
 #                                       base width) on one study; `mulo report` then ranks them all
 #                                       (results/RESULTS.md and the README's Results block).
+#   results/findings/<finding>/         the cross-checks of issue 18's findings (reported beside the ranks).
 # Usage: scripts/ship-results.sh RUNS_DIR [STEP...]
 #   RUNS_DIR holds the four meta-training runs (mulo-m-fashionmnist/, lo-m-fashionmnist/,
 #   muvelo-m-fashionmnist/, velo-m-fashionmnist/) and the evaluations' run files (eval-<study>/).
-#   STEP: ship, report, or a study name (below); default: ship, every study, report.
+#   STEP: ship, report, or a study or finding name (below); default: ship, every study and finding, report.
 #   SEEDS=N seeds per run (default 3), THREADS=N threads (default all cores), WIDTHS_<STUDY>="…"
 #   overrides a study's widths (e.g. WIDTHS_MLP_WIDTH="128 256"), MULO=path another build of mulo
 #   (e.g. a copy, so that rebuilding the repository does not touch a long evaluation).
@@ -23,6 +24,7 @@ runs=$1
 shift
 mulo=${MULO:-.build/release/mulo}
 los="mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist"
+mu_los="mulo-m-fashionmnist muvelo-m-fashionmnist" sp_los="lo-m-fashionmnist velo-m-fashionmnist"
 
 # The step of each pair (μP, SP twin) to ship: the latest checkpoint both runs hold, so the two
 # are compared at one budget; each run's latest when they share none.
@@ -47,26 +49,31 @@ ship() {
     done
 }
 
-# study NAME TEMPLATE TUNE_WIDTH BATCH WIDTHS FLAGS…: every learned optimizer and μAdam/AdamW tuned at
-# TUNE_WIDTH (1000 steps, the study's depth, `medium` grid), $SEEDS seeds.
-study() {
-    local name=$1 template=$2 tune=$3 batch=$4 widths=$5
+# evaluate DIR TEMPLATE TUNE_WIDTH BATCH WIDTHS FLAGS…: the learned optimizers $LOS and baselines
+# $BASELINES (tuned at TUNE_WIDTH: 1000 steps, the study's depth, `medium` grid), $SEEDS seeds, into
+# results/DIR (run files in RUNS_DIR/eval-<DIR with / as ->).
+evaluate() {
+    local dir=$1 template=$2 tune=$3 batch=$4 widths=$5
     shift 5
-    local var="WIDTHS_$(echo "$name" | tr 'a-z-' 'A-Z_')"
+    local var="WIDTHS_$(echo "$dir" | tr 'a-z/-' 'A-Z__')" work="$runs/eval-${dir//\//-}"
     widths=${!var:-$widths}
-    local checkpoints=() adopt=()
-    for lo in $los; do checkpoints+=(--checkpoint "Checkpoints/$lo.h5"); done
-    if [ -f "results/$name/results.h5" ]; then adopt=(--adopt "results/$name/results.h5"); fi
+    local optimizers=() adopt=()
+    for lo in $LOS; do optimizers+=(--checkpoint "Checkpoints/$lo.h5"); done
+    for b in $BASELINES; do optimizers+=(--baseline "$b"); done
+    if [ -f "results/$dir/results.h5" ]; then adopt=(--adopt "results/$dir/results.h5"); fi
     # shellcheck disable=SC2086
-    "$mulo" evaluate-on-width "${checkpoints[@]}" --baseline muadam --baseline adamw --grid medium \
-        --tune-width "$tune" --tune-steps 1000 --tuning-dir results/tuning --template "$template" --widths $widths \
-        --seeds "${SEEDS:-3}" --batch "$batch" ${THREADS:+--threads "$THREADS"} "${adopt[@]}" --out "$runs/eval-$name" "$@"
-    rm -rf "results/$name"
-    mkdir -p "results/$name"
+    "$mulo" evaluate-on-width "${optimizers[@]}" --grid medium --tune-width "$tune" --tune-steps 1000 \
+        --tuning-dir results/tuning --template "$template" --widths $widths --seeds "${SEEDS:-3}" --batch "$batch" \
+        ${THREADS:+--threads "$THREADS"} "${adopt[@]}" --out "$work" "$@"
+    rm -rf "results/$dir"
+    mkdir -p "results/$dir"
     for f in results.h5 summary.csv table.txt table.md loss_curves.svg final_loss_vs_width.svg; do
-        if [ -f "$runs/eval-$name/$f" ]; then cp "$runs/eval-$name/$f" "results/$name/"; fi
+        if [ -f "$work/$f" ]; then cp "$work/$f" "results/$dir/"; fi
     done
 }
+
+# A Table-1 study: all four learned optimizers and μAdam/AdamW.
+study() { LOS=$los BASELINES="muadam adamw" evaluate "$@"; }
 
 mlp=mumlp-w{W}-d3_fashionmnist-28x28x1
 lm=mutransformer-w{W}-d3_austen-s64-bytes
@@ -89,10 +96,20 @@ run_step() {
         vit-p7-width) study vit-p7-width "muvit-w{W}-d3-p7_fashionmnist-28x28x1" 64 128 "64 128 256" --steps 1000 --test-interval 250 ;;
         vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --steps 1000 --test-interval 250 ;;
         vit-horizon) study vit-horizon "$vit" 64 128 "64" --steps 25000 --test-interval 1000 ;;
-        *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon)" >&2
+        # Findings (results/findings/, beside Table 1, not in it). How much of μP's benefit is the
+        # optimizee's and how much the optimizer's: each LO on the other parametrization's MLPs.
+        mu-los-on-sp-mlps) LOS=$mu_los BASELINES="" evaluate findings/mu-los-on-sp-mlps "$mlp" 128 128 "128 512 2048" \
+                               --task-parametrization sp --steps 1000 --test-interval 250 ;;
+        sp-los-on-mu-mlps) LOS=$sp_los BASELINES="" evaluate findings/sp-los-on-mu-mlps "$mlp" 128 128 "128 512 2048" \
+                               --task-parametrization mu --steps 1000 --test-interval 250 ;;
+        # The μViT with the corrected output scale (TRANSFORMERS §7) against vit-width's reference one.
+        muvit-corrected) LOS=$mu_los BASELINES=muadam evaluate findings/muvit-corrected "muvit-w{W}-d3-corrected_fashionmnist-28x28x1" \
+                             64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
+        *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon, mu-los-on-sp-mlps, sp-los-on-mu-mlps, muvit-corrected)" >&2
            exit 2 ;;
     esac
 }
 
-steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon report}
+steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon \
+          mu-los-on-sp-mlps sp-los-on-mu-mlps muvit-corrected report}
 for s in $steps; do run_step "$s"; done

@@ -27,6 +27,8 @@ struct EvaluateOnWidth: ParsableCommand {
     @Flag(help: "Use baselines untuned, with --lr (and default β, λ) instead of tuning them.") var noTune = false
     @Option(help: "Learning rate of untuned baselines (with --no-tune).") var lr: Float = 1e-3
     @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?
+    @Option(help: "Train every optimizer on this parametrization's tasks, mu or sp (default: each its own).")
+    var taskParametrization: String?
     @Option(help: "A finished study's results.h5 whose runs with the same settings are taken instead of trained again (repeatable).")
     var adopt: [String] = []
     @OptionGroup var tuning: TuningOptions
@@ -41,6 +43,7 @@ struct EvaluateOnWidth: ParsableCommand {
         }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive") }
         if let depth, depth < 1 { throw ValidationError("--depth must be ≥ 1") }
+        if let p = taskParametrization, Parametrization(rawValue: p) == nil { throw ValidationError("--task-parametrization must be mu or sp") }
         do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
     }
 
@@ -55,7 +58,8 @@ struct EvaluateOnWidth: ParsableCommand {
             }
             let tmpl = try TaskTemplate(template)
             let spec = EvaluationSpec(template: tmpl, widths: widths, depth: depth, steps: steps, seeds: seeds, batch: batch,
-                                      testInterval: testInterval, testExamples: testExamples)
+                                      testInterval: testInterval, testExamples: testExamples,
+                                      taskParametrization: taskParametrization.flatMap(Parametrization.init(rawValue:)))
             var notes: [String] = []
             for kind in try parseBaselines(baseline) {
                 var settings = HandDesigned.Settings()
@@ -67,7 +71,7 @@ struct EvaluateOnWidth: ParsableCommand {
                     notes.append("\(kind.rawValue): default settings \(described) (not tuned)")
                     label += " (default)"
                 } else {
-                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: kind == .muadam ? .mup : .standard)
+                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: spec.taskParametrization ?? (kind == .muadam ? .mup : .standard))
                     let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
                                            cacheDir: tuning.tuningDir, threads: threads, dataDir: runtime.dataDir) { print($0) }
                     settings = r.best

@@ -177,6 +177,26 @@ struct EvaluationCommandTests {
         #expect(o.status == 0 && o.stdout.contains("adopted 0 finished runs"), "\(o.stdout)")
     }
 
+    /// `--task-parametrization sp`: a μLO and μAdam train the SP twin (the finding on how much
+    /// of μP's benefit is the optimizee's); results.h5 says so and `replot` keeps it.
+    @Test func everyOptimizerCanTrainTheOtherParametrizationsTasks() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("mu.h5").path
+        #expect(try Support.mulo(["lo-init", "--parametrization", "mu", "--out", theta]).status == 0)
+        let out = dir.appendingPathComponent("eval").path
+        let r = try Support.mulo(["evaluate-on-width", "--checkpoint", theta, "--baseline", "muadam", "--no-tune", "--lr", "0.01",
+                                  "--task-parametrization", "sp", "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8",
+                                  "--steps", "6", "--seeds", "1", "--batch", "16", "--test-examples", "50", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let h5 = try HDF5File.open("\(out)/results.h5")
+        #expect(try h5.attributeString("task_parametrization") == "sp")
+        #expect(try h5.attributeString("task", on: "runs/lo-mu/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
+        #expect(try h5.attributeString("task", on: "runs/muadam/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
+        let stored = try EvaluationReport.stored("\(out)/results.h5")
+        #expect(stored.spec.taskParametrization == .standard && stored.taskTitle == "mlp-w{W}-d2_synthetic-8x8x1")
+        #expect(try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--task-parametrization", "up", "--out", out]).status != 0)
+    }
+
     /// One seed: means without a "± 0.0000" that would claim a measured spread.
     @Test func oneSeedTablesShowNoSpread() throws {
         let out = try Support.tempDir().appendingPathComponent("eval").path

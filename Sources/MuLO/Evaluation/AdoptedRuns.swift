@@ -10,6 +10,7 @@ extension WidthEvaluation {
     /// run files were written; runs already in `directory/runs` are left alone.
     public func adopt(_ stored: EvaluationReport) throws -> Int {
         guard stored.spec.steps == spec.steps, stored.spec.batch == spec.batch else { return 0 }
+        // (The run's task name, compared below, carries its parametrization.)
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
                                                 withIntermediateDirectories: true)
         var written = 0
@@ -17,7 +18,7 @@ extension WidthEvaluation {
             guard let recorded = stored.optimizers.first(where: { $0.key == optimizer.key }),
                   Self.sameSettings(recorded.settingsDescription, optimizer.settingsDescription) else { continue }
             for (w, width) in spec.widths.enumerated() {
-                let task = try spec.template.name(width: width, depth: spec.depth, parametrization: optimizer.parametrization)
+                let task = try spec.template.name(width: width, depth: spec.depth, parametrization: spec.parametrization(of: optimizer))
                     .makeTask(dataDir: dataDir)
                 for seed in 0..<spec.seeds {
                     let unit = Unit(optimizer: o, width: w, seed: seed)

@@ -135,6 +135,7 @@ public struct EvaluationReport {
         try f.setAttribute("batch", spec.batch)
         try f.setAttribute("seeds", spec.seeds)
         try f.setAttribute("depth", spec.depth ?? -1)
+        if let p = spec.taskParametrization { try f.setAttribute("task_parametrization", p.rawValue) }
         try f.setAttribute("optimizer_settings", String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self))
         try f.setAttribute("notes", notes.isEmpty ? [""] : notes)
         try f.setAttribute("optimizers", optimizers.map(\.key))  // the rows' order
@@ -158,7 +159,7 @@ public struct EvaluationReport {
             try f.write("\(g)/diverged", shape: [cs.count], cs.map { Int64($0.diverged) })
             try f.setAttribute("label", o.label, on: g)
             // The root's `template` is the one given; SP optimizers ran its SP twin.
-            try f.setAttribute("template", spec.template.template(depth: spec.depth, parametrization: o.parametrization), on: g)
+            try f.setAttribute("template", spec.template.template(depth: spec.depth, parametrization: spec.parametrization(of: o)), on: g)
         }
         try f.commit()
     }
@@ -166,7 +167,7 @@ public struct EvaluationReport {
     /// The tasks as run: the template with the evaluation's depth, and its SP twin when SP
     /// optimizers took part (they run it), e.g. "mumlp-w{W}-d16_… (SP: mlp-w{W}-d16_…)".
     public var taskTitle: String {
-        let templates = Array(Set(optimizers.map { spec.template.template(depth: spec.depth, parametrization: $0.parametrization) })).sorted { $0.hasPrefix("mu") && !$1.hasPrefix("mu") }
+        let templates = Array(Set(optimizers.map { spec.template.template(depth: spec.depth, parametrization: spec.parametrization(of: $0)) })).sorted { $0.hasPrefix("mu") && !$1.hasPrefix("mu") }
         return templates.count == 1 ? templates[0] : "\(templates[0]) (SP: \(templates[1]))"
     }
 

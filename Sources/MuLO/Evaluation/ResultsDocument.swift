@@ -38,6 +38,8 @@ public struct ResultsDocument {
 
     public let shipped: [Shipped]
     public let studies: [RankTable.Study]
+    /// The cross-checks in `<results>/findings/*/`: reported after the studies, not ranked with them.
+    public let findings: [RankTable.Study]
     /// Each study's directory relative to the document, for links.
     public let links: [String: String]
 
@@ -47,15 +49,21 @@ public struct ResultsDocument {
         shipped = try fm.contentsOfDirectory(atPath: checkpoints).filter { $0.hasSuffix(".h5") }.sorted()
             .map { try Shipped(path: (checkpoints as NSString).appendingPathComponent($0)) }
             .sorted { $0.order != $1.order ? $0.order.lexicographicallyPrecedes($1.order) : $0.name < $1.name }
-        var studies: [RankTable.Study] = [], links: [String: String] = [:]
-        for dir in try fm.contentsOfDirectory(atPath: results).sorted() {
-            let h5 = ((results as NSString).appendingPathComponent(dir) as NSString).appendingPathComponent("results.h5")
-            guard fm.fileExists(atPath: h5) else { continue }
-            studies.append(RankTable.Study(name: dir, report: try EvaluationReport.stored(h5)))
-            links[dir] = dir
+        var links: [String: String] = [:]
+        /// Every `<parent>/<name>/results.h5`, linked as `<prefix><name>`.
+        func studies(in parent: String, prefix: String) throws -> [RankTable.Study] {
+            guard fm.fileExists(atPath: parent) else { return [] }
+            return try fm.contentsOfDirectory(atPath: parent).sorted().compactMap { dir in
+                let h5 = ((parent as NSString).appendingPathComponent(dir) as NSString).appendingPathComponent("results.h5")
+                guard fm.fileExists(atPath: h5) else { return nil }
+                links[dir] = prefix + dir
+                return RankTable.Study(name: dir, report: try EvaluationReport.stored(h5))
+            }
         }
-        guard !studies.isEmpty else { throw TaskError("\(results) holds no study (no <study>/results.h5)") }
-        self.studies = RankTable(studies: studies).studies
+        let ranked = try studies(in: results, prefix: "")
+        guard !ranked.isEmpty else { throw TaskError("\(results) holds no study (no <study>/results.h5)") }
+        self.studies = RankTable(studies: ranked).studies
+        findings = try studies(in: (results as NSString).appendingPathComponent("findings"), prefix: "findings/")
         self.links = links
     }
 
@@ -79,9 +87,10 @@ public struct ResultsDocument {
         for measure in RankTable.Measure.allCases {
             out += "By \(measure.rawValue):\n\n" + table.markdown(by: measure) + "\n\n"
         }
-        for s in studies {
+        for (k, s) in (studies + findings).enumerated() {
+            if k == studies.count { out += "### Findings (cross-checks, not ranked above)\n\n" }
             let dir = prefix + (links[s.name] ?? s.name)
-            out += "### \(s.name): \(s.report.title)\n\n"
+            out += "\(k < studies.count ? "###" : "####") \(s.name): \(s.report.title)\n\n"
             let notes = s.report.notes + staleTheta(s.report)
             for note in notes { out += "- \(note)\n" }
             if !notes.isEmpty { out += "\n" }

@@ -29,9 +29,15 @@ extension EvaluationReport {
             throw TaskError("\(path) is not the results.h5 of `mulo evaluate-on-width`")
         }
         let depth = try f.attributeInt("depth")
+        let crossed = f.hasAttribute("task_parametrization") ? try f.attributeString("task_parametrization") : nil
+        let taskParametrization = try crossed.map { name in
+            guard let p = Parametrization(rawValue: name) else { throw TaskError("\(path): task_parametrization '\(name)' is neither mu nor sp") }
+            return p
+        }
         let spec = EvaluationSpec(template: try TaskTemplate(try f.attributeString("template")), widths: try f.attributeInts("widths"),
                                   depth: depth > 0 ? depth : nil, steps: try f.attributeInt("steps"), seeds: try f.attributeInt("seeds"),
-                                  batch: try f.attributeInt("batch"))
+                                  batch: try f.attributeInt("batch"),
+                                  taskParametrization: taskParametrization)
         guard !spec.widths.isEmpty, spec.seeds >= 1 else { throw TaskError("\(path) records no runs (widths \(spec.widths), \(spec.seeds) seeds)") }
         let settings = try JSONDecoder().decode([String: [String: String]].self, from: Data(try f.attributeString("optimizer_settings").utf8))
         var optimizers: [RecordedOptimizer] = [], runs: [EvaluationRun] = []

@@ -10,9 +10,12 @@ public struct EvaluationSpec: Sendable {
     public var batch: Int
     public var testInterval: Int
     public var testExamples: Int
+    /// Every optimizer trains this parametrization's tasks (a cross-check: μP optimizee with an SP
+    /// optimizer and the reverse); nil: each its own (μLOs and μAdam μP, SP LOs and AdamW SP).
+    public var taskParametrization: Parametrization?
 
     public init(template: TaskTemplate, widths: [Int], depth: Int? = nil, steps: Int = 1000, seeds: Int = 3, batch: Int = 128,
-                testInterval: Int = 100, testExamples: Int = 10_000) {
+                testInterval: Int = 100, testExamples: Int = 10_000, taskParametrization: Parametrization? = nil) {
         self.template = template
         self.widths = widths
         self.depth = depth
@@ -21,6 +24,12 @@ public struct EvaluationSpec: Sendable {
         self.batch = batch
         self.testInterval = testInterval
         self.testExamples = testExamples
+        self.taskParametrization = taskParametrization
+    }
+
+    /// The parametrization of the tasks `optimizer` trains.
+    public func parametrization(of optimizer: any ReportedOptimizer) -> Parametrization {
+        taskParametrization ?? optimizer.parametrization
     }
 }
 
@@ -87,7 +96,7 @@ public struct WidthEvaluation {
         // Build every task up front: bad names or missing data fail before any work or any file.
         let tasks = try optimizers.map { o in
             try spec.widths.map { w in
-                try spec.template.name(width: w, depth: spec.depth, parametrization: o.parametrization).makeTask(dataDir: dataDir)
+                try spec.template.name(width: w, depth: spec.depth, parametrization: spec.parametrization(of: o)).makeTask(dataDir: dataDir)
             }
         }
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
