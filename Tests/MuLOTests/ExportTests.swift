@@ -164,6 +164,9 @@ struct ExportCommandTests {
         // --steps is a stopping point: the budget still names the configured outer_steps (6).
         #expect(try f.attributeString("budget") == "3 outer steps of meta-training (configured: 6)")
         #expect(try f.read("metrics/meta_loss", as: Float.self).values.count == 3)
+        // The CPU the wall times were measured on, from /proc/cpuinfo, as the run recorded it.
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        #expect(try f.attributeStrings("cpu_models") == [HostCPU(cpuinfo: cpuinfo).model] && cpuinfo.contains(HostCPU.current.model))
         #expect(try LOCheckpoint.load(shipped).theta == LOCheckpoint.load(ckpt).theta)
     }
 }

@@ -14,6 +14,8 @@ public struct ResultsDocument {
         let order: [Int]
         /// Median wall time of one outer step, from the run's cumulative `metrics/wall_time_s`.
         public let secondsPerOuterStep: Double?
+        /// The CPUs the run recorded (none before runs recorded them).
+        public let cpuModels: [String]
         public let finalMetaLoss: Double?
 
         public init(path: String) throws {
@@ -29,6 +31,7 @@ public struct ResultsDocument {
             let wall = f.exists("metrics/wall_time_s") ? try f.read("metrics/wall_time_s", as: Double.self).values : []
             let steps = zip(wall.dropFirst(), wall).map { $0 - $1 }.filter { $0 > 0 }.sorted()
             secondsPerOuterStep = steps.isEmpty ? nil : steps[steps.count / 2]
+            cpuModels = f.hasAttribute("cpu_models") ? try f.attributeStrings("cpu_models") : []
             let loss = f.exists("metrics/meta_loss") ? try f.read("metrics/meta_loss", as: Float.self).values : []
             // The meta-loss of one outer step is noisy (one truncation per family): the mean of the last 100.
             let tail = loss.suffix(100)
@@ -72,12 +75,13 @@ public struct ResultsDocument {
     public func markdown(prefix: String) -> String {
         var out = "### Learned optimizers shipped in `Checkpoints/`\n\n"
         out += "| file | optimizer | meta-training budget | wall time per outer step (median; the runs shared the machine) "
-        out += "| meta-loss (mean of the last 100 outer steps) |\n"
-        out += "| --- | --- | --- | --- | --- |\n"
+        out += "| CPU | meta-loss (mean of the last 100 outer steps) |\n"
+        out += "| --- | --- | --- | --- | --- | --- |\n"
         for s in shipped {
             let wall = s.secondsPerOuterStep.map { String(format: "%.1f s", $0) } ?? "—"
             let loss = s.finalMetaLoss.map { String(format: "%.3f", $0) } ?? "—"
-            out += "| `\(s.name).h5` | \(s.architecture) | \(s.budget) | \(wall) | \(loss) |\n"
+            let cpu = s.cpuModels.isEmpty ? "not recorded" : s.cpuModels.joined(separator: "; ")
+            out += "| `\(s.name).h5` | \(s.architecture) | \(s.budget) | \(wall) | \(cpu) | \(loss) |\n"
         }
         let table = RankTable(studies: studies)
         out += "\n### Average ranks (the paper's Table 1)\n\n"

@@ -78,6 +78,9 @@ public enum LOExport {
             try f.setAttribute("outer_steps_done", steps)
             let planned = MetaConfig.storedOuterSteps(try src.attributeString("config"))
             try f.setAttribute("budget", "\(steps) outer steps of meta-training" + (planned.map { " (configured: \($0))" } ?? ""))
+            if src.hasAttribute("cpu_models", on: "metrics") {
+                try f.setAttribute("cpu_models", try src.attributeStrings("cpu_models", on: "metrics"))
+            }
             for name in try src.children("metrics") where !src.isGroup("metrics/\(name)") {
                 if name == "outer_step" {
                     let v = try src.read("metrics/\(name)", as: Int64.self).values

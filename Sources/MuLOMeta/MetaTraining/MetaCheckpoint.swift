@@ -67,6 +67,7 @@ public enum MetaCheckpoint {
         try series("update_norm", m.updateNorm)
         try series("wall_time_s", m.wallTime)
         try series("inner_steps_per_s", m.innerStepsPerSecond)
+        if !m.cpuModels.isEmpty { try file.setAttribute("cpu_models", m.cpuModels, on: "metrics") }
         for (f, task) in tasks.enumerated() {
             try series("family_loss/\(task.name)", m.familyLoss[f])
             try series("family_at_bound/\(task.name)", m.familyAtBound[f])
@@ -157,6 +158,8 @@ public enum MetaCheckpoint {
         m.updateNorm = try series("update_norm", Float.self)
         m.wallTime = try series("wall_time_s", Double.self)
         m.innerStepsPerSecond = try series("inner_steps_per_s", Float.self)
+        // Recorded since checkpoints carry it; older runs name only the CPUs after their resume.
+        if file.hasAttribute("cpu_models", on: "metrics") { m.cpuModels = try file.attributeStrings("cpu_models", on: "metrics") }
         m.familyLoss = try tasks.map { try series("family_loss/\($0.name)", Float.self) }
         // Checkpoints from before the series existed: unknown (NaN) for their steps.
         m.familyAtBound = try tasks.map {

@@ -12,6 +12,8 @@ public struct MetaMetrics: Sendable, Equatable {
     /// Seconds of meta-training so far (summed over resumed runs) and throughput: not reproducible.
     public var wallTime: [Double] = []
     public var innerStepsPerSecond: [Float] = []
+    /// The CPUs that ran the steps, in order of first appearance (wall times mean something only with them).
+    public var cpuModels: [String] = []
     /// [family][step]: the fraction of the family's counted inner losses (all particles, both
     /// copies) at the clip bound 1.5·ln C — diverged or non-finite inner runs. NaN for steps of runs
     /// from before it was recorded.
@@ -191,6 +193,7 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         m.learningRate.append(lr)
         m.updateNorm.append(norm)
         m.wallTime.append((m.wallTime.last ?? 0) + seconds)
+        if !m.cpuModels.contains(HostCPU.current.model) { m.cpuModels.append(HostCPU.current.model) }
         m.innerStepsPerSecond.append(Float(Double(innerStepsPerOuterStep) / seconds))
         state.metrics = m
         return (metaLoss, familyLoss)
