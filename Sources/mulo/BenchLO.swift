@@ -45,5 +45,8 @@ struct BenchLO: ParsableCommand {
                          r.lo_ns_per_param, r.over_bound, r.memory_bound_ns_per_param, r.adam_ns_per_param, r.lo_over_adam,
                          100 / r.over_bound))
         }
+        if let us = rows.first?.per_tensor_us {
+            print(String(format: "per-tensor part (mixing, LSTM, heads, interpolated MLP): %.1f µs per tensor", us))
+        }
     }
 }

@@ -18,6 +18,8 @@ public struct LOBenchRow: Codable, Sendable {
     /// The memory-traffic bound: the bytes the three sweeps move per parameter at the
     /// measured bandwidth.
     public let memory_bound_ns_per_param: Double
+    /// VeLO only: the per-tensor part (mixing, LSTM, heads, interpolated MLP) per tensor, µs.
+    public let per_tensor_us: Double?
 }
 
 public enum LOBench {
@@ -60,6 +62,7 @@ public enum LOBench {
         }
         let scales = config.parameterSpecs.map(\.updateScale)
         let loTime: Double
+        var perTensor: Double?
         switch subject {
         case .smallFC:
             let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
@@ -71,6 +74,9 @@ public enum LOBench {
             var loState = lo.initialState(for: tensors)
             let context = StepContext(step: 0, totalSteps: 1000, loss: 1)
             loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState, context: context) }
+            var inputs = tensors.indices.map { _ in [Float](repeating: 0, count: VeLOConfig.features) }
+            for i in inputs.indices { RNGKey(seed: 3).split(UInt64(i)).fillNormal(&inputs[i]) }
+            perTensor = Timing.secondsPerCall(minSeconds: 0.2) { _ = lo.perTensorPart(inputs, state: &loState) } / Double(tensors.count) * 1e6
         }
         let flops = subject.flopsPerParam
         let adam = Adam(schedule: .constant(1e-4))
@@ -82,6 +88,6 @@ public enum LOBench {
         return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: ns, adam_ns_per_param: adamTime / n * 1e9,
                           lo_over_adam: loTime / adamTime, lo_effective_gflops: flops * n / loTime / 1e9,
                           bound_ns_per_param: bound, over_bound: ns / bound,
-                          memory_bound_ns_per_param: bytes / n / host.memory_gbs)
+                          memory_bound_ns_per_param: bytes / n / host.memory_gbs, per_tensor_us: perTensor)
     }
 }

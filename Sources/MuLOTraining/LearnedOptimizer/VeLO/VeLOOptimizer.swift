@@ -71,6 +71,14 @@ public struct VeLOOptimizer: Optimizer {
 
     // MARK: Per-tensor network (§1.4, §2)
 
+    /// The per-tensor part of a step alone — mixing, the LSTM, the heads and each tensor's
+    /// interpolated MLP — from the tensors' 30 LSTM inputs: what `mulo bench lo` times per tensor
+    /// (the statistics passes that make the inputs are per-element work, timed with the sweeps).
+    public func perTensorPart(_ inputs: [[Float]], state: inout VeLOState) -> [Float] {
+        let (controls, alpha) = perTensorNetwork(inputs, state: &state)
+        return zip(controls, alpha).map { interpolatedMLP($0).w0.data[0] * $1 }
+    }
+
     static func kappa(_ x: Double) -> Float { 0.5 * min(max(Float(log(1e-8 + abs(10 * x))), -5), 5) }
 
     /// The statistics of one tensor the LSTM inputs need (§1.4): ρ = rsqrt(max(1e-9, mean p²)),
@@ -143,14 +151,21 @@ public struct VeLOOptimizer: Optimizer {
     }
 
     /// y = x·W + b for W [in, out] stored row-major, summed in float64 (closest to exact; the
-    /// reference's float32 sums differ from it by their own rounding).
+    /// reference's float32 sums differ from it by their own rounding). Row by row of W, so the
+    /// reads are contiguous and vectorise (VeLO-4000's LSTM is 1024 × 2048); each output still
+    /// sums its terms in input order, then adds the bias.
     static func affine(_ x: [Float], _ w: Tensor, _ b: Tensor) -> [Float] {
         let (nIn, nOut) = (w.shape[0], w.shape[1])
-        return (0..<nOut).map { o in
-            var acc = 0.0
-            for i in 0..<nIn { acc += Double(x[i]) * Double(w.data[i * nOut + o]) }
-            return Float(acc + Double(b.data[o]))
+        var acc = [Double](repeating: 0, count: nOut)
+        w.data.withUnsafeBufferPointer { wp in
+            acc.withUnsafeMutableBufferPointer { a in
+                for i in 0..<nIn {
+                    let xi = Double(x[i]), row = wp.baseAddress! + i * nOut
+                    for o in 0..<nOut { a[o] += xi * Double(row[o]) }
+                }
+            }
         }
+        return (0..<nOut).map { Float(acc[$0] + Double(b.data[$0])) }
     }
 
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
