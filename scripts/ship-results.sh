@@ -16,7 +16,7 @@
 # The meta-training itself (hours to days here; resumable):
 #   mulo meta-train <name> --out RUNS_DIR/<name> [--resume]
 # Finished evaluation runs stay in RUNS_DIR/eval-<study>/runs and are reused when their settings
-# (θ's fingerprint included) match; runs recorded in the committed results/<study>/results.h5 are
+# (θ's fingerprint included) match (`ship` deletes those of a learned optimizer it replaces); runs recorded in the committed results/<study>/results.h5 are
 # adopted the same way (`--adopt`), so a fresh RUNS_DIR trains only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,8 @@ ship() {
         for name in $pair; do
             ckpt="$runs/$name/${common:-$(cat "$runs/$name/latest")}"
             "$mulo" export "$ckpt" --format h5 --out "$runs/$name/ship" > /dev/null
+            # A new θ: its finished evaluation runs belong to the old one (evaluate-on-width would refuse them).
+            if ! cmp -s "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"; then rm -f "$runs"/eval-*/runs/lo-"$name"_w*.h5; fi
             cp "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"
             rm -rf "notebooks-export/exports/$name"
             "$mulo" export "Checkpoints/$name.h5" --format pylo --out "notebooks-export/exports/$name" > /dev/null
