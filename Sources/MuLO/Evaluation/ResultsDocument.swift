@@ -98,11 +98,20 @@ public struct ResultsDocument {
             let notes = s.report.notes + staleTheta(s.report)
             for note in notes { out += "- \(note)\n" }
             if !notes.isEmpty { out += "\n" }
-            out += s.report.markdownTable + "\n\n"
+            out += s.report.markdownTable + "\n\n" + Self.cost(s.report.runs) + "\n\n"
             let plots = s.report.fileNames.filter { $0.hasSuffix(".svg") }
             out += plots.map { "[`\($0)`](\(dir)/\($0))" }.joined(separator: " · ") + " · [`results.h5`](\(dir)/results.h5)\n\n"
         }
         return out
+    }
+
+    /// What a study cost: its runs' wall time on one thread each, and how many predate the record.
+    static func cost(_ runs: [EvaluationRun]) -> String {
+        let timed = runs.compactMap(\.wallTime)
+        guard !timed.isEmpty else { return "Compute: not recorded (its \(runs.count) runs predate the record)." }
+        var s = String(format: "Compute: %.2f core-hours over %d runs", timed.reduce(0, +) / 3600, timed.count)
+        if timed.count < runs.count { s += " (and \(runs.count - timed.count) runs from before wall times were recorded)" }
+        return s + "."
     }
 
     /// A note for every learned optimizer a study ran with another θ than the shipped file of its name.

@@ -48,13 +48,16 @@ extension EvaluationReport {
                     let g = "runs/\(key)/w\(w)/s\(s)"
                     let task = try f.attributeString("task", on: g)
                     let diverged = try f.attributeInt("diverged_at", on: g)
-                    runs.append(EvaluationRun(optimizer: key, width: w, seed: s, task: task,
-                                              trainLoss: try f.read("\(g)/train_loss", as: Float.self).values,
-                                              testStep: try f.read("\(g)/test_step", as: Int64.self).values,
-                                              testLoss: try f.read("\(g)/test_loss", as: Float.self).values,
-                                              testAccuracy: try f.read("\(g)/test_accuracy", as: Float.self).values,
-                                              divergedAt: diverged >= 0 ? diverged : nil,
-                                              lossBound: f.hasAttribute("loss_bound", on: g) ? Float(try f.attributeDouble("loss_bound", on: g)) : nil))
+                    var run = EvaluationRun(optimizer: key, width: w, seed: s, task: task,
+                                            trainLoss: try f.read("\(g)/train_loss", as: Float.self).values,
+                                            testStep: try f.read("\(g)/test_step", as: Int64.self).values,
+                                            testLoss: try f.read("\(g)/test_loss", as: Float.self).values,
+                                            testAccuracy: try f.read("\(g)/test_accuracy", as: Float.self).values,
+                                            divergedAt: diverged >= 0 ? diverged : nil,
+                                            lossBound: f.hasAttribute("loss_bound", on: g) ? Float(try f.attributeDouble("loss_bound", on: g)) : nil)
+                    if f.hasAttribute("config", on: g) { run.config = try f.attributeString("config", on: g) }
+                    if f.hasAttribute("wall_time_s", on: g) { run.wallTime = try f.attributeDouble("wall_time_s", on: g) }
+                    runs.append(run)
                 }
             }
             // The optimizer's parametrization is its tasks' (μLOs and μAdam ran the μP ones).

@@ -46,6 +46,10 @@ public struct EvaluationRun: Sendable {
     public let divergedAt: Int?
     /// The task's loss bound the run was held to (its divergence bound), when recorded.
     public let lossBound: Float?
+    /// The run's configuration (JSON, as its run file holds it) and wall time in seconds on one
+    /// thread, when recorded (runs adopted from a results.h5 written before they were have neither).
+    public var config: String?
+    public var wallTime: Double?
     public var finalLoss: Double { Statistics.finalLoss(trainLoss, diverged: divergedAt != nil) }
 
     public init(optimizer: String, width: Int, seed: Int, task: String, trainLoss: [Float], testStep: [Int64], testLoss: [Float],
@@ -155,14 +159,19 @@ public struct WidthEvaluation {
     func load(_ path: String, unit u: Unit) throws -> EvaluationRun {
         let f = try HDF5File.open(path)
         let diverged = try f.attributeInt("diverged_at")
-        return EvaluationRun(optimizer: optimizers[u.optimizer].key, width: spec.widths[u.width], seed: u.seed,
-                             task: try f.attributeString("task"),
-                             trainLoss: try f.read("curves/train_loss", as: Float.self).values,
-                             testStep: try f.read("curves/eval_step", as: Int64.self).values,
-                             testLoss: try f.read("curves/test_loss", as: Float.self).values,
-                             testAccuracy: try f.read("curves/test_accuracy", as: Float.self).values,
-                             divergedAt: diverged >= 0 ? diverged : nil,
-                             lossBound: (try? JSONDecoder().decode(TrainConfig.self, from: Data(f.attributeString("config").utf8)))?
-                                .divergenceBound)
+        let json = try f.attributeString("config")
+        var run = EvaluationRun(optimizer: optimizers[u.optimizer].key, width: spec.widths[u.width], seed: u.seed,
+                                task: try f.attributeString("task"),
+                                trainLoss: try f.read("curves/train_loss", as: Float.self).values,
+                                testStep: try f.read("curves/eval_step", as: Int64.self).values,
+                                testLoss: try f.read("curves/test_loss", as: Float.self).values,
+                                testAccuracy: try f.read("curves/test_accuracy", as: Float.self).values,
+                                divergedAt: diverged >= 0 ? diverged : nil,
+                                lossBound: (try? JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)))?.divergenceBound)
+        run.config = json
+        let seconds = try f.attributeDouble("wall_time_s")
+        run.wallTime = seconds.isFinite ? seconds : nil
+        return run
     }
+
 }
