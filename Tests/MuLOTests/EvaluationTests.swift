@@ -40,6 +40,29 @@ struct EvaluationTests {
                                                                          steps: 20, batch: 16, grid: grid)))
     }
 
+    /// An interrupted search keeps its finished trials: a trial file whose setting matches is
+    /// taken as it is (here a loss no run could reach, so it must win), one whose setting does
+    /// not is run again, and the result equals what a search from scratch gives for the rest.
+    @Test func interruptedTuningResumesFromItsFinishedTrials() throws {
+        let dir = try Support.tempDir()
+        let grid = dir.appendingPathComponent("g.json").path
+        try #"{"lr": [0.01, 0.1, 0.03]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
+        let task = try TaskRegistry.parse("mlp-w8-d1_synthetic-4x4x1")
+        let fresh = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.appendingPathComponent("a").path, threads: 2)
+        let cacheDir = dir.appendingPathComponent("b").path
+        let trials = String(Tuner.cachePath(dir: cacheDir, kind: .sgd, task: task.description, steps: 20, batch: 16, grid: grid).dropLast(5))
+        try FileManager.default.createDirectory(atPath: trials, withIntermediateDirectories: true)
+        var settings = fresh.trials[1].settings
+        try String(decoding: try JSONEncoder().encode(TuningResult.Trial(settings: settings, finalLoss: 1e-9)), as: UTF8.self)
+            .write(toFile: "\(trials)/trial-1.json", atomically: true, encoding: .utf8)
+        settings.learningRate = 7  // not trial 2's setting: ignored
+        try String(decoding: try JSONEncoder().encode(TuningResult.Trial(settings: settings, finalLoss: 1e-12)), as: UTF8.self)
+            .write(toFile: "\(trials)/trial-2.json", atomically: true, encoding: .utf8)
+        let resumed = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: cacheDir, threads: 2)
+        #expect(resumed.best.learningRate == 0.1 && resumed.bestLoss == 1e-9)
+        #expect(resumed.trials.map(\.finalLoss) == [fresh.trials[0].finalLoss, 1e-9, fresh.trials[2].finalLoss])
+    }
+
     @Test func statistics() {
         let (m, se) = Statistics.meanSE([1, 2, 3, 4])
         #expect(m == 2.5 && abs(se - (1.25.squareRoot() / 2)) < 1e-12)

@@ -85,6 +85,8 @@ public struct TuningResult: Codable, Sendable {
         public let settings: HandDesigned.Settings
         /// nil when the run diverged (JSON has no infinity).
         public let finalLoss: Double?
+
+        public init(settings: HandDesigned.Settings, finalLoss: Double?) { (self.settings, self.finalLoss) = (settings, finalLoss) }
     }
 
     public let optimizer: String
@@ -138,20 +140,37 @@ public enum Tuner {
             log?("using cached tuning \(path)")
             return hit
         }
-        log?("tuning \(kind.rawValue) on \(name): \(settings.count) settings × \(steps) steps")
+        // Finished trials of an interrupted search (one file each in the locked directory, the
+        // setting inside) are kept: a search of hours resumes where it stopped.
+        @Sendable func trialPath(_ i: Int) -> String { (logDir as NSString).appendingPathComponent("trial-\(i).json") }
+        let done: [Int: TuningResult.Trial] = Dictionary(uniqueKeysWithValues: settings.indices.compactMap { i in
+            guard let data = FileManager.default.contents(atPath: trialPath(i)),
+                  let trial = try? JSONDecoder().decode(TuningResult.Trial.self, from: data), trial.settings == settings[i] else { return nil }
+            return (i, trial)
+        })
+        log?("tuning \(kind.rawValue) on \(name): \(settings.count) settings × \(steps) steps"
+             + (done.isEmpty ? "" : " (\(done.count) already done)"))
         let losses = UnsafeMutablePointer<Double>.allocate(capacity: settings.count)
         defer { losses.deallocate() }
+        for i in settings.indices { losses[i] = done[i].map { $0.finalLoss ?? .infinity } ?? .nan }
         let out = SendablePointer(losses)
-        // Live metrics of every trial beside the cache file (a new search starts the log afresh).
-        let metrics = try MetricsLog(directory: logDir, keep: { _ in false })
+        // Live metrics of every trial beside the cache file (the finished trials' lines are kept).
+        let metrics = try MetricsLog(directory: logDir, keep: { line in
+            (line["run"] as? String).map { run in done.keys.contains { "trial-\($0)" == run } } ?? false
+        })
         log?("live metrics: \(metrics.jsonlPath)")
-        try runInParallel(settings.count, threads: threads) { i in
+        let todo = settings.indices.filter { done[$0] == nil }
+        try runInParallel(todo.count, threads: threads) { k in
+            let i = todo[k]
             var config = TrainConfig(task: task.name, optimizer: kind.rawValue, steps: steps, batchSize: batch,
                                      seed: UInt64(seed), testInterval: 0, testExamples: 1)
             config.divergenceBound = task.lossClipBound
             let r = try trainCurvesOnly(task: task, optimizer: kind.make(settings[i]), config: config,
                                         metrics: metrics, run: "trial-\(i)")
-            out.base[i] = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)
+            let loss = Statistics.finalLoss(r.trainLoss, diverged: r.divergedAt != nil)
+            out.base[i] = loss
+            let trial = TuningResult.Trial(settings: settings[i], finalLoss: loss.isFinite ? loss : nil)
+            try AtomicFile.write(String(decoding: try JSONEncoder.sorted.encode(trial), as: UTF8.self), to: trialPath(i))
         }
         let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0].isFinite ? losses[$0] : nil) }
         guard let best = trials.filter({ $0.finalLoss != nil }).min(by: { $0.finalLoss! < $1.finalLoss! }) else {
