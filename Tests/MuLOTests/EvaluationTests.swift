@@ -225,6 +225,19 @@ struct EvaluationCommandTests {
         #expect(try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--task-parametrization", "up", "--out", out]).status != 0)
     }
 
+    /// A μVeLO's settings hold a float that JSON stores as an integer (interp_mult "1.0" → 1):
+    /// the finished runs must still be recognised when the evaluation runs again.
+    @Test func veloEvaluationsResume() throws {
+        let dir = try Support.tempDir()
+        let theta = dir.appendingPathComponent("muvelo.h5").path
+        #expect(try Support.mulo(["lo-init", "--architecture", "velo", "--parametrization", "mu", "--out", theta]).status == 0)
+        let args = ["evaluate-on-width", "--checkpoint", theta, "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--widths", "8",
+                    "--steps", "4", "--seeds", "1", "--batch", "16", "--test-examples", "50", "--out", dir.appendingPathComponent("eval").path]
+        #expect(try Support.mulo(args).status == 0)
+        let again = try Support.mulo(args)
+        #expect(again.status == 0 && again.stderr.contains("1 of 1 runs already done"), "\(again.stderr)")
+    }
+
     /// One seed: means without a "± 0.0000" that would claim a measured spread.
     @Test func oneSeedTablesShowNoSpread() throws {
         let out = try Support.tempDir().appendingPathComponent("eval").path

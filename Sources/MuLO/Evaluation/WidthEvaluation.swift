@@ -150,7 +150,9 @@ public struct WidthEvaluation {
         guard let f = try? HDF5File.open(path), (try? f.attributeString("kind")) == "mulo-train-run" else { return .missing }
         let json = try f.attributeString("config")
         guard var stored = try? JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)) else { return .different(json) }
-        var wanted = config
+        // Compared as stored: JSON keeps 1.0 as 1, so a setting such as μVeLO's interp_mult "1.0"
+        // reads back as "1" (the resume of every VeLO evaluation was refused before this).
+        var wanted = try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder.sorted.encode(config))
         stored.optimizerSettings["checkpoint"] = nil
         wanted.optimizerSettings["checkpoint"] = nil
         return stored == wanted ? .finished : .different(json)
