@@ -97,6 +97,15 @@ struct EvaluationTests {
         let (a, b) = SVGPlot.snapLog10(0, 0)  // a constant 1: an axis around it, ticked at it
         #expect(a < 0 && b > 0 && SVGPlot.ticks(a, b, .log10).contains { $0.1 == "1" })
     }
+
+    /// A capped panel (the loss curves' 1.2 × the divergence bound) ends its axis at the cap: a
+    /// diverged run's last loss of 130 once stretched the depth-16 plot to 1000.
+    @Test func cappedAxesEndAtTheCap() {
+        let panel = Panel(title: "p", xLabel: "step", yLabel: "loss", yScale: .log10,
+                          series: [Series(label: "a", x: [0, 1, 2, 3], y: [2.3, 0.6, 0.4, 130])], yMax: 4.1)
+        let svg = SVGPlot.render([panel], columns: 1, title: "t")
+        #expect(svg.contains(">5</text>") && !svg.contains(">10</text>") && !svg.contains(">100</text>"), "\(svg)")
+    }
 }
 
 @Suite("mulo evaluate-on-width and coord-check commands", .serialized)

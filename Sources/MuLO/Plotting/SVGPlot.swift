@@ -100,9 +100,10 @@ public enum SVGPlot {
         for s in p.series {
             for (k, v) in s.y.enumerated() where v.isFinite {
                 let e = s.error?[k] ?? 0
-                let capped = p.yMax.map { min(v + e, $0) } ?? (v + e)
-                if let a = ty(capped) { ys.append(a) }
-                if let b = ty(max(v - e, p.yScale == .linear ? -Double.infinity : v / 10)) { ys.append(b) }
+                // Both ends of the error bar under the cap (a diverged run's last loss must not stretch the axis).
+                func capped(_ y: Double) -> Double { p.yMax.map { min(y, $0) } ?? y }
+                if let a = ty(capped(v + e)) { ys.append(a) }
+                if let b = ty(capped(max(v - e, p.yScale == .linear ? -Double.infinity : v / 10))) { ys.append(b) }
             }
         }
         var out = "<g>\n" + text(x0 + pw / 2, oy + 18, p.title, size: 13, anchor: "middle", weight: "bold")
