@@ -297,6 +297,22 @@ struct MetaTrainCommandTests {
         keep = 2
         """
 
+    /// keep_every keeps milestones beside the newest `keep`, and may be added when resuming.
+    @Test func milestoneCheckpointsAreKept() throws {
+        let dir = try Support.tempDir()
+        let run = dir.appendingPathComponent("run")
+        let one = try writeConfig(dir, Self.config.replacingOccurrences(of: "keep = 2", with: "keep = 1"), name: "one.toml")
+        #expect(try Support.mulo(["meta-train", one, "--out", run.path, "--steps", "2"]).status == 0)
+        let every = try writeConfig(dir, Self.config.replacingOccurrences(of: "keep = 2", with: "keep = 1\nkeep_every = 2"), name: "every.toml")
+        let r = try Support.mulo(["meta-train", every, "--out", run.path, "--resume"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("checkpoint-") }.sorted()
+        #expect(files == ["checkpoint-000002.h5", "checkpoint-000004.h5", "checkpoint-000006.h5"], "\(files)")
+        let bad = try writeConfig(dir, Self.config.replacingOccurrences(of: "keep = 2", with: "keep_every = -1"), name: "bad.toml")
+        let b = try Support.mulo(["meta-train", bad, "--out", dir.appendingPathComponent("bad").path])
+        #expect(b.status != 0 && b.stderr.contains("keep_every"), "\(b.stderr)")
+    }
+
     func writeConfig(_ dir: URL, _ text: String = config, name: String = "cli.toml") throws -> String {
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

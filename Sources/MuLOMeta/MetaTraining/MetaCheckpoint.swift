@@ -183,7 +183,8 @@ public enum MetaCheckpoint {
         return path
     }
 
-    /// Writes a checkpoint, then θ alone, then the pointer, then prunes old checkpoints. Each
+    /// Writes a checkpoint, then θ alone, then the pointer, then prunes old checkpoints (all but
+    /// the newest `keep` and the multiples of `keep_every`). Each
     /// file appears atomically, and the pointer moves only once its checkpoint is complete.
     public static func checkpoint<A>(_ trainer: MetaTrainer<A>, in dir: String) throws -> String {
         let name = fileName(step: trainer.state.outerStep)
@@ -194,8 +195,10 @@ public enum MetaCheckpoint {
                               metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",
                                          "config": trainer.config.json])
         try AtomicFile.write(name + "\n", to: (dir as NSString).appendingPathComponent("latest"))
+        let every = trainer.config.checkpoint.keepEvery
         let old = try FileManager.default.contentsOfDirectory(atPath: dir)
             .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".h5") }.sorted().dropLast(trainer.config.checkpoint.keep)
+            .filter { f in every == 0 || Int(f.dropFirst("checkpoint-".count).dropLast(".h5".count)).map { $0 % every != 0 } ?? true }
         for f in old { try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(f)) }
         return path
     }

@@ -97,7 +97,19 @@ public struct MetaConfig: Codable, Sendable, Equatable {
     public struct CheckpointSettings: Codable, Sendable, Equatable {
         public var interval: Int = 50
         public var keep: Int = 10
+        /// Also keep every checkpoint whose outer step is a multiple of this (0: none), so a long
+        /// run can be restarted from before a late instability.
+        public var keepEvery: Int = 0
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case interval, keep, keepEvery }
+
+        // Configurations stored before keepEvery existed decode with its default.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            (interval, keep) = (try c.decode(Int.self, forKey: .interval), try c.decode(Int.self, forKey: .keep))
+            keepEvery = try c.decodeIfPresent(Int.self, forKey: .keepEvery) ?? 0
+        }
     }
 
     public var name: String
@@ -214,5 +226,6 @@ public struct MetaConfig: Codable, Sendable, Equatable {
             throw fail("learning rates must be ≥ 0 (peak > 0) and decay_end ≥ warmup_steps")
         }
         guard checkpoint.interval >= 1, checkpoint.keep >= 1 else { throw fail("checkpoint interval and keep must be ≥ 1") }
+        guard checkpoint.keepEvery >= 0 else { throw fail("checkpoint keep_every must be ≥ 0") }
     }
 }

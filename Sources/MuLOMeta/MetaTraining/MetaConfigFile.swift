@@ -89,7 +89,7 @@ extension MetaConfig {
         try oo.fill(&c, ints: ["warmup_steps": \.outerOptimizer.warmupSteps, "decay_end": \.outerOptimizer.decayEnd])
         try oo.finish()
         var ck = Reader(table: try r.section("checkpoint"), section: "checkpoint", source: source)
-        try ck.fill(&c, ints: ["interval": \.checkpoint.interval, "keep": \.checkpoint.keep])
+        try ck.fill(&c, ints: ["interval": \.checkpoint.interval, "keep": \.checkpoint.keep, "keep_every": \.checkpoint.keepEvery])
         try ck.finish()
         r.used.insert("families")
         try r.finish()
