@@ -66,6 +66,26 @@ struct RankTableTests {
         #expect(throws: TaskError.self) { try ResultsDocument.embed("x", in: "no markers") }
     }
 
+    /// A study evaluated with another θ than the shipped file of the same name says so.
+    @Test func aStudyOfAnEarlierThetaIsFlagged() throws {
+        let dir = try Support.tempDir()
+        let (ck, results) = (dir.appendingPathComponent("ck").path, dir.appendingPathComponent("results").path)
+        try FileManager.default.createDirectory(atPath: ck, withIntermediateDirectories: true)
+        #expect(try Support.mulo(["lo-init", "--out", "\(ck)/lo-a.h5"]).status == 0)
+        let e = try Support.mulo(["evaluate-on-width", "--checkpoint", "\(ck)/lo-a.h5", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",
+                                  "--widths", "8", "--steps", "4", "--seeds", "1", "--batch", "8", "--test-examples", "20",
+                                  "--out", "\(results)/mlp-width"])
+        #expect(e.status == 0, "\(e.stderr)")
+        func document() throws -> String {
+            let r = try Support.mulo(["report", "--results", results, "--checkpoints", ck, "--readme", ""])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try String(contentsOfFile: "\(results)/RESULTS.md", encoding: .utf8)
+        }
+        #expect(try !document().contains("earlier θ"))
+        #expect(try Support.mulo(["lo-init", "--seed", "7", "--out", "\(ck)/lo-a.h5", "--overwrite"]).status == 0)
+        #expect(try document().contains("ran with an earlier θ"))
+    }
+
     /// Every figure in the README's Results block and in results/RESULTS.md is what `mulo report`
     /// computes from Checkpoints/ and results/ (none typed by hand).
     @Test func committedResultsAreWhatTheFilesGive() throws {

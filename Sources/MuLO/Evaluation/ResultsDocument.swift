@@ -46,10 +46,11 @@ public struct ResultsDocument {
     /// Each study's directory relative to the document, for links.
     public let links: [String: String]
 
-    /// Every `Checkpoints/*.h5` and every `<results>/*/results.h5`, in name order.
+    /// Every `Checkpoints/*.h5` (small_fc_lopt before VeLO, μP before SP) and every
+    /// `<results>/*/results.h5` (in the rank table's order) and `<results>/findings/*/results.h5`.
     public init(checkpoints: String, results: String) throws {
         let fm = FileManager.default
-        shipped = try fm.contentsOfDirectory(atPath: checkpoints).filter { $0.hasSuffix(".h5") }.sorted()
+        shipped = try fm.contentsOfDirectory(atPath: checkpoints).filter { $0.hasSuffix(".h5") }
             .map { try Shipped(path: (checkpoints as NSString).appendingPathComponent($0)) }
             .sorted { $0.order != $1.order ? $0.order.lexicographicallyPrecedes($1.order) : $0.name < $1.name }
         var links: [String: String] = [:]
