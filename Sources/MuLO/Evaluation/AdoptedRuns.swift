@@ -2,15 +2,14 @@ import Foundation
 
 extension WidthEvaluation {
     /// Writes the run file of every run of this evaluation that a finished study's results.h5
-    /// already holds — same optimizer settings (θ's fingerprint for a learned optimizer), task,
-    /// steps, batch, seed, loss bound (when recorded: files before it was used the same rule) and
-    /// test schedule — so that adding an optimizer to a study
-    /// whose run files are gone trains only the new runs. results.h5 does not record the number
-    /// of test examples: adopted runs are taken to have used this evaluation's. Returns how many
-    /// run files were written; runs already in `directory/runs` are left alone.
+    /// already holds — same optimizer settings (θ's fingerprint for a learned optimizer), task
+    /// (its name carries the parametrization), steps, batch, seed, loss bound (when recorded:
+    /// files before it was used the same rule) and test schedule — so that adding an optimizer to
+    /// a study whose run files are gone trains only the new runs. results.h5 does not record the
+    /// number of test examples: adopted runs are taken to have used this evaluation's. Returns how
+    /// many run files were written; runs already in `directory/runs` are left alone.
     public func adopt(_ stored: EvaluationReport) throws -> Int {
         guard stored.spec.steps == spec.steps, stored.spec.batch == spec.batch else { return 0 }
-        // (The run's task name, compared below, carries its parametrization.)
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
                                                 withIntermediateDirectories: true)
         var written = 0
