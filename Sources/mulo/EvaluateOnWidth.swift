@@ -71,7 +71,7 @@ struct EvaluateOnWidth: ParsableCommand {
                     notes.append("\(kind.rawValue): default settings \(described) (not tuned)")
                     label += " (default)"
                 } else {
-                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: spec.taskParametrization ?? (kind == .muadam ? .mup : .standard))
+                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: spec.taskParametrization ?? kind.parametrization)
                     let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
                                            cacheDir: tuning.tuningDir, threads: threads, dataDir: runtime.dataDir) { print($0) }
                     settings = r.best

@@ -21,7 +21,7 @@ struct Tune: ParsableCommand {
         try runReportingErrors {
             let kind = try parseBaselines([baseline])[0]
             let t = try TaskTemplate(template).name(width: tuning.tuneWidth, depth: nil,
-                                                    parametrization: kind == .muadam ? .mup : .standard)
+                                                    parametrization: kind.parametrization)
             let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
                                    cacheDir: tuning.tuningDir, threads: runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                    dataDir: runtime.dataDir) { print($0) }

@@ -15,7 +15,7 @@ extension WidthEvaluation {
         var written = 0
         for (o, optimizer) in optimizers.enumerated() {
             guard let recorded = stored.optimizers.first(where: { $0.key == optimizer.key }),
-                  Self.sameSettings(recorded.settingsDescription, optimizer.settingsDescription) else { continue }
+                  Self.identifying(recorded.settingsDescription) == Self.identifying(optimizer.settingsDescription) else { continue }
             for (w, width) in spec.widths.enumerated() {
                 let task = try spec.template.name(width: width, depth: spec.depth, parametrization: spec.parametrization(of: optimizer))
                     .makeTask(dataDir: dataDir)
@@ -42,10 +42,5 @@ extension WidthEvaluation {
         let last = divergedAt ?? (spec.steps - 1)
         let periodic = spec.testInterval > 0 ? Array(stride(from: 0, through: last, by: spec.testInterval)) : []
         return periodic + (divergedAt == nil ? [spec.steps] : [])
-    }
-
-    /// Equal settings, the checkpoint's path aside (θ's fingerprint identifies a learned optimizer).
-    static func sameSettings(_ a: [String: String], _ b: [String: String]) -> Bool {
-        a.filter { $0.key != "checkpoint" } == b.filter { $0.key != "checkpoint" }
     }
 }

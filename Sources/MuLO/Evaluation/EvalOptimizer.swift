@@ -28,7 +28,7 @@ public struct EvalOptimizer: Sendable {
     public var parametrization: Parametrization {
         switch kind {
         case .learned(let lo, _): return lo.parametrization
-        case .baseline(let b, _): return b == .muadam ? .mup : .standard
+        case .baseline(let b, _): return b.parametrization
         }
     }
 

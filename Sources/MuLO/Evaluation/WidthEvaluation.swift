@@ -144,8 +144,7 @@ public struct WidthEvaluation {
 
     enum StoredRun { case missing, finished, different(String) }
 
-    /// Whether `path` holds a finished run of `config`. The checkpoint path is not compared: the
-    /// θ fingerprint is what identifies a learned optimizer.
+    /// Whether `path` holds a finished run of `config` (its optimizer compared by its `identifying` settings).
     func finishedRun(_ path: String, matching config: TrainConfig) throws -> StoredRun {
         guard let f = try? HDF5File.open(path), (try? f.attributeString("kind")) == "mulo-train-run" else { return .missing }
         let json = try f.attributeString("config")
@@ -153,10 +152,14 @@ public struct WidthEvaluation {
         // Compared as stored: JSON keeps 1.0 as 1, so a setting such as μVeLO's interp_mult "1.0"
         // reads back as "1" (the resume of every VeLO evaluation was refused before this).
         var wanted = try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder.sorted.encode(config))
-        stored.optimizerSettings["checkpoint"] = nil
-        wanted.optimizerSettings["checkpoint"] = nil
+        stored.optimizerSettings = Self.identifying(stored.optimizerSettings)
+        wanted.optimizerSettings = Self.identifying(wanted.optimizerSettings)
         return stored == wanted ? .finished : .different(json)
     }
+
+    /// The settings that identify an optimizer: all but the checkpoint's path (θ's fingerprint
+    /// identifies a learned optimizer, wherever its file is).
+    static func identifying(_ settings: [String: String]) -> [String: String] { settings.filter { $0.key != "checkpoint" } }
 
     func load(_ path: String, unit u: Unit) throws -> EvaluationRun {
         let f = try HDF5File.open(path)
@@ -175,5 +178,4 @@ public struct WidthEvaluation {
         run.wallTime = seconds.isFinite ? seconds : nil
         return run
     }
-
 }

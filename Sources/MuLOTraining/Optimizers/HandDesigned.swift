@@ -30,6 +30,9 @@ public enum HandDesigned: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The parametrization of the tasks it trains: μAdam the μP ones (its s_W needs them), the others SP.
+    public var parametrization: Parametrization { self == .muadam ? .mup : .standard }
+
     public func make(_ s: Settings) -> any Optimizer {
         switch self {
         case .sgd: SGD(schedule: s.schedule, momentum: s.momentum)

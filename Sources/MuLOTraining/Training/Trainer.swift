@@ -17,8 +17,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var divergenceBound: Float?
 
     /// Stored as the TOML configs spell things: snake_case keys, and settings that are numbers as
-    /// JSON numbers (only where the number reads back to the same text, so a stored run still
-    /// matches the settings that made it). Run files of earlier releases (camelCase keys,
+    /// JSON numbers (where the number prints as the same text; JSON still keeps 1.0 as 1, so a
+    /// stored run is compared with the settings that made it after the same round trip —
+    /// `WidthEvaluation.finishedRun`). Run files of earlier releases (camelCase keys,
     /// `evalInterval`, every setting a string) keep loading.
     enum CodingKeys: String, CodingKey {
         case task, optimizer, steps, seed
