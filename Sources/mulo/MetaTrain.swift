@@ -158,6 +158,13 @@ struct MetaTrain: ParsableCommand {
         let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)
         trainer.mpi = mpi
+        if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
+            // A shipped θ (`export --format h5`) names the outer steps it had: the continued run's budget adds them.
+            let file = try HDF5File.open(ckpt)
+            defer { try? file.close() }
+            trainer.state.metrics.initTheta = URL(fileURLWithPath: ckpt).lastPathComponent
+            trainer.state.metrics.initOuterSteps = file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil
+        }
         if let latest {
             try MetaCheckpoint.restore(trainer, from: latest)
             say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")

@@ -313,6 +313,37 @@ struct MetaTrainCommandTests {
         #expect(b.status != 0 && b.stderr.contains("keep_every"), "\(b.stderr)")
     }
 
+    /// init_checkpoint continues a shipped θ (the SP VeLO restart of issue 18): the run starts
+    /// exactly there (checked with a zero first learning rate), says so among its departures,
+    /// keeps the provenance across a resume, and its shipped budget adds the earlier outer steps.
+    @Test func initCheckpointContinuesAShippedTheta() throws {
+        let dir = try Support.tempDir()
+        let first = dir.appendingPathComponent("first"), ship = dir.appendingPathComponent("ship")
+        #expect(try Support.mulo(["meta-train", try writeConfig(dir), "--out", first.path, "--steps", "2"]).status == 0)
+        #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: first.path)), "--format", "h5", "--out", ship.path]).status == 0)
+        let shipped = ship.appendingPathComponent("theta.h5").path
+        let text = Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 4")
+            .replacingOccurrences(of: "warmup_steps = 2", with: "warmup_steps = 2\nlr_initial = 0")
+            + "\n[learned_optimizer]\ninit_checkpoint = \"\(shipped)\"\n"
+        let cfg = try writeConfig(dir, text, name: "continued.toml")
+        let run = dir.appendingPathComponent("continued")
+        let r = try Support.mulo(["meta-train", cfg, "--out", run.path, "--steps", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("θ's start: the θ in \(shipped)"))
+        #expect(try theta(run) == LOCheckpoint.load(shipped).theta.flat)  // learning rate 0 at outer step 0
+        #expect(try Support.mulo(["meta-train", cfg, "--out", run.path, "--resume"]).status == 0)
+        let out = dir.appendingPathComponent("ship2")
+        #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: run.path)), "--format", "h5", "--out", out.path]).status == 0)
+        let f = try HDF5File.open(out.appendingPathComponent("theta.h5").path)
+        #expect(try f.attributeString("budget") == "4 outer steps of meta-training (configured: 4), continuing the θ of 2 earlier outer steps (theta.h5)")
+        #expect(try f.attributeInt("init_outer_steps") == 2)
+        // A missing file is a clear error before the run directory is made.
+        let missing = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: "/nonexistent/theta.h5"), name: "missing.toml")
+        let m = try Support.mulo(["meta-train", missing, "--out", dir.appendingPathComponent("m").path])
+        #expect(m.status != 0 && m.stderr.contains("/nonexistent/theta.h5"), "\(m.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
+    }
+
     func writeConfig(_ dir: URL, _ text: String = config, name: String = "cli.toml") throws -> String {
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -77,7 +77,19 @@ public enum LOExport {
             let steps = try src.attributeInt("outer_step")
             try f.setAttribute("outer_steps_done", steps)
             let planned = MetaConfig.storedOuterSteps(try src.attributeString("config"))
-            try f.setAttribute("budget", "\(steps) outer steps of meta-training" + (planned.map { " (configured: \($0))" } ?? ""))
+            var budget = "\(steps) outer steps of meta-training" + (planned.map { " (configured: \($0))" } ?? "")
+            if src.hasAttribute("init_theta", on: "metrics") {
+                let initial = try src.attributeString("init_theta", on: "metrics")
+                try f.setAttribute("init_theta", initial)
+                if src.hasAttribute("init_outer_steps", on: "metrics") {
+                    let earlier = try src.attributeInt("init_outer_steps", on: "metrics")
+                    try f.setAttribute("init_outer_steps", earlier)
+                    budget += ", continuing the θ of \(earlier) earlier outer steps (\(initial))"
+                } else {
+                    budget += ", starting from the θ of \(initial)"
+                }
+            }
+            try f.setAttribute("budget", budget)
             if src.hasAttribute("cpu_models", on: "metrics") {
                 try f.setAttribute("cpu_models", try src.attributeStrings("cpu_models", on: "metrics"))
             }

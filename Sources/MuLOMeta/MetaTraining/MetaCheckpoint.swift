@@ -68,6 +68,8 @@ public enum MetaCheckpoint {
         try series("wall_time_s", m.wallTime)
         try series("inner_steps_per_s", m.innerStepsPerSecond)
         if !m.cpuModels.isEmpty { try file.setAttribute("cpu_models", m.cpuModels, on: "metrics") }
+        if let t = m.initTheta { try file.setAttribute("init_theta", t, on: "metrics") }
+        if let n = m.initOuterSteps { try file.setAttribute("init_outer_steps", n, on: "metrics") }
         for (f, task) in tasks.enumerated() {
             try series("family_loss/\(task.name)", m.familyLoss[f])
             try series("family_at_bound/\(task.name)", m.familyAtBound[f])
@@ -160,6 +162,8 @@ public enum MetaCheckpoint {
         m.innerStepsPerSecond = try series("inner_steps_per_s", Float.self)
         // Recorded since checkpoints carry it; older runs name only the CPUs after their resume.
         if file.hasAttribute("cpu_models", on: "metrics") { m.cpuModels = try file.attributeStrings("cpu_models", on: "metrics") }
+        if file.hasAttribute("init_theta", on: "metrics") { m.initTheta = try file.attributeString("init_theta", on: "metrics") }
+        if file.hasAttribute("init_outer_steps", on: "metrics") { m.initOuterSteps = try file.attributeInt("init_outer_steps", on: "metrics") }
         m.familyLoss = try tasks.map { try series("family_loss/\($0.name)", Float.self) }
         // Checkpoints from before the series existed: unknown (NaN) for their steps.
         m.familyAtBound = try tasks.map {

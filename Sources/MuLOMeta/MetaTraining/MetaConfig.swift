@@ -184,6 +184,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         check("learning-rate schedule", "\(oo.lrInitial)→\(oo.lrPeak) over \(oo.warmupSteps), cosine to \(oo.lrFinal) at \(oo.decayEnd)",
               "\(poo.lrInitial)→\(poo.lrPeak) over \(poo.warmupSteps), cosine to \(poo.lrFinal) at \(poo.decayEnd)")
         check("outer steps", outerSteps, lo.architecture == VeLO.name ? 45_000 : paper.outerSteps)
+        if let start = lo.initCheckpoint { out.append("θ's start: the θ in \(start), outer optimizer and schedule afresh (paper: a fresh initialisation)") }
         return out
     }
 

@@ -14,6 +14,11 @@ public struct MetaMetrics: Sendable, Equatable {
     public var innerStepsPerSecond: [Float] = []
     /// The CPUs that ran the steps, in order of first appearance (wall times mean something only with them).
     public var cpuModels: [String] = []
+    /// The θ file the run started from (`init_checkpoint`, its file name) and how many outer steps
+    /// of meta-training that θ had had (nil: not a MuLO meta-training θ), so a continued run's
+    /// budget states them.
+    public var initTheta: String?
+    public var initOuterSteps: Int?
     /// [family][step]: the fraction of the family's counted inner losses (all particles, both
     /// copies) at the clip bound 1.5·ln C — diverged or non-finite inner runs. NaN for steps of runs
     /// from before it was recorded.
