@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CMPIShim", dependencies: ["CMPI"]),
         // HDF5's type and file-mode constants are C macros Swift cannot import.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
+        // C's stdout buffering, which Swift 6 cannot reach.
+        .target(name: "CStdioShim"),
         // Vectorised kernels, register-blocked for the ISA of `march` (simd.h).
         .target(
             name: "CKernels",
@@ -70,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "mulo",
-            dependencies: ["MuLO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MuLO", "CStdioShim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "MuLOTests", dependencies: ["MuLO", "MuLOCore", "MuLOTraining", "MuLOMeta"]),
     ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CStdioShim
 
 @main
 struct Mulo: ParsableCommand {
@@ -28,6 +29,7 @@ struct Mulo: ParsableCommand {
             FileHandle.standardError.write(Data("Error: unknown command '\(word)'\(hint) (`mulo --help` lists the commands)\n".utf8))
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        mulo_line_buffer_stdout()
         CheckHDF5File.install()
         main(args)
     }

@@ -344,6 +344,19 @@ struct MetaTrainCommandTests {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
     }
 
+    /// A background run logs to one file (`> log 2>&1`): its header (stdout) comes before the
+    /// progress lines (stderr), not at exit as a block-buffered stdout would put it.
+    @Test func logIntoOneFileIsInOrder() throws {
+        let dir = try Support.tempDir()
+        let log = dir.appendingPathComponent("run.log").path
+        let command = "'\(Support.muloExecutable.path)' meta-train '\(try writeConfig(dir))' --out '\(dir.appendingPathComponent("run").path)' --steps 2 > '\(log)' 2>&1"
+        #expect(try Support.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command]).status == 0)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("meta-training cli-tiny") })
+        let progress = try #require(lines.firstIndex { $0.hasPrefix("outer step 1/") })
+        #expect(header < progress, "\(lines)")
+    }
+
     func writeConfig(_ dir: URL, _ text: String = config, name: String = "cli.toml") throws -> String {
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
