@@ -12,7 +12,9 @@
 #   STEP: ship, report, or a study or finding name (below); default: ship, every study and finding, report.
 #   SEEDS=N seeds per run (default 3), THREADS=N threads (default all cores), WIDTHS_<STUDY>="…"
 #   overrides a study's widths (e.g. WIDTHS_MLP_WIDTH="128 256"), MULO=path another build of mulo
-#   (e.g. a copy, so that rebuilding the repository does not touch a long evaluation).
+#   (e.g. a copy, so that rebuilding the repository does not touch a long evaluation),
+#   BASELINES_ONLY=1 tunes and runs only the baselines into RUNS_DIR (results/ untouched): their runs
+#   do not depend on the learned optimizers, so they can go while those are still meta-training.
 # The meta-training itself (hours to days here; resumable):
 #   mulo meta-train <name> --out RUNS_DIR/<name> [--resume]
 # Finished evaluation runs stay in RUNS_DIR/eval-<study>/runs and are reused when their settings
@@ -26,16 +28,17 @@ mulo=${MULO:-.build/release/mulo}
 los="mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist"
 mu_los="mulo-m-fashionmnist muvelo-m-fashionmnist" sp_los="lo-m-fashionmnist velo-m-fashionmnist"
 
-# The step of each pair (μP, SP twin) to ship: the latest checkpoint both runs hold, so the two
-# are compared at one budget; each run's latest when they share none.
+# The step of the small_fc_lopt pair (μP, SP twin) to ship: the latest checkpoint both runs hold,
+# so the two are compared at one budget; each run's latest when they share none. The VeLO pair ships
+# each run's latest: VeLO_M's second part counts its steps from its 1000-step start (MetaTasks file).
 ship_step() {
-    local a=$1 b=$2 common
+    local a=$1 b=${2:-$1} common
     common=$(comm -12 <(ls "$runs/$a" | grep -o 'checkpoint-[0-9]*\.h5' | sort) <(ls "$runs/$b" | grep -o 'checkpoint-[0-9]*\.h5' | sort) | tail -1)
     echo "${common:-}"
 }
 
 ship() {
-    for pair in "mulo-m-fashionmnist lo-m-fashionmnist" "muvelo-m-fashionmnist velo-m-fashionmnist"; do
+    for pair in "mulo-m-fashionmnist lo-m-fashionmnist" muvelo-m-fashionmnist velo-m-fashionmnist; do
         # shellcheck disable=SC2086
         common=$(ship_step $pair)
         for name in $pair; do
@@ -60,13 +63,15 @@ evaluate() {
     local var="WIDTHS_$(echo "$dir" | tr 'a-z/-' 'A-Z__')" work="$runs/eval-${dir//\//-}"
     widths=${!var:-$widths}
     local optimizers=() adopt=()
-    for lo in $LOS; do optimizers+=(--checkpoint "Checkpoints/$lo.h5"); done
+    if [ -z "${BASELINES_ONLY:-}" ]; then for lo in $LOS; do optimizers+=(--checkpoint "Checkpoints/$lo.h5"); done; fi
     for b in $BASELINES; do optimizers+=(--baseline "$b"); done
+    if [ ${#optimizers[@]} = 0 ]; then echo "$dir: no baselines to run"; return; fi
     if [ -f "results/$dir/results.h5" ]; then adopt=(--adopt "results/$dir/results.h5"); fi
     # shellcheck disable=SC2086
     "$mulo" evaluate-on-width "${optimizers[@]}" --grid medium --tune-width "$tune" --tune-steps 1000 \
         --tuning-dir results/tuning --template "$template" --widths $widths --seeds "${SEEDS:-3}" --batch "$batch" \
         ${THREADS:+--threads "$THREADS"} "${adopt[@]}" --out "$work" "$@"
+    if [ -n "${BASELINES_ONLY:-}" ]; then return; fi
     rm -rf "results/$dir"
     mkdir -p "results/$dir"
     for f in results.h5 summary.csv table.txt table.md loss_curves.svg final_loss_vs_width.svg; do
