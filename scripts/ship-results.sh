@@ -90,7 +90,7 @@ run_step() {
         ship) ship ;;
         report) "$mulo" report ;;
         # MLPs (Fashion-MNIST, batch 128, tuned at width 128): width, 5× horizon, depth 16, 25× horizon.
-        mlp-width) study mlp-width "$mlp" 128 128 "128 256 512 1024 2048" --steps 1000 --test-interval 250 ;;
+        mlp-width) study mlp-width "$mlp" 128 128 "128 256 512 1024 2048 4096" --steps 1000 --test-interval 250 ;;
         mlp-horizon5x) study mlp-horizon5x "$mlp" 128 128 "1024" --steps 5000 --test-interval 500 ;;
         mlp-depth16) study mlp-depth16 "$mlp" 128 128 "1024" --depth 16 --steps 1000 --test-interval 250 ;;
         mlp-horizon) study mlp-horizon "$mlp" 128 128 "256" --steps 25000 --test-interval 1000 ;;
