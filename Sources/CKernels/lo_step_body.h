@@ -143,12 +143,21 @@ INLINE double hsum(vd8 x) {
 
 void FN(sweep1_matrix)(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
                        size_t a0, size_t a1, const float bm[3], float bv,
-                       double *row_g2, double *col_g2, double *sums) {
+                       double *row_g2, double *col_g2, double *sums, const float *shift, double *moments) {
     const size_t n8 = n1 / 8 * 8;
     for (size_t b = 0; b < n1; b++) col_g2[b] = 0;
     vd8 acc[S1];
     for (int s = 0; s < S1; s++) acc[s] = (vd8){0};
     double tail[S1] = {0};
+#if LO_VELO
+    // The LSTM statistics' shifted sums (M_0..2, V: Σd, Σd²), in float per run like the sums above.
+    vd8 macc[8];
+    for (int s = 0; s < 8; s++) macc[s] = (vd8){0};
+    double mtail[8] = {0};
+#else
+    (void)shift;
+    (void)moments;
+#endif
     for (size_t a = a0; a < a1; a++) {
         const size_t row = a * ld;
         vd8 rowacc = {0};
@@ -157,10 +166,22 @@ void FN(sweep1_matrix)(const float *g, const float *p, float *m, float *v, size_
             const size_t end = b0 + RUN < n8 ? b0 + RUN : n8;
             vf8 part[S1], rowpart = {0};
             for (int s = 0; s < S1; s++) part[s] = (vf8){0};
+#if LO_VELO
+            vf8 mpart[8];
+            for (int s = 0; s < 8; s++) mpart[s] = (vf8){0};
+#endif
             for (size_t b = b0; b < end; b += 8) {
                 const size_t e = row + b;
                 const vf8 gv = sanitize8(ld8(g + e)), pv = ld8(p + e), g2 = gv * gv;
-                const vf8 vv = bv * ld8(v + e) + (1 - bv) * g2;
+                const vf8 vold = ld8(v + e);
+#if LO_VELO
+                for (int i = 0; i < 4; i++) {
+                    const vf8 d = (i < 3 ? ld8(m + i * n + e) : vold) - shift[i];
+                    mpart[2 * i] += d;
+                    mpart[2 * i + 1] += d * d;
+                }
+#endif
+                const vf8 vv = bv * vold + (1 - bv) * g2;
                 st8(v + e, vv);
                 const vf8 r = 1.0f / __builtin_elementwise_sqrt(vv + 1e-6f);
                 part[0] += g2;
@@ -187,9 +208,19 @@ void FN(sweep1_matrix)(const float *g, const float *p, float *m, float *v, size_
             }
             for (int s = 0; s < S1; s++) acc[s] += __builtin_convertvector(part[s], vd8);
             rowacc += __builtin_convertvector(rowpart, vd8);
+#if LO_VELO
+            for (int s = 0; s < 8; s++) macc[s] += __builtin_convertvector(mpart[s], vd8);
+#endif
         }
         for (size_t b = n8; b < n1; b++) {
             float mk[3];
+#if LO_VELO
+            for (int i = 0; i < 4; i++) {
+                const float d = (i < 3 ? m[i * n + row + b] : v[row + b]) - shift[i];
+                mtail[2 * i] += d;
+                mtail[2 * i + 1] += (double)d * d;
+            }
+#endif
             const float gs = sweep1_element(g, p, m, v, n, row + b, bm, bv, tail, mk), g2 = gs * gs;
             double g2e = (double)(g2 + 1e-30f);
             rowtail += g2e;
@@ -198,6 +229,9 @@ void FN(sweep1_matrix)(const float *g, const float *p, float *m, float *v, size_
         row_g2[a] = rowtail + hsum(rowacc);
     }
     for (int s = 0; s < S1; s++) sums[s] = tail[s] + hsum(acc[s]);
+#if LO_VELO
+    for (int s = 0; s < 8; s++) moments[s] = mtail[s] + hsum(macc[s]);
+#endif
 }
 
 void FN(sweep2_matrix)(const float *g, const float *m, size_t n0, size_t n1, size_t ld, size_t n,

@@ -24,44 +24,27 @@ INLINE double vdsum(vdn x) {
     return t;
 }
 
-void mulo_velo_moments1(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1, double out[5]) {
-    vdn acc[5] = {{0}};
-    double tail[5] = {0};
+void mulo_velo_moments(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1,
+                       const float shift[4], double out[9]) {
+    vdn acc[9] = {{0}};
+    double tail[9] = {0};
     const size_t nv = e0 + (e1 - e0) / VL * VL;
     for (size_t e = e0; e < nv; e += VL) {
         const vdn pe = widen(p + e);
         acc[0] += pe * pe;
-        for (int k = 0; k < 3; k++) acc[1 + k] += widen(m + k * n + e);
-        acc[4] += widen(v + e);
+        for (int i = 0; i < 4; i++) {
+            const vdn d = widen(i < 3 ? m + i * n + e : v + e) - (double)shift[i];
+            acc[1 + 2 * i] += d;
+            acc[2 + 2 * i] += d * d;
+        }
     }
     for (size_t e = nv; e < e1; e++) {
         tail[0] += (double)p[e] * p[e];
-        for (int k = 0; k < 3; k++) tail[1 + k] += m[k * n + e];
-        tail[4] += v[e];
-    }
-    for (int s = 0; s < 5; s++) out[s] = vdsum(acc[s]) + tail[s];
-}
-
-void mulo_velo_moments2(const float *m, const float *v, size_t n, size_t e0, size_t e1, double rho, const double mu[3],
-                        double out[6]) {
-    vdn acc[6] = {{0}};
-    double tail[6] = {0};
-    const size_t nv = e0 + (e1 - e0) / VL * VL;
-    for (size_t e = e0; e < nv; e += VL) {
-        const vdn vh = widen(v + e) * rho;
-        for (int k = 0; k < 3; k++) {
-            const vdn dm = widen(m + k * n + e) * rho - mu[k], dv = vh - mu[k];
-            acc[k] += dm * dm;
-            acc[3 + k] += dv * dv;
+        for (int i = 0; i < 4; i++) {
+            const double d = (double)(i < 3 ? m[i * n + e] : v[e]) - shift[i];
+            tail[1 + 2 * i] += d;
+            tail[2 + 2 * i] += d * d;
         }
     }
-    for (size_t e = nv; e < e1; e++) {
-        const double vh = v[e] * rho;
-        for (int k = 0; k < 3; k++) {
-            const double dm = m[k * n + e] * rho - mu[k], dv = vh - mu[k];
-            tail[k] += dm * dm;
-            tail[3 + k] += dv * dv;
-        }
-    }
-    for (int s = 0; s < 6; s++) out[s] = vdsum(acc[s]) + tail[s];
+    for (int s = 0; s < 9; s++) out[s] = vdsum(acc[s]) + tail[s];
 }

@@ -27,9 +27,10 @@ typedef struct {
 /// Sweep 1 of a matrix, rows a0..a1: updates M and V; adds Σ(g²+1e-30) per row into
 /// row_g2[a], per column into col_g2[b] (this block's own buffer, n1 values, zeroed here), and
 /// the 10 element-only sums of squares (g, p, M×3, V, M·rsqrt(V)×3, rsqrt(V)) into sums.
+/// `shift` and `moments` serve VeLO only (NULL here; see mulo_velo_sweep1_matrix).
 void mulo_lo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
                            size_t a0, size_t a1, const float bm[3], float bv,
-                           double *row_g2, double *col_g2, double sums[10]);
+                           double *row_g2, double *col_g2, double sums[10], const float *shift, double *moments);
 
 /// Sweep 2 of a matrix, rows a0..a1: Σ (g·fa_k[a]·fb_k[b])² and Σ (M_k·fa_k[a]·fb_k[b])², k = 0..2,
 /// into sums[0..2] and sums[3..5]. fa: [3][n0], fb: [3][n1].
@@ -60,9 +61,14 @@ void mulo_lo_apply_vector(const float *g, float *p, const float *m, const float 
 /// the ten, so `sums` holds 12; of a vector, the same two after the 22 (24), with facMom
 /// M·Vd^(−½) without ε. Apply appends those two features to each tile's per-element features
 /// (18 for matrices, 24 for vectors, in `w0p`'s row order).
+/// Sweep 1 of a matrix also takes the LSTM's statistics (VELO §1.4, as the schedule of §3.4 does)
+/// from the accumulators before their update: with shift = (c_M0, c_M1, c_M2, c_V), Σ(x − c) and
+/// Σ(x − c)² of M_0, M_1, M_2 and V into moments[2i], moments[2i + 1] (Σp² is sums[1]). Shifted
+/// by a value of the tensor, E[(x−c)²] − E[x−c]² keeps the variance's digits where the plain
+/// one-pass formula would cancel them.
 void mulo_velo_sweep1_matrix(const float *g, const float *p, float *m, float *v, size_t n1, size_t ld, size_t n,
                              size_t a0, size_t a1, const float bm[3], float bv,
-                             double *row_g2, double *col_g2, double sums[12]);
+                             double *row_g2, double *col_g2, double sums[12], const float shift[4], double moments[8]);
 void mulo_velo_sweep2_matrix(const float *g, const float *m, size_t n0, size_t n1, size_t ld, size_t n,
                              size_t a0, size_t a1, const float *fa, const float *fb, double sums[6]);
 void mulo_velo_apply_matrix(const float *g, float *p, const float *m, const float *v, size_t n0, size_t n1, size_t ld,
@@ -75,11 +81,11 @@ void mulo_velo_apply_vector(const float *g, float *p, const float *m, const floa
                             size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp);
 
 /// VeLO's per-tensor statistics (VELO §1.4) of p and the accumulators before the update, over
-/// elements e0..e1 of an n-element tensor, summed in float64: moments1 gives Σp², Σ M_k (k =
-/// 0..2) and Σ V; moments2, with ρ and the means μ_k of ρ·M_k, gives Σ (ρ·M_k − μ_k)² and
-/// Σ (ρ·V − μ_k)² (the reference centres V on the momentum means, VELO §9 item 2).
-void mulo_velo_moments1(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1, double out[5]);
-void mulo_velo_moments2(const float *m, const float *v, size_t n, size_t e0, size_t e1, double rho, const double mu[3],
-                        double out[6]);
+/// elements e0..e1 of an n-element tensor, in one pass summed in float64: Σp², then for M_0..M_2
+/// and V, with shift c = (c_M0, c_M1, c_M2, c_V), Σ(x − c) and Σ(x − c)² (out[1 + 2i], out[2 + 2i]).
+/// Shifted by a value of the tensor, E[(x−c)²] − E[x−c]² keeps the variance's digits where the
+/// plain one-pass formula would cancel them (VELO §1.4 allows one pass in float64).
+void mulo_velo_moments(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1,
+                       const float shift[4], double out[9]);
 
 #endif

@@ -33,14 +33,13 @@ public enum LOBench {
         public var flopsPerParam: Double { self == .smallFC ? LOBench.flopsPerParam : 300 }
     }
 
-    /// Bytes one LO step moves per element. A matrix's three sweeps: read g, p, M×3, V (24 B) and
-    /// write M×3, V (16 B); read g, M×3 (16 B); read g, p, M×3, V and write p (28 B). A vector's
-    /// two: read g, p, M×3, V, Vd×3 (36 B) and write M×3, V, Vd×3 (28 B); read the same 36 B and
-    /// write p (4 B). VeLO first reads p, M×3, V (20 B) and M×3, V (16 B) for its per-tensor
-    /// statistics (VELO §1.4).
-    public static func bytesPerElement(matrix: Bool, subject: Subject) -> Double {
-        (matrix ? 84 : 104) + (subject == .smallFC ? 0 : 36)
-    }
+    /// Bytes one LO step moves per element, either architecture (VELO §3.4's schedule: VeLO's
+    /// per-tensor statistics come out of sweep 1). A matrix's three sweeps: read g, p, M×3, V
+    /// (24 B) and write M×3, V (16 B); read g, M×3 (16 B); read g, p, M×3, V and write p (28 B).
+    /// A vector's two: read g, p, M×3, V, Vd×3 (36 B) and write M×3, V, Vd×3 (28 B); read the same
+    /// 36 B and write p (4 B). (MuLO's VeLO reads a vector's p, M×3, V once more for its statistics:
+    /// vectors are O(width), so the bound leaves that out.)
+    public static func bytesPerElement(matrix: Bool) -> Double { matrix ? 84 : 104 }
 
     /// The MLP width W whose 784→W→W→W→10 parameter count is closest to `params`.
     public static func width(forParams params: Int) -> Int {
@@ -83,7 +82,7 @@ public enum LOBench {
         var adamState = adam.initialState(for: tensors)
         let adamTime = Timing.secondsPerCall { adam.update(&tensors, grads: grads, scales: scales, state: &adamState) }
         let n = Double(tensors.reduce(0) { $0 + $1.count })
-        let bytes = tensors.reduce(0.0) { $0 + Double($1.count) * bytesPerElement(matrix: $1.shape.count == 2, subject: subject) }
+        let bytes = tensors.reduce(0.0) { $0 + Double($1.count) * bytesPerElement(matrix: $1.shape.count == 2) }
         let ns = loTime / n * 1e9, bound = flops / host.sgemm_gflops
         return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: ns, adam_ns_per_param: adamTime / n * 1e9,
                           lo_over_adam: loTime / adamTime, lo_effective_gflops: flops * n / loTime / 1e9,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MuLO
+@testable import MuLOTraining
 
 /// VeLO and μVeLO against the JAX golden file on both paths, the fast path against the
 /// reference on many shapes, θ files, and meta-training with exact resume.
@@ -152,6 +153,52 @@ struct VeLOTests {
         let size = zip(results[1], p.data).map { abs($0 - $1) }.max()!
         let err = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
         #expect(size > 0 && err <= 1e-5 * size + Float(0.5).ulp, "error \(err), step \(size)")
+    }
+
+    /// The LSTM's tensor statistics (§1.4) in one fast pass against the literal two-pass reference,
+    /// over 16 blocks, also where the spread is tiny against the mean: the unshifted one-pass
+    /// E[x²] − E[x]² would lose all of it there (offset 1000, spread 1e-3: ~1e-4 relative error).
+    @Test(arguments: [(0.0, 1.0), (1000.0, 1e-3), (-3.0, 1e-6)])
+    func tensorMomentsMatchTheTwoPassReference(offset: Double, spread: Double) {
+        let n = 70_001
+        var t = LOTensorState(shape: [n])
+        var p = [Float](repeating: 0, count: n)
+        RNGKey(seed: 7).fillNormal(&p, std: 0.5)
+        RNGKey(seed: 8).fillNormal(&t.momentum, std: Float(spread))
+        RNGKey(seed: 9).fillNormal(&t.rms, std: Float(spread))
+        for e in t.momentum.indices { t.momentum[e] += Float(offset) * Float(1 + e / n) }
+        for e in t.rms.indices { t.rms[e] = abs(t.rms[e] + Float(offset)) }
+        let fast = VeLOOptimizer.fastMoments(p, state: t), reference = VeLOOptimizer.referenceMoments(p, state: t)
+        func close(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-9 * abs($1) } }
+        #expect(close(fast.mMeans + [fast.vMean], reference.mMeans + [reference.vMean]))
+        #expect(close(fast.mSpread, reference.mSpread), "\(fast.mSpread) vs \(reference.mSpread)")
+        #expect(close(fast.vSpread, reference.vSpread), "\(fast.vSpread) vs \(reference.vSpread)")
+    }
+
+    /// A matrix's sweep 1 takes the same statistics from the accumulators before it updates them
+    /// (VELO §3.4), over 16 row blocks and row tails. Its per-64-element float partial sums (as
+    /// for its other sums) allow 1e-5 relative where the float64 pass above gets 1e-9.
+    @Test(arguments: [(0.0, 1.0), (1000.0, 1e-3), (-3.0, 1e-6)])
+    func sweepOneTakesTheLSTMStatistics(offset: Double, spread: Double) {
+        var t = LOTensorState(shape: [300, 257])
+        var p = [Float](repeating: 0, count: t.count), g = p
+        RNGKey(seed: 7).fillNormal(&p, std: 0.5)
+        RNGKey(seed: 6).fillNormal(&g, std: 0.01)
+        RNGKey(seed: 8).fillNormal(&t.momentum, std: Float(spread))
+        RNGKey(seed: 9).fillNormal(&t.rms, std: Float(spread))
+        for e in t.momentum.indices { t.momentum[e] += Float(offset) * Float(1 + e / t.count) }
+        for e in t.rms.indices { t.rms[e] = abs(t.rms[e] + Float(offset)) }
+        let reference = VeLOOptimizer.referenceMoments(p, state: t)
+        let sweeps = FastLOSweeps(layout: .velo, decays: VeLOOptimizer.decays, x: LOScratch())
+        sweeps.x.featureSums.reserve(VeLOConfig.features)
+        var after = t
+        let swept = sweeps.sweep(&p, grad: g, state: &after, moments: true)
+        #expect(after.momentum != t.momentum)  // the sweep updated the accumulators it summed first
+        let fused = VeLOOptimizer.TensorMoments(count: t.count, swept.moments!)
+        func close(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * abs($1) } }
+        #expect(close(fused.mMeans + [fused.vMean], reference.mMeans + [reference.vMean]))
+        #expect(close(fused.mSpread, reference.mSpread), "\(fused.mSpread) vs \(reference.mSpread)")
+        #expect(close(fused.vSpread, reference.vSpread), "\(fused.vSpread) vs \(reference.vSpread)")
     }
 
     /// θ files carry the architecture and its configuration; evaluation reads them back as VeLO.

@@ -8,7 +8,7 @@ struct LOKernelLayout: Sendable {
     typealias Sweep1Matrix = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
                                              UnsafeMutablePointer<Float>?, Int, Int, Int, Int, Int, UnsafePointer<Float>?, Float,
                                              UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?,
-                                             UnsafeMutablePointer<Double>?) -> Void
+                                             UnsafeMutablePointer<Double>?, UnsafePointer<Float>?, UnsafeMutablePointer<Double>?) -> Void
     typealias Sweep2Matrix = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, Int, Int, Int,
                                              UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Double>?) -> Void
     typealias ApplyMatrix = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafePointer<Float>?,

@@ -31,6 +31,8 @@ final class ScratchBuffer<T: Numeric>: @unchecked Sendable {
 /// later steps allocate nothing. Copies of a state get their own on first use (copy-on-write).
 final class LOScratch: @unchecked Sendable {
     let rowG2 = ScratchBuffer<Double>(), colPartial = ScratchBuffer<Double>(), sums = ScratchBuffer<Double>()
+    /// VeLO: each row block's shifted sums for the LSTM statistics (8 per block).
+    let momentSums = ScratchBuffer<Double>()
     let fa = ScratchBuffer<Float>(), fb = ScratchBuffer<Float>(), termA = ScratchBuffer<Float>(), termB = ScratchBuffer<Float>()
     let rowFac = ScratchBuffer<Float>(), colFac = ScratchBuffer<Float>()
     /// One slice's R and C (k-major), gathered from a tensor's state and scattered back.

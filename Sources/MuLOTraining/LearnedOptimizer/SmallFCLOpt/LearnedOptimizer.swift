@@ -34,7 +34,7 @@ public struct LearnedOptimizer: Optimizer {
         for k in params.indices {
             precondition(grads[k].count == params[k].count && state.tensors[k].count == params[k].count,
                          "tensor \(k): parameter, gradient and state sizes differ")
-            if let fast, FastLOStep.handles(state.tensors[k]) {
+            if let fast, FastLOSweeps.handles(state.tensors[k]) {
                 fast.update(&params[k].data, grad: grads[k].data, state: &state.tensors[k], scale: scales[k])
             } else {
                 ReferenceLOStep.update(&params[k].data, grad: grads[k].data.map(GradientGuard.sanitize),

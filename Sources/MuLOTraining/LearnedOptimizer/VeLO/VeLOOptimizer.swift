@@ -46,20 +46,40 @@ public struct VeLOOptimizer: Optimizer {
         s.lossBuffer.update(loss: loss, propagateNonFinite: config.referenceNonFinite)
         let lossFeatures = s.lossBuffer.features
         let tau = Float(s.iteration) / Float(s.numSteps)
-        let x = params.indices.map { tensorFeatures(params[$0], state: s.tensors[$0], tau: tau, loss: lossFeatures) }
-        let (controls, alpha) = perTensorNetwork(x, state: &s)
         // The C kernels clean gradients as MuLO does; the reference's NaN propagation and tensors
         // whose last axis is neither factored axis take the reference path.
         let fast = implementation == .fast && !config.referenceNonFinite
         if fast, !isKnownUniquelyReferenced(&s.scratch) { s.scratch = LOScratch() }
+        let sweeps = FastLOSweeps(layout: .velo, decays: Self.decays, x: s.scratch)
+        s.scratch.featureSums.reserve(VeLOConfig.features)
+        // VELO §3.4: sweeps 1–2 of every fast tensor before the LSTM, a matrix's sweep 1 also
+        // summing the LSTM's statistics from the accumulators before their update; other tensors'
+        // statistics in their own pass first.
+        var swept = [FastLOSweeps.Swept?](repeating: nil, count: params.count)
+        var x = [[Float]]()
+        for r in params.indices {
+            // No copy of the state is held across its sweep (it would copy the accumulators).
+            let (shape, count, handled) = (s.tensors[r].shape, s.tensors[r].count, fast && FastLOSweeps.handles(s.tensors[r]))
+            let moments: TensorMoments
+            if handled && s.tensors[r].isFactored {
+                swept[r] = sweeps.sweep(&params[r].data, grad: grads[r].data, state: &s.tensors[r], moments: true)
+                moments = TensorMoments(count: count, swept[r]!.moments!)
+            } else {
+                moments = fast ? Self.fastMoments(params[r].data, state: s.tensors[r])
+                               : Self.referenceMoments(params[r].data, state: s.tensors[r])
+                if handled { swept[r] = sweeps.sweep(&params[r].data, grad: grads[r].data, state: &s.tensors[r]) }
+            }
+            x.append(tensorFeatures(shape: shape, moments: moments, tau: tau, loss: lossFeatures))
+        }
+        let (controls, alpha) = perTensorNetwork(x, state: &s)
         for r in params.indices {
             let mlp = interpolatedMLP(controls[r])
             let scale = config.parametrization == .mup ? scales[r] : 1
-            if fast && FastLOStep.handles(s.tensors[r]) {
+            if let done = swept[r] {
                 FastLOStep(layout: .velo, w0: mlp.w0.data, bias0: mlp.b0.data, w1: mlp.w1.data, b1: mlp.b1.data, w2: mlp.w2.data,
                            b2: mlp.b2.data, decays: Self.decays, stepMult: config.stepMult, expMult: config.expMult, scratch: s.scratch)
-                    .update(&params[r].data, grad: grads[r].data, state: &s.tensors[r], scale: alpha[r] * scale,
-                            byParamRMS: config.paramScaleMult)
+                    .apply(&params[r].data, grad: grads[r].data, state: &s.tensors[r], swept: done, scale: alpha[r] * scale,
+                           byParamRMS: config.paramScaleMult)
             } else {
                 updateTensor(&params[r].data, g: grads[r].data.map(clip), state: &s.tensors[r], mlp: mlp, alpha: alpha[r], scale: scale)
             }
@@ -73,7 +93,7 @@ public struct VeLOOptimizer: Optimizer {
 
     /// The per-tensor part of a step alone — mixing, the LSTM, the heads and each tensor's
     /// interpolated MLP — from the tensors' 30 LSTM inputs: what `mulo bench lo` times per tensor
-    /// (the statistics passes that make the inputs are per-element work, timed with the sweeps).
+    /// (the statistics that make the inputs are per-element work, timed with the sweeps).
     public func perTensorPart(_ inputs: [[Float]], state: inout VeLOState) -> [Float] {
         let (controls, alpha) = perTensorNetwork(inputs, state: &state)
         return zip(controls, alpha).map { interpolatedMLP($0).w0.data[0] * $1 }
@@ -83,7 +103,30 @@ public struct VeLOOptimizer: Optimizer {
 
     /// The statistics of one tensor the LSTM inputs need (§1.4): ρ = rsqrt(max(1e-9, mean p²)),
     /// the means of m̂_k = ρ·M_k and v̂ = ρ·V, and the mean squares of m̂_k − μ_k and v̂ − μ_k.
-    struct TensorMoments { var mMeans: [Double], vMean: Double, mSpread: [Double], vSpread: [Double] }
+    struct TensorMoments {
+        var mMeans: [Double], vMean: Double, mSpread: [Double], vSpread: [Double]
+
+        init(mMeans: [Double], vMean: Double, mSpread: [Double], vSpread: [Double]) {
+            (self.mMeans, self.vMean, self.mSpread, self.vSpread) = (mMeans, vMean, mSpread, vSpread)
+        }
+
+        /// From one pass's sums over `count` elements (VELO §1.4 allows one pass in float64): Σp²,
+        /// and Σ(x − c), Σ(x − c)² for M_0..2 and V. Shifted by a value of the tensor, nothing
+        /// cancels when the spread is small against the mean; v̂'s spread about μ_k is
+        /// var(v̂) + (mean v̂ − μ_k)².
+        init(count: Int, _ sums: FastLOSweeps.ShiftedMoments) {
+            let n = Double(count)
+            let rho = Double(1 / max(1e-9, Float(sums.sumP2 / n)).squareRoot())
+            let (means, variances) = (0..<4).map { i -> (Double, Double) in
+                let d = sums.sums[2 * i] / n
+                return (Double(sums.shift[i]) + d, max(0, sums.sums[2 * i + 1] / n - d * d))
+            }.reduce(into: ([Double](), [Double]())) { $0.0.append($1.0); $0.1.append($1.1) }
+            mMeans = (0..<3).map { rho * means[$0] }
+            vMean = rho * means[3]
+            mSpread = (0..<3).map { rho * rho * variances[$0] }
+            vSpread = mMeans.map { [vMean] in rho * rho * variances[3] + (vMean - $0) * (vMean - $0) }
+        }
+    }
 
     /// Literally, term by term, summed in order in float64 (the reference path).
     static func referenceMoments(_ p: [Float], state t: LOTensorState) -> TensorMoments {
@@ -102,47 +145,47 @@ public struct VeLOOptimizer: Optimizer {
                              vSpread: (0..<3).map { k in mean { (vHat($0) - mMeans[k]) * (vHat($0) - mMeans[k]) } })
     }
 
-    /// The same in two vectorised passes (C) over fixed blocks of elements, summed in block order:
-    /// the bits depend on the tensor's size only, not on the thread count. Another summation
-    /// order than the reference's, so equal within float64 rounding.
+    /// The same in one vectorised pass (C) over fixed blocks of elements, summed in block order
+    /// (the bits depend on the tensor's size only, not on the thread count), shifted by the
+    /// tensor's first values: for the tensors whose sweep 1 does not take them (rank ≤ 1, the
+    /// reference rule's). Another summation than the reference's, so equal within rounding.
     static func fastMoments(_ p: [Float], state t: LOTensorState) -> TensorMoments {
-        let count = p.count, n = Double(count)
+        let count = p.count
         let blocks = count < 1 << 16 ? 1 : 16
-        func range(_ b: Int) -> (Int, Int) { (count * b / blocks, count * (b + 1) / blocks) }
-        var partial = [Double](repeating: 0, count: blocks * 6)
-        func total(_ s: Int) -> Double { (0..<blocks).reduce(0) { $0 + partial[$1 * 6 + s] } }
-        /// Runs `pass` on every block with the tensor's addresses and block b's six sums.
-        func sweep(_ pass: @escaping @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int, Int,
-                                                UnsafeMutablePointer<Double>) -> Void) {
-            p.withUnsafeBufferPointer { pb in
-                t.momentum.withUnsafeBufferPointer { mb in
-                    t.rms.withUnsafeBufferPointer { vb in
-                        partial.withUnsafeMutableBufferPointer { out in
-                            let a = UncheckedBox((pb.baseAddress!, mb.baseAddress!, vb.baseAddress!, out.baseAddress!))
-                            Parallel.forEachBlock(blocks) { b in
-                                let (e0, e1) = range(b)
-                                pass(a.value.0, a.value.1, a.value.2, e0, e1, a.value.3 + b * 6)
-                            }
+        let shift = count == 0 ? [Float](repeating: 0, count: 4) : (0..<3).map { t.momentum[$0 * count] } + [t.rms[0]]
+        var partial = [Double](repeating: 0, count: blocks * 9)
+        p.withUnsafeBufferPointer { pb in
+            t.momentum.withUnsafeBufferPointer { mb in
+                t.rms.withUnsafeBufferPointer { vb in
+                    partial.withUnsafeMutableBufferPointer { out in
+                        let a = UncheckedBox((pb.baseAddress!, mb.baseAddress!, vb.baseAddress!, out.baseAddress!))
+                        Parallel.forEachBlock(blocks) { b in
+                            mulo_velo_moments(a.value.0, a.value.1, a.value.2, count, count * b / blocks, count * (b + 1) / blocks,
+                                              shift, a.value.3 + b * 9)
                         }
                     }
                 }
             }
         }
-        sweep { p, m, v, e0, e1, out in mulo_velo_moments1(p, m, v, count, e0, e1, out) }
-        let sums = (0..<5).map(total)
-        let rho = Double(1 / max(1e-9, Float(sums[0] / n)).squareRoot())
-        let mMeans = (0..<3).map { rho * sums[1 + $0] / n }
-        sweep { _, m, v, e0, e1, out in mulo_velo_moments2(m, v, count, e0, e1, rho, mMeans, out) }
-        return TensorMoments(mMeans: mMeans, vMean: rho * sums[4] / n, mSpread: (0..<3).map { total($0) / n },
-                             vSpread: (0..<3).map { total(3 + $0) / n })
+        var sums = FastLOSweeps.ShiftedMoments(shift: shift)
+        for b in 0..<blocks {
+            sums.sumP2 += partial[b * 9]
+            for i in 0..<8 { sums.sums[i] += partial[b * 9 + 1 + i] }
+        }
+        return TensorMoments(count: count, sums)
     }
 
     /// The 30 LSTM inputs of one tensor, from p and the accumulators before this step's update.
     func tensorFeatures(_ p: Tensor, state t: LOTensorState, tau: Float, loss: [Float]) -> [Float] {
         let moments = implementation == .fast ? Self.fastMoments(p.data, state: t) : Self.referenceMoments(p.data, state: t)
+        return tensorFeatures(shape: t.shape, moments: moments, tau: tau, loss: loss)
+    }
+
+    /// The same from the tensor's statistics, however they were summed.
+    func tensorFeatures(shape: [Int], moments: TensorMoments, tau: Float, loss: [Float]) -> [Float] {
         var f = Self.fractionPoints.map { tanh(10 * (tau - $0)) } + loss
         f.append(Self.kappa(moments.vMean))
-        let rank = p.shape.filter { $0 > 1 }.count
+        let rank = shape.filter { $0 > 1 }.count
         f += (0..<5).map { $0 == rank ? 1 : 0 }
         f += moments.mSpread.map(Self.kappa)
         // The reference centres v̂ on the momentum means (VELO §9 item 2).
