@@ -109,14 +109,18 @@ run_step() {
                                --task-parametrization sp --steps 1000 --test-interval 250 ;;
         sp-los-on-mu-mlps) LOS=$sp_los BASELINES="" evaluate findings/sp-los-on-mu-mlps "$mlp" 128 128 "128 512 2048" \
                                --task-parametrization mu --steps 1000 --test-interval 250 ;;
+        # Memorisation: 1024 training examples (`-n1024`), fitted long before the end — does each
+        # optimizer keep its rank once the training loss is ~0, and does it stay there (loss spikes)?
+        memorisation) LOS=$los BASELINES="muadam adamw" evaluate findings/memorisation "$mlp-n1024" 256 128 "256 1024" \
+                          --steps 3000 --test-interval 500 ;;
         # The μViT with the corrected output scale (TRANSFORMERS §7) against vit-width's reference one.
         muvit-corrected) LOS=$mu_los BASELINES=muadam evaluate findings/muvit-corrected "muvit-w{W}-d3-corrected_fashionmnist-28x28x1" \
                              64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
-        *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon, mu-los-on-sp-mlps, sp-los-on-mu-mlps, muvit-corrected)" >&2
+        *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon, mu-los-on-sp-mlps, sp-los-on-mu-mlps, memorisation, muvit-corrected)" >&2
            exit 2 ;;
     esac
 }
 
 steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon \
-          mu-los-on-sp-mlps sp-los-on-mu-mlps muvit-corrected report}
+          mu-los-on-sp-mlps sp-los-on-mu-mlps memorisation muvit-corrected report}
 for s in $steps; do run_step "$s"; done

@@ -132,4 +132,32 @@ struct DataTests {
         #expect(try a.count(.test) == 1000)
         #expect(throws: DataError.self) { try a.sampleBatch(.train, size: 100_000, key: RNGKey(seed: 1), into: &x) }
     }
+
+    /// `-n{N}` (memorisation studies): training batches come from the first N training examples
+    /// only, the test set is whole, the name round-trips and bad counts are clear errors.
+    @Test func trainingSubsetDrawsOnlyItsExamples() throws {
+        let name = try DatasetName(parsing: "synthetic-4x4x1-n16")
+        #expect(name.trainLimit == 16 && name.description == "synthetic-4x4x1-n16" && name.whole.description == "synthetic-4x4x1")
+        let subset = try DatasetLoader.load(name), whole = try DatasetLoader.load(name.whole)
+        #expect(try subset.count(.train) == 16 && subset.count(.test) == whole.count(.test))
+        #expect(try subset.count(.innerValid) == whole.count(.innerValid))
+        var first = Batch(), batch = Batch()
+        try whole.sequentialBatch(.train, start: 0, size: 17, into: &first)
+        let d = first.inputDim
+        let rows = (0..<17).map { Array(first.inputs[$0 * d..<($0 + 1) * d]) }
+        var seen = Set<Int>()
+        for seed in 0..<40 {
+            try subset.sampleBatch(.train, size: 8, key: RNGKey(seed: UInt64(seed)), into: &batch)
+            for r in 0..<8 { seen.insert(try #require(rows.firstIndex(of: Array(batch.inputs[r * d..<(r + 1) * d])))) }
+        }
+        #expect(seen == Set(0..<16), "\(seen.sorted())")  // all 16 drawn, the 17th never
+        #expect(throws: DataError.self) { try subset.sampleBatch(.train, size: 17, key: RNGKey(seed: 1), into: &batch) }
+        for bad in ["synthetic-4x4x1-n0", "synthetic-4x4x1-n", "synthetic-4x4x1-nx2", "synthetic-4x4x1-n-3"] {
+            #expect(throws: DataError.self, "\(bad)") { try DatasetName(parsing: bad) }
+        }
+        let tooMany = try DatasetName(parsing: "synthetic-4x4x1-n100000")
+        #expect { try DatasetLoader.load(tooMany) } throws: { "\($0)".contains("training split has") }
+        let task = try TaskRegistry.parse("mumlp-w8-d2_synthetic-4x4x1-n16")
+        #expect(task.description == "mumlp-w8-d2_synthetic-4x4x1-n16")
+    }
 }

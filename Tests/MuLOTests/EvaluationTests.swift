@@ -247,6 +247,13 @@ struct EvaluationCommandTests {
         #expect(again.status == 0 && again.stderr.contains("1 of 1 runs already done"), "\(again.stderr)")
     }
 
+    /// A memorised training set's loss keeps its digits; the usual range keeps four decimals.
+    @Test func tinyLossesPrintInExponentForm() {
+        #expect(EvaluationReport.lossText(0.3201) == "0.3201" && EvaluationReport.lossText(0.001) == "0.0010")
+        #expect(EvaluationReport.lossText(3.2e-5) == "3.20e-05" && EvaluationReport.lossText(0) == "0.0000")
+        #expect(EvaluationReport.lossText(0.0025, as: 0.3201) == "0.0025" && EvaluationReport.lossText(4.1e-7, as: 3.2e-5) == "4.10e-07")
+    }
+
     /// One seed: means without a "± 0.0000" that would claim a measured spread.
     @Test func oneSeedTablesShowNoSpread() throws {
         let out = try Support.tempDir().appendingPathComponent("eval").path

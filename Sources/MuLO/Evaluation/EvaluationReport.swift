@@ -70,7 +70,15 @@ public struct EvaluationReport {
 
     /// "mean ± SE", or the mean alone for one seed (no spread to show).
     static func meanSE(_ c: Cell) -> String {
-        c.seeds - c.diverged > 1 ? String(format: "%.4f ± %.4f", c.finalLoss.mean, c.finalLoss.se) : String(format: "%.4f", c.finalLoss.mean)
+        c.seeds - c.diverged > 1 ? "\(lossText(c.finalLoss.mean)) ± \(lossText(c.finalLoss.se, as: c.finalLoss.mean))"
+            : lossText(c.finalLoss.mean)
+    }
+
+    /// Four decimals, or three significant digits in exponent form below 0.001 (a memorised
+    /// training set's loss would otherwise print as 0.0000); an SE follows its mean's form.
+    static func lossText(_ x: Double, as reference: Double? = nil) -> String {
+        let r = abs(reference ?? x)
+        return r >= 1e-3 || r == 0 ? String(format: "%.4f", x) : String(format: "%.2e", x)
     }
 
     /// Final loss mean ± SE per optimizer (rows) and width (columns); * marks the best per width.

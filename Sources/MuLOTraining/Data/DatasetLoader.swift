@@ -11,11 +11,13 @@ public enum DatasetLoader {
     /// Loads `name` (cached). HDF5 datasets are looked up as `<dataDir>/<name>.h5`, where
     /// dataDir is the argument, else `$MULO_DATA_DIR`, else `./data`.
     public static func load(_ name: DatasetName, dataDir: String? = nil) throws -> ImageDataset {
+        // A training subset shares the whole dataset's memory (loaded, and cached, first).
+        let whole = name.trainLimit == nil ? nil : try load(name.whole, dataDir: dataDir)
         let key = "\(name)|\(dataDir ?? "")"
         lock.lock()
         defer { lock.unlock() }
         if let hit = cache[key] { return hit }
-        let ds = try loadUncached(name, dataDir: dataDir)
+        let ds = try whole.map { try $0.limitingTraining(to: name.trainLimit!) } ?? loadUncached(name, dataDir: dataDir)
         cache[key] = ds
         return ds
     }

@@ -52,13 +52,23 @@ public final class ImageDataset: Sendable {
     public let splitBounds: (train: ClosedRange<Double>, inner: ClosedRange<Double>, outer: ClosedRange<Double>)
     let trainSet: ImageArray
     let testSet: ImageArray?
+    /// Only the first this many examples of the training split are trained on (`DatasetName.trainLimit`).
+    public let trainLimit: Int?
 
     public var inputDim: Int { height * width * channels }
 
     public init(name: String, height: Int, width: Int, channels: Int, classes: Int,
                 preprocessing: Preprocessing, train: ImageArray, test: ImageArray?,
-                splitBounds: (ClosedRange<Double>, ClosedRange<Double>, ClosedRange<Double>) = (0...0.8, 0.8...0.9, 0.9...1)) throws {
+                splitBounds: (ClosedRange<Double>, ClosedRange<Double>, ClosedRange<Double>) = (0...0.8, 0.8...0.9, 0.9...1),
+                trainLimit: Int? = nil) throws {
         let d = height * width * channels
+        if let trainLimit {
+            let n = Double(train.count), f = splitBounds.0
+            let available = Int((f.upperBound * n).rounded(.down)) - Int((f.lowerBound * n).rounded(.down))
+            guard (1...max(available, 1)).contains(trainLimit) else {
+                throw DataError("\(name): -n\(trainLimit) asks for \(trainLimit) training examples; the training split has \(available)")
+            }
+        }
         for (label, set) in [("train", train), ("test", test)] {
             guard let set else { continue }
             guard set.inputDim == d else {
@@ -83,6 +93,14 @@ public final class ImageDataset: Sendable {
         self.trainSet = train
         self.testSet = test
         self.splitBounds = splitBounds
+        self.trainLimit = trainLimit
+    }
+
+    /// This dataset trained on the first `limit` examples of its training split (memory shared).
+    public func limitingTraining(to limit: Int) throws -> ImageDataset {
+        try ImageDataset(name: "\(name)-n\(limit)", height: height, width: width, channels: channels, classes: classes,
+                         preprocessing: preprocessing, train: trainSet, test: testSet,
+                         splitBounds: (splitBounds.train, splitBounds.inner, splitBounds.outer), trainLimit: limit)
     }
 
     /// The images and index range that make up `split`.
@@ -92,7 +110,9 @@ public final class ImageDataset: Sendable {
             Int((f.lowerBound * n).rounded(.down))..<Int((f.upperBound * n).rounded(.down))
         }
         switch split {
-        case .train: return (trainSet, part(splitBounds.train))
+        case .train:
+            let r = part(splitBounds.train)
+            return (trainSet, trainLimit.map { r.lowerBound..<min(r.upperBound, r.lowerBound + $0) } ?? r)
         case .innerValid: return (trainSet, part(splitBounds.inner))
         case .outerValid: return (trainSet, part(splitBounds.outer))
         case .test:
