@@ -159,23 +159,22 @@ struct FastLOSweeps {
         // Mean of g² over D0 for index j of D1, and over D1 for index i of D0.
         func meanOverD0(_ j: Int) -> Float { Float(rowIndexed ? x.rowG2[j] / Double(n1) : x.colPartial[j] / Double(n0)) }
         func meanOverD1(_ i: Int) -> Float { Float(rowIndexed ? x.colPartial[i] / Double(n0) : x.rowG2[i] / Double(n1)) }
-        for k in 0..<3 {
+        /// Decay k's EMA of one side's entries toward the means; returns Σx² and Σ rsqrt(x + 1e-8)².
+        func ema(_ buffer: ScratchBuffer<Float>, _ count: Int, _ k: Int, _ mean: (Int) -> Float) -> (Double, Double) {
             let b = decays.adafactor[k]
-            var rowSq = 0.0, rowRsq = 0.0, colSq = 0.0, colRsq = 0.0
-            for j in 0..<nD1 {
-                let r = b * x.rSlice[k * nD1 + j] + (1 - b) * meanOverD0(j)
-                x.rSlice[k * nD1 + j] = r
-                rowSq += Double(r) * Double(r)
-                let rr = 1 / (r + 1e-8).squareRoot()
-                rowRsq += Double(rr) * Double(rr)
+            var sq = 0.0, rsq = 0.0
+            for j in 0..<count {
+                let v = b * buffer[k * count + j] + (1 - b) * mean(j)
+                buffer[k * count + j] = v
+                sq += Double(v) * Double(v)
+                let rv = 1 / (v + 1e-8).squareRoot()
+                rsq += Double(rv) * Double(rv)
             }
-            for i in 0..<nD0 {
-                let c = b * x.cSlice[k * nD0 + i] + (1 - b) * meanOverD1(i)
-                x.cSlice[k * nD0 + i] = c
-                colSq += Double(c) * Double(c)
-                let rc = 1 / (c + 1e-8).squareRoot()
-                colRsq += Double(rc) * Double(rc)
-            }
+            return (sq, rsq)
+        }
+        for k in 0..<3 {
+            let (rowSq, rowRsq) = ema(x.rSlice, nD1, k, meanOverD0)
+            let (colSq, colRsq) = ema(x.cSlice, nD0, k, meanOverD1)
             factors(k, n0: n0, n1: n1, rowIndexed: rowIndexed)
             x.featureSums[layout.rValue[k]] += rowSq * Double(nD0)
             x.featureSums[layout.cValue[k]] += colSq * Double(nD1)
