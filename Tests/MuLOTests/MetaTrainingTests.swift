@@ -1,5 +1,5 @@
 import Foundation
-import MuLO
+@testable import MuLO
 import Testing
 
 @Suite("Meta-training")
@@ -337,6 +337,14 @@ struct MetaTrainCommandTests {
         let f = try HDF5File.open(out.appendingPathComponent("theta.h5").path)
         #expect(try f.attributeString("budget") == "4 outer steps of meta-training (configured: 4), continuing the θ of 2 earlier outer steps (theta.h5)")
         #expect(try f.attributeInt("init_outer_steps") == 2)
+        // The report's meta-training curve continues from outer step 2, the first part (kept in
+        // <checkpoints>/earlier/) drawn before it.
+        let ck = dir.appendingPathComponent("ck")
+        try FileManager.default.createDirectory(at: ck.appendingPathComponent("earlier"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: shipped, toPath: ck.appendingPathComponent("earlier/theta.h5").path)
+        try FileManager.default.copyItem(atPath: out.appendingPathComponent("theta.h5").path, toPath: ck.appendingPathComponent("continued.h5").path)
+        let curves = ResultsDocument.metaTrainingCurves([try ResultsDocument.Shipped(path: ck.appendingPathComponent("continued.h5").path)])
+        #expect(curves.window == 1 && curves.curves.map(\.x) == [[1, 2], [3, 4, 5, 6]] && curves.curves.map(\.faint) == [true, false])
         // A missing file is a clear error before the run directory is made.
         let missing = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: "/nonexistent/theta.h5"), name: "missing.toml")
         let m = try Support.mulo(["meta-train", missing, "--out", dir.appendingPathComponent("m").path])
