@@ -190,7 +190,6 @@ struct VeLOTests {
         for e in t.rms.indices { t.rms[e] = abs(t.rms[e] + Float(offset)) }
         let reference = VeLOOptimizer.referenceMoments(p, state: t)
         let sweeps = FastLOSweeps(layout: .velo, decays: VeLOOptimizer.decays, x: LOScratch())
-        sweeps.x.featureSums.reserve(VeLOConfig.features)
         var after = t
         let swept = sweeps.sweep(&p, grad: g, state: &after, moments: true)
         #expect(after.momentum != t.momentum)  // the sweep updated the accumulators it summed first

@@ -32,6 +32,7 @@ struct FastLOSweeps {
     /// only) also sums the LSTM statistics from the accumulators before the update.
     func sweep(_ p: inout [Float], grad g: [Float], state s: inout LOTensorState, moments: Bool = false) -> Swept {
         precondition(!moments || s.isFactored, "rank ≤ 1 tensors take their statistics in their own pass")
+        x.featureSums.reserve(layout.featureCount)
         for f in 0..<layout.featureCount { x.featureSums[f] = 0 }
         var shifted: ShiftedMoments? = moments ? ShiftedMoments(shift: (0..<3).map { s.momentum[$0 * s.count] } + [s.rms[0]]) : nil
         if s.isFactored { sweepMatrix(&p, g, &s, &shifted) } else { sweepVector(&p, g, &s) }

@@ -51,7 +51,6 @@ public struct VeLOOptimizer: Optimizer {
         let fast = implementation == .fast && !config.referenceNonFinite
         if fast, !isKnownUniquelyReferenced(&s.scratch) { s.scratch = LOScratch() }
         let sweeps = FastLOSweeps(layout: .velo, decays: Self.decays, x: s.scratch)
-        s.scratch.featureSums.reserve(VeLOConfig.features)
         // VELO §3.4: sweeps 1–2 of every fast tensor before the LSTM, a matrix's sweep 1 also
         // summing the LSTM's statistics from the accumulators before their update; other tensors'
         // statistics in their own pass first.
