@@ -299,6 +299,16 @@ struct EvaluationCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// A search in a log file (no terminal) reports its finished trials as lines, the last one
+    /// with the whole count.
+    @Test func tuningReportsItsTrials() throws {
+        let dir = try Support.tempDir().appendingPathComponent("tuning")
+        let r = try Support.mulo(["tune", "--baseline", "muadam", "--template", "mumlp-w{W}-d2_synthetic-8x8x1", "--tune-width", "8",
+                                  "--tune-steps", "20", "--grid", "small", "--batch", "16", "--tuning-dir", dir.path, "--threads", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("tuning trials 5/5"), "\(r.stderr)")
+    }
+
     /// One process per tuning search: while one tunes a grid, a second `tune` of it is refused at
     /// once; the holder's live metrics sit in the search's directory beside the cache file.
     @Test func oneTuningPerSearch() throws {
