@@ -69,6 +69,16 @@ struct EvaluationTests {
         #expect(Statistics.ranks([0.3, 0.1, .infinity, 0.1]) == [3, 1.5, 4, 1.5])
         #expect(Statistics.finalLoss(Array(repeating: 1, count: 100) + Array(repeating: 0.5, count: 10), diverged: false) == 0.5)
         #expect(Statistics.finalLoss([1, 2], diverged: true) == .infinity)
+        // 400 steps, windows of 4: falls 1 → 0.1 over the first half, then a window at 0.5 (×5 its
+        // best), a lower best 0.05, and one at 0.1 (×2 of that): the largest rebound is ×5.
+        var loss = (0..<200).map { 1 - 0.9 * Float($0 / 4) / 49 }
+        loss += Array(repeating: 0.1, count: 40) + Array(repeating: 0.5, count: 4) + Array(repeating: 0.05, count: 40)
+        loss += Array(repeating: 0.1, count: 4) + Array(repeating: 0.05, count: 112)
+        #expect(loss.count == 400 && abs(Statistics.rebound(loss)! - 5) < 1e-5, "\(Statistics.rebound(loss)!)")
+        // A spike in the first half is not counted; a flat or falling run is ×1; too short or non-finite: none.
+        #expect(Statistics.rebound([1, 3] + Array(repeating: 0.5, count: 198)) == 1)
+        #expect(Statistics.rebound([1]) == nil && Statistics.rebound([1, .nan]) == nil)
+        #expect(Statistics.median([3, 1, 2]) == 2 && Statistics.median([4, 1, 3, 2]) == 2.5 && Statistics.median([]).isNaN)
         #expect(Statistics.smooth([1, 3, 5, 7], window: 2) == [1, 2, 4, 6])
     }
 

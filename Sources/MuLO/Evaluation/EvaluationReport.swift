@@ -102,6 +102,18 @@ public struct EvaluationReport {
         return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
     }
 
+    /// Per optimizer and width, the median over seeds of `Statistics.rebound` ("diverged n/N"
+    /// where seeds diverged), as markdown: stability once fitted, for the long studies.
+    public var reboundTable: String {
+        let rows = rows { c in
+            if c.diverged > 0 { return "diverged \(c.diverged)/\(c.seeds)" }
+            let r = Statistics.median(runs.filter { $0.optimizer == c.optimizer && $0.width == c.width }.compactMap { Statistics.rebound($0.trainLoss) })
+            return r.isNaN ? "—" : r.isInfinite ? "∞" : String(format: "×%.2f", r)
+        }
+        return ([Array(header.dropLast()), header.dropLast().map { _ in "---" }] + rows.map { Array($0.dropLast()) })
+            .map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+    }
+
     /// What `writeAll` writes: the vs-width plot only for two widths or more.
     public var fileNames: [String] {
         ["results.h5", "summary.csv", "table.txt", "table.md", "loss_curves.svg"] + (spec.widths.count > 1 ? ["final_loss_vs_width.svg"] : [])

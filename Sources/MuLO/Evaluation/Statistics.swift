@@ -23,6 +23,30 @@ public enum Statistics {
         return (xs.reduce(0, +) / n, std(xs) / n.squareRoot())
     }
 
+    /// How far a run's training loss climbs back in its second half: over windows of 1% of its
+    /// steps, the largest ratio of a window's mean to the lowest window mean before it (1: it never
+    /// rose above its best; loss spikes after the fit show here). Nil for fewer than two windows
+    /// or a non-finite loss; +∞ for a rise from an exactly zero loss.
+    public static func rebound(_ trainLoss: [Float]) -> Double? {
+        let w = max(1, trainLoss.count / 100), n = trainLoss.count / w
+        guard n >= 2 else { return nil }
+        let means = (0..<n).map { k in trainLoss[k * w..<(k + 1) * w].reduce(0.0) { $0 + Double($1) } / Double(w) }
+        guard means.allSatisfy(\.isFinite) else { return nil }
+        var best = means[0], worst = 1.0
+        for k in 1..<n {
+            if k >= n / 2 { worst = max(worst, best > 0 ? means[k] / best : (means[k] > 0 ? .infinity : 1)) }
+            best = min(best, means[k])
+        }
+        return worst
+    }
+
+    /// The median (mean of the middle two for an even count); NaN for none.
+    public static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return .nan }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
     /// Moving average with window w (shorter at the start), for plotting noisy curves.
     public static func smooth(_ xs: [Float], window w: Int) -> [Double] {
         var out: [Double] = []
