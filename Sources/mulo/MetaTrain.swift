@@ -148,9 +148,10 @@ struct MetaTrain: ParsableCommand {
             let loaded = try LOCheckpoint.loadAny(ckpt)
             guard let same = loaded.architecture as? A, same.thetaShapes == architecture.thetaShapes,
                   loaded.parametrization == cfg.parametrization else {
+                let wanted = architecture.thetaShapes.reduce(0) { $0 + $1.reduce(1, *) }
                 throw MetaConfigError("""
-                    init_checkpoint \(ckpt) is a \(loaded.parametrization.rawValue) \(loaded.architectureName) of another size; \
-                    the config meta-trains a \(cfg.parametrization.rawValue) \(A.name)
+                    init_checkpoint \(ckpt) holds a \(loaded.parametrization.rawValue) \(loaded.architectureName) θ of \
+                    \(loaded.theta.count) values; the config meta-trains a \(cfg.parametrization.rawValue) \(A.name) of \(wanted)
                     """)
             }
             initial = loaded.theta

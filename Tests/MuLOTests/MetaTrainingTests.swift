@@ -350,6 +350,12 @@ struct MetaTrainCommandTests {
         let m = try Support.mulo(["meta-train", missing, "--out", dir.appendingPathComponent("m").path])
         #expect(m.status != 0 && m.stderr.contains("/nonexistent/theta.h5"), "\(m.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
+        // So is another architecture's θ (the shipped μVeLO for this small_fc_lopt config).
+        let muvelo = Support.repoRoot.appendingPathComponent("Checkpoints/muvelo-m-fashionmnist.h5").path
+        let other = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: muvelo), name: "other.toml")
+        let o = try Support.mulo(["meta-train", other, "--out", dir.appendingPathComponent("o").path])
+        #expect(o.status != 0 && o.stderr.contains("holds a mu velo θ"), "\(o.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o").path))
     }
 
     /// A background run logs to one file (`> log 2>&1`): its header (stdout) comes before the
