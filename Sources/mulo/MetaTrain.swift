@@ -143,7 +143,7 @@ struct MetaTrain: ParsableCommand {
         if !resume && latest != nil {
             throw MetaConfigError("\(dir) already holds a run (\(latest!)); use --resume to continue it or another --out")
         }
-        var initial: MetaParameters?
+        var initial: MetaParameters?, initOuterSteps: Int?
         if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
             let loaded = try LOCheckpoint.loadAny(ckpt)
             guard let same = loaded.architecture as? A, same.thetaShapes == architecture.thetaShapes,
@@ -155,16 +155,16 @@ struct MetaTrain: ParsableCommand {
                     """)
             }
             initial = loaded.theta
+            // A shipped θ (`export --format h5`) names the outer steps it had: the continued run's budget adds them.
+            let file = try HDF5File.open(ckpt)
+            defer { try? file.close() }
+            initOuterSteps = file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil
         }
         let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)
         trainer.mpi = mpi
-        if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
-            // A shipped θ (`export --format h5`) names the outer steps it had: the continued run's budget adds them.
-            let file = try HDF5File.open(ckpt)
-            defer { try? file.close() }
-            trainer.state.metrics.initTheta = URL(fileURLWithPath: ckpt).lastPathComponent
-            trainer.state.metrics.initOuterSteps = file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil
+        if initial != nil, let ckpt = cfg.learnedOptimizer.initCheckpoint {
+            (trainer.state.metrics.initTheta, trainer.state.metrics.initOuterSteps) = (URL(fileURLWithPath: ckpt).lastPathComponent, initOuterSteps)
         }
         if let latest {
             try MetaCheckpoint.restore(trainer, from: latest)

@@ -99,7 +99,12 @@ public struct EvaluationReport {
             let loss = Self.meanSE(c)
             return (isBest(c) ? "**\(loss)**" : loss) + String(format: " (%.1f%%)", 100 * c.testAccuracy)
         }
-        return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+        return Self.markdown([header] + rows)
+    }
+
+    /// A markdown table of a header row and the rows beneath it.
+    static func markdown(_ rows: [[String]]) -> String {
+        ([rows[0], rows[0].map { _ in "---" }] + rows.dropFirst()).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
     }
 
     /// Per optimizer and width, the median over seeds of `Statistics.rebound` ("diverged n/N"
@@ -110,8 +115,7 @@ public struct EvaluationReport {
             let r = Statistics.median(runs.filter { $0.optimizer == c.optimizer && $0.width == c.width }.compactMap { Statistics.rebound($0.trainLoss) })
             return r.isNaN ? "—" : r.isInfinite ? "∞" : String(format: "×%.2f", r)
         }
-        return ([Array(header.dropLast()), header.dropLast().map { _ in "---" }] + rows.map { Array($0.dropLast()) })
-            .map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+        return Self.markdown(([header] + rows).map { Array($0.dropLast()) })  // no average-rank column
     }
 
     /// What `writeAll` writes: the vs-width plot only for two widths or more.

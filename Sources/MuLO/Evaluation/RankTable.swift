@@ -100,7 +100,7 @@ public struct RankTable {
                 return r == best[k] ? "**\(s)**" : s
             }
         }
-        return ([header, header.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+        return EvaluationReport.markdown([header] + rows)
     }
 
     /// How many tasks each study contributes, for the caption.

@@ -59,6 +59,8 @@ public struct ResultsDocument {
     }
 
     public let shipped: [Shipped]
+    /// `results/meta_training.svg` (`metaTrainingFile`), rendered once; nil without shipped metrics.
+    public let metaTrainingSVG: String?
     public let studies: [RankTable.Study]
     /// The cross-checks in `<results>/findings/*/`: reported after the studies, not ranked with them.
     public let findings: [RankTable.Study]
@@ -72,6 +74,7 @@ public struct ResultsDocument {
         shipped = try fm.contentsOfDirectory(atPath: checkpoints).filter { $0.hasSuffix(".h5") }
             .map { try Shipped(path: (checkpoints as NSString).appendingPathComponent($0)) }
             .sorted { $0.order != $1.order ? $0.order.lexicographicallyPrecedes($1.order) : $0.name < $1.name }
+        metaTrainingSVG = Self.metaTrainingSVG(shipped)
         var links: [String: String] = [:]
         /// Every `<parent>/<name>/results.h5`, linked as `<prefix><name>`.
         func studies(in parent: String, prefix: String) throws -> [RankTable.Study] {
@@ -135,8 +138,8 @@ public struct ResultsDocument {
     /// The shipped files' meta-training: meta-loss (mean of each window of outer steps) against
     /// the outer step; a continued run's curve starts where its start θ's run, drawn faint in the
     /// same colour, left off. Nil when no shipped file records its metrics.
-    public var metaTrainingSVG: String? {
-        let (curves, window) = Self.metaTrainingCurves(shipped)
+    static func metaTrainingSVG(_ shipped: [Shipped]) -> String? {
+        let (curves, window) = metaTrainingCurves(shipped)
         guard !curves.isEmpty else { return nil }
         let panel = Panel(title: "meta-training", xLabel: "outer step", yLabel: "meta-loss (mean of \(window) outer steps)", series: curves)
         return SVGPlot.render([panel], columns: 1, panelWidth: 640, panelHeight: 360)
@@ -147,11 +150,10 @@ public struct ResultsDocument {
         let longest = shipped.map { $0.earlierSteps + $0.metaLoss.count }.max() ?? 0
         let window = min(50, max(1, longest / 100))
         func series(_ label: String, _ loss: [Float], from start: Int, faint: Bool = false) -> Series? {
-            let n = loss.count / window
-            guard n > 0 else { return nil }
-            let means = (0..<n).map { w in loss[w * window..<(w + 1) * window].reduce(0.0) { $0 + Double($1) } / Double(window) }
+            let means = Statistics.windowMeans(loss, window: window)
+            guard !means.isEmpty else { return nil }
             // Each mean at its window's middle step (steps count from 1).
-            return Series(label: label, x: (0..<n).map { Double(start + $0 * window) + Double(window + 1) / 2 }, y: means, faint: faint)
+            return Series(label: label, x: means.indices.map { Double(start + $0 * window) + Double(window + 1) / 2 }, y: means, faint: faint)
         }
         let curves = shipped.flatMap { s -> [Series] in
             let label = "\(s.architecture) \(s.name)"

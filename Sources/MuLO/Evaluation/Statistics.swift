@@ -28,16 +28,19 @@ public enum Statistics {
     /// rose above its best; loss spikes after the fit show here). Nil for fewer than two windows
     /// or a non-finite loss; +∞ for a rise from an exactly zero loss.
     public static func rebound(_ trainLoss: [Float]) -> Double? {
-        let w = max(1, trainLoss.count / 100), n = trainLoss.count / w
-        guard n >= 2 else { return nil }
-        let means = (0..<n).map { k in trainLoss[k * w..<(k + 1) * w].reduce(0.0) { $0 + Double($1) } / Double(w) }
-        guard means.allSatisfy(\.isFinite) else { return nil }
+        let means = windowMeans(trainLoss, window: max(1, trainLoss.count / 100)), n = means.count
+        guard n >= 2, means.allSatisfy(\.isFinite) else { return nil }
         var best = means[0], worst = 1.0
         for k in 1..<n {
             if k >= n / 2 { worst = max(worst, best > 0 ? means[k] / best : (means[k] > 0 ? .infinity : 1)) }
             best = min(best, means[k])
         }
         return worst
+    }
+
+    /// The mean of each whole window of `window` values (a last partial window is dropped).
+    public static func windowMeans(_ xs: [Float], window w: Int) -> [Double] {
+        (0..<xs.count / w).map { k in xs[k * w..<(k + 1) * w].reduce(0.0) { $0 + Double($1) } / Double(w) }
     }
 
     /// The median (mean of the middle two for an even count); NaN for none.

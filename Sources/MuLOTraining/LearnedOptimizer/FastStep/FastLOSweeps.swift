@@ -23,6 +23,11 @@ struct FastLOSweeps {
         let shift: [Float]
         var sumP2 = 0.0
         var sums = [Double](repeating: 0, count: 8)
+
+        /// Empty sums shifted by the tensor's first M_0, M_1, M_2 and V (0 for an empty tensor).
+        init(shiftedBy s: LOTensorState) {
+            shift = s.count == 0 ? [Float](repeating: 0, count: 4) : (0..<3).map { s.momentum[$0 * s.count] } + [s.rms[0]]
+        }
     }
 
     /// Whether the kernels take this tensor (a factored one needs D0 or D1 as its last axis).
@@ -34,7 +39,7 @@ struct FastLOSweeps {
         precondition(!moments || s.isFactored, "rank ≤ 1 tensors take their statistics in their own pass")
         x.featureSums.reserve(layout.featureCount)
         for f in 0..<layout.featureCount { x.featureSums[f] = 0 }
-        var shifted: ShiftedMoments? = moments ? ShiftedMoments(shift: (0..<3).map { s.momentum[$0 * s.count] } + [s.rms[0]]) : nil
+        var shifted: ShiftedMoments? = moments ? ShiftedMoments(shiftedBy: s) : nil
         if s.isFactored { sweepMatrix(&p, g, &s, &shifted) } else { sweepVector(&p, g, &s) }
         shifted?.sumP2 = x.featureSums[layout.paramFeature]
         return Swept(featureSums: (0..<layout.featureCount).map { x.featureSums[$0] }, moments: shifted)

@@ -151,7 +151,8 @@ public struct VeLOOptimizer: Optimizer {
     static func fastMoments(_ p: [Float], state t: LOTensorState) -> TensorMoments {
         let count = p.count
         let blocks = count < 1 << 16 ? 1 : 16
-        let shift = count == 0 ? [Float](repeating: 0, count: 4) : (0..<3).map { t.momentum[$0 * count] } + [t.rms[0]]
+        var sums = FastLOSweeps.ShiftedMoments(shiftedBy: t)
+        let shift = sums.shift
         var partial = [Double](repeating: 0, count: blocks * 9)
         p.withUnsafeBufferPointer { pb in
             t.momentum.withUnsafeBufferPointer { mb in
@@ -166,7 +167,6 @@ public struct VeLOOptimizer: Optimizer {
                 }
             }
         }
-        var sums = FastLOSweeps.ShiftedMoments(shift: shift)
         for b in 0..<blocks {
             sums.sumP2 += partial[b * 9]
             for i in 0..<8 { sums.sums[i] += partial[b * 9 + 1 + i] }
