@@ -50,3 +50,42 @@ void mulo_gelu_backward(float *d, const float *u, size_t n) {
         d[i] *= g[0];
     }
 }
+
+// Philox4x32-10's constants (Salmon et al., SC'11), as in Philox.swift.
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+void mulo_dropout_mask(float *mask, uint64_t first, size_t n, uint32_t k0, uint32_t k1, uint32_t tag,
+                       float rate, float keep) {
+    // One counter per element with the rounds unrolled over a block of lanes: independent
+    // lanes the compiler vectorises (the 32×32→64 products become vpmuludq), where the Swift
+    // loop ran one 10-round chain at a time.
+    enum { B = 64 };
+    for (size_t i0 = 0; i0 < n; i0 += B) {
+        size_t lanes = n - i0 < B ? n - i0 : B;
+        uint32_t c0[B], c1[B], c2[B], c3[B];
+        for (size_t l = 0; l < B; l++) {
+            uint64_t j = first + i0 + l;
+            c0[l] = (uint32_t)j;
+            c1[l] = (uint32_t)(j >> 32);
+            c2[l] = 0;
+            c3[l] = tag;
+        }
+        uint32_t a = k0, b = k1;
+        for (int r = 0; r < 10; r++) {
+            for (size_t l = 0; l < B; l++) {
+                uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+                uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ a, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ b;
+                c1[l] = (uint32_t)p1;
+                c3[l] = (uint32_t)p0;
+                c0[l] = n0;
+                c2[l] = n2;
+            }
+            a += PHILOX_W0;
+            b += PHILOX_W1;
+        }
+        for (size_t l = 0; l < lanes; l++) mask[i0 + l] = (float)(c0[l] >> 8) * 0x1p-24f >= rate ? keep : 0.0f;
+    }
+}

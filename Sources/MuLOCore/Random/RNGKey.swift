@@ -49,6 +49,9 @@ func unitDouble(_ hi: UInt32, _ lo: UInt32) -> Double {
 }
 
 extension RNGKey {
+    /// The counter tag of `uniform(at:)`, for kernels that draw the same numbers outside Swift.
+    public static let uniformCounterTag = uniformTag
+
     /// Uniform in [0, 1) with 24 random bits (every float32 step at the top of the range).
     @inlinable
     public func uniform(at index: UInt64) -> Float {

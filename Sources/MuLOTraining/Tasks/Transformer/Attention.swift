@@ -37,7 +37,10 @@ struct Attention {
                     }
                     var sum: Float = 0
                     for s in 0..<T {
-                        row[s] = exp(row[s] - mx)
+                        // expf is +0 below ln(smallest subnormal / 2) ≈ −103.97; a masked logit
+                        // (−1e30) would take libm's slow underflow path for that same +0.
+                        let z = row[s] - mx
+                        row[s] = z < -104 ? 0 : exp(z)
                         sum += row[s]
                     }
                     let inv = 1 / sum

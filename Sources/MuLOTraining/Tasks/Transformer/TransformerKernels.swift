@@ -107,9 +107,15 @@ enum TransformerKernels {
     static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Float, key: RNGKey) {
         let m = SendablePointer(mask)
         let keep = 1 / (1 - rate)
-        Parallel.forEachChunk(count, minChunk: 1 << 15) { range in
-            for i in range { m.base[i] = key.uniform(at: UInt64(i)) >= rate ? keep : 0 }
+        Parallel.forEachChunk(count, minChunk: 1 << 15) { r in
+            mulo_dropout_mask(m.base + r.lowerBound, UInt64(r.lowerBound), r.count, key.k0, key.k1, RNGKey.uniformCounterTag,
+                              rate, keep)
         }
+    }
+
+    /// The mask of `dropoutMask` from `RNGKey.uniform(at:)`, one element at a time (the reference).
+    static func referenceDropoutMask(count: Int, rate: Float, key: RNGKey) -> [Float] {
+        (0..<count).map { key.uniform(at: UInt64($0)) >= rate ? 1 / (1 - rate) : 0 }
     }
 
     /// x ← x ⊙ m.
