@@ -146,17 +146,26 @@ public final class ImageDataset: Sendable {
         let d = inputDim, c = channels
         batch.resize(size: indices.count, inputDim: d)
         let std = preprocessing.std, mean = preprocessing.mean
+        // One channel (Fashion-MNIST, the meta-training data) gets a loop without the per-element
+        // channel lookup that the compiler vectorises; the arithmetic, and so every bit, is the same.
         batch.inputs.withUnsafeMutableBufferPointer { x in
             for (row, idx) in indices.enumerated() {
                 let dst = x.baseAddress! + row * d
                 switch set.pixels {
                 case .bytes(let px):
-                    px.withUnsafeBufferPointer { src in
-                        for k in 0..<d { dst[k] = (Float(src[idx * d + k]) - mean[k % c]) / std[k % c] }
+                    px.withUnsafeBufferPointer { all in
+                        let src = all.baseAddress! + idx * d
+                        if c == 1 {
+                            let (m, s) = (mean[0], std[0])
+                            for k in 0..<d { dst[k] = (Float(src[k]) - m) / s }
+                        } else {
+                            for k in 0..<d { dst[k] = (Float(src[k]) - mean[k % c]) / std[k % c] }
+                        }
                     }
                 case .floats(let px):
-                    px.withUnsafeBufferPointer { src in
-                        for k in 0..<d { dst[k] = (src[idx * d + k] - mean[k % c]) / std[k % c] }
+                    px.withUnsafeBufferPointer { all in
+                        let src = all.baseAddress! + idx * d
+                        for k in 0..<d { dst[k] = (src[k] - mean[k % c]) / std[k % c] }
                     }
                 }
             }
