@@ -136,14 +136,22 @@ struct FastLOStep {
                 }
             }
         }
+        // termB is tile-major (16 columns × h per tile): k outermost keeps each entry's sum in
+        // k order, and the innermost loop runs over a tile's 16 adjacent columns.
         termB.update(repeating: 0, count: Self.paddedTiles(n1) * h)
-        for b in 0..<n1 {
-            let out = termB + (b / 16) * h * 16 + b % 16
-            for k in 0..<3 {
-                let v = cols[k * colCount + b]
-                let rv = 1 / (v + 1e-8).squareRoot()
-                let (vRow, rvRow) = (bRows + 2 * k * h, bRows + (2 * k + 1) * h)
-                for j in 0..<h { out[j * 16] += v * vRow[j] + rv * rvRow[j] }
+        x.colFeatures.reserve(2 * n1)
+        let (v, rv) = (x.colFeatures.pointer, x.colFeatures.pointer + n1)
+        for k in 0..<3 {
+            for b in 0..<n1 {
+                v[b] = cols[k * colCount + b]
+                rv[b] = 1 / (v[b] + 1e-8).squareRoot()
+            }
+            let (vRow, rvRow) = (bRows + 2 * k * h, bRows + (2 * k + 1) * h)
+            for tile in stride(from: 0, to: n1, by: 16) {
+                let out = termB + tile * h
+                for j in 0..<h {
+                    for lane in 0..<min(16, n1 - tile) { out[j * 16 + lane] += v[tile + lane] * vRow[j] + rv[tile + lane] * rvRow[j] }
+                }
             }
         }
     }

@@ -35,6 +35,8 @@ final class LOScratch: @unchecked Sendable {
     let momentSums = ScratchBuffer<Double>()
     let fa = ScratchBuffer<Float>(), fb = ScratchBuffer<Float>(), termA = ScratchBuffer<Float>(), termB = ScratchBuffer<Float>()
     let rowFac = ScratchBuffer<Float>(), colFac = ScratchBuffer<Float>()
+    /// One decay's column values and their rsqrt while the MLP sweep folds them into layer 0.
+    let colFeatures = ScratchBuffer<Float>()
     /// One slice's R and C (k-major), gathered from a tensor's state and scattered back.
     let rSlice = ScratchBuffer<Float>(), cSlice = ScratchBuffer<Float>()
     /// Feature sums of squares and normalisers (one per feature), scaled layer-0 rows (one per
