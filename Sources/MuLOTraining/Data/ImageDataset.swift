@@ -146,8 +146,8 @@ public final class ImageDataset: Sendable {
         let d = inputDim, c = channels
         batch.resize(size: indices.count, inputDim: d)
         let std = preprocessing.std, mean = preprocessing.mean
-        // One channel (Fashion-MNIST, the meta-training data) gets a loop without the per-element
-        // channel lookup that the compiler vectorises; the arithmetic, and so every bit, is the same.
+        // One channel (Fashion-MNIST, the meta-training data): no per-element channel lookup, so the
+        // compiler vectorises the loop; the arithmetic, and so every bit, is the same.
         batch.inputs.withUnsafeMutableBufferPointer { x in
             for (row, idx) in indices.enumerated() {
                 let dst = x.baseAddress! + row * d
