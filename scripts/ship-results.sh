@@ -55,7 +55,8 @@ ship() {
 }
 
 # evaluate DIR TEMPLATE TUNE_WIDTH BATCH WIDTHS FLAGS…: the learned optimizers $LOS and baselines
-# $BASELINES (tuned at TUNE_WIDTH: 1000 steps, the study's depth, `medium` grid), $SEEDS seeds, into
+# $BASELINES (tuned at TUNE_WIDTH: 1000 steps, depth 3 — the paper's tuning, kept for its depth-16 tasks
+# (METHOD §6.2) — `medium` grid), $SEEDS seeds, into
 # results/DIR (run files in RUNS_DIR/eval-<DIR with / as ->).
 evaluate() {
     local dir=$1 template=$2 tune=$3 batch=$4 widths=$5
@@ -92,16 +93,16 @@ run_step() {
         # MLPs (Fashion-MNIST, batch 128, tuned at width 128): width, 5× horizon, depth 16, 25× horizon.
         mlp-width) study mlp-width "$mlp" 128 128 "128 256 512 1024 2048 4096" --steps 1000 --test-interval 250 ;;
         mlp-horizon5x) study mlp-horizon5x "$mlp" 128 128 "1024" --steps 5000 --test-interval 500 ;;
-        mlp-depth16) study mlp-depth16 "$mlp" 128 128 "1024" --depth 16 --steps 1000 --test-interval 250 ;;
+        mlp-depth16) study mlp-depth16 "$mlp" 128 128 "1024" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
         mlp-horizon) study mlp-horizon "$mlp" 128 128 "256" --steps 25000 --test-interval 1000 ;;
         # Language models (Austen bytes, S 64, batch 32, tuned at width 64): width, depth 16.
         lm-width) study lm-width "$lm" 64 32 "64 128 256 512" --steps 1000 --test-interval 250 ;;
-        lm-depth16) study lm-depth16 "$lm" 64 32 "256" --depth 16 --steps 1000 --test-interval 250 ;;
+        lm-depth16) study lm-depth16 "$lm" 64 32 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
         # ViTs (Fashion-MNIST, batch 128, tuned at width 64): the reference's patch-16 layout (5 tokens),
         # patch 7 (17 tokens), depth 16, 25× horizon.
         vit-width) study vit-width "$vit" 64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
         vit-p7-width) study vit-p7-width "muvit-w{W}-d3-p7_fashionmnist-28x28x1" 64 128 "64 128 256" --steps 1000 --test-interval 250 ;;
-        vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --steps 1000 --test-interval 250 ;;
+        vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
         vit-horizon) study vit-horizon "$vit" 64 128 "64" --steps 25000 --test-interval 1000 ;;
         # Findings (results/findings/, beside Table 1, not in it). How much of μP's benefit is the
         # optimizee's and how much the optimizer's: each LO on the other parametrization's MLPs.

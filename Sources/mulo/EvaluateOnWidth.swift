@@ -19,6 +19,8 @@ struct EvaluateOnWidth: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Widths (default 128 … 4096, powers of two).")
     var widths: [Int] = [128, 256, 512, 1024, 2048, 4096]
     @Option(help: "Hidden layers (default: the template's).") var depth: Int?
+    @Option(help: "Hidden layers of the baselines' tuning task (default: --depth; the paper tunes once at depth 3 and keeps those settings for its depth-16 tasks, METHOD §6.2).")
+    var tuneDepth: Int?
     @Option(help: "Training steps per run.") var steps = 1000
     @Option(help: "Seeds per (optimizer, width).") var seeds = 3
     @Option(help: "Batch size.") var batch = 128
@@ -43,6 +45,7 @@ struct EvaluateOnWidth: ParsableCommand {
         }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive") }
         if let depth, depth < 1 { throw ValidationError("--depth must be ≥ 1") }
+        if let tuneDepth, tuneDepth < 1 { throw ValidationError("--tune-depth must be ≥ 1") }
         if let p = taskParametrization, Parametrization(rawValue: p) == nil { throw ValidationError("--task-parametrization must be mu or sp") }
         do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
     }
@@ -71,7 +74,8 @@ struct EvaluateOnWidth: ParsableCommand {
                     notes.append("\(kind.rawValue): default settings \(described) (not tuned)")
                     label += " (default)"
                 } else {
-                    let t = try tmpl.name(width: tuning.tuneWidth, depth: depth, parametrization: spec.taskParametrization ?? kind.parametrization)
+                    let t = try tmpl.name(width: tuning.tuneWidth, depth: tuneDepth ?? depth,
+                                          parametrization: spec.taskParametrization ?? kind.parametrization)
                     let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
                                            cacheDir: tuning.tuningDir, threads: threads, dataDir: runtime.dataDir) { print($0) }
                     settings = r.best

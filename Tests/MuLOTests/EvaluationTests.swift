@@ -174,6 +174,24 @@ struct EvaluationCommandTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/runs/lo-lo_w16_s0.h5")) == before)
     }
 
+    /// `--tune-depth`: the baselines are tuned on the template at that depth (the paper's depth-3
+    /// tuning for its depth-16 tasks) and then run at `--depth`.
+    @Test func baselinesTunedAtAnotherDepth() throws {
+        let dir = try Support.tempDir()
+        let grid = dir.appendingPathComponent("grid.json").path
+        try #"{"lr": [0.01], "beta1": [0.9], "beta2": [0.999], "weight_decay": [0.0001]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("eval").path
+        let r = try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",
+                                  "--widths", "8", "--depth", "4", "--tune-depth", "1", "--steps", "5", "--seeds", "1", "--batch", "8",
+                                  "--test-examples", "50", "--tune-width", "8", "--tune-steps", "5", "--grid", grid,
+                                  "--tuning-dir", dir.appendingPathComponent("tuning").path, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("tuned on mumlp-w8-d1_synthetic-8x8x1"), "\(r.stdout)")
+        #expect(try HDF5File.open("\(out)/results.h5").attributeString("task", on: "runs/muadam/w8/s0") == "mumlp-w8-d4_synthetic-8x8x1")
+        let bad = try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--tune-depth", "0", "--out", out])
+        #expect(bad.status != 0 && bad.stderr.contains("--tune-depth must be ≥ 1"))
+    }
+
     /// `mulo replot` redraws from results.h5 alone: with the run files deleted, the same table,
     /// summary and rows, and both plots again.
     @Test func replotRebuildsTheReportFromResultsAlone() throws {
