@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 import Testing
-@testable import MuLOCore
+import MuLOCore
 @testable import MuLOTraining
 
 /// The vectorised C kernels against their plain Swift references (llm.c style).
