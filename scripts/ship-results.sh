@@ -21,6 +21,7 @@
 # (θ's fingerprint included) match (`ship` deletes those of a learned optimizer it replaces); runs recorded in the committed results/<study>/results.h5 are
 # adopted the same way (`--adopt`), so a fresh RUNS_DIR trains only what changed.
 set -euo pipefail
+self=$(realpath "$0")
 cd "$(dirname "$0")/.."
 runs=$1
 shift
@@ -124,4 +125,17 @@ run_step() {
 
 steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon \
           mu-los-on-sp-mlps sp-los-on-mu-mlps memorisation muvit-corrected report}
-for s in $steps; do run_step "$s"; done
+# shellcheck disable=SC2086
+set -- $steps
+if [ $# = 1 ]; then run_step "$1"; exit; fi
+# Several steps: each in a process of its own, so a study that fails (its error printed) costs only
+# itself — hours of the others' compute go on — and the report covers what finished. A failed ship
+# stops everything: the studies would evaluate the θs it did not replace.
+failed=()
+for s in "$@"; do
+    if ! bash "$self" "$runs" "$s"; then
+        [ "$s" = ship ] && { echo "ship failed: no study run" >&2; exit 1; }
+        failed+=("$s")
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then echo "failed steps: ${failed[*]}" >&2; exit 1; fi
