@@ -93,6 +93,28 @@ struct ViTTests {
         #expect(Array(out[8..<14]) == [0, 0, 1, 2, 3, 4])
     }
 
+    /// Every patch element against the definition (pixel (y − border, x − border) of the image, 0
+    /// outside it), with borders thinner and thicker than a patch (whole patches of zeros) and two
+    /// images, so patch rows, patches and images all meet their neighbours.
+    @Test(arguments: [0, 1, 5])
+    func patchesAreTheImageWithItsBorder(border: Int) {
+        let (side, patch, channels) = (12, 4, 2), inner = 12 - 2 * border
+        let c = ViTConfig(width: 16, depth: 1, heads: 2, imageHeight: side, imageWidth: side, channels: channels, patch: patch,
+                          border: border, classes: 5, parametrization: .mup)
+        let images = (0..<(2 * inner * inner * channels)).map { Float($0 + 1) }
+        var out = [Float](repeating: -1, count: 2 * 9 * patch * patch * channels)
+        images.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { ViTModel(config: c).extractPatches(x.baseAddress!, batch: 2, into: $0.baseAddress!) } }
+        var expected: [Float] = []
+        for b in 0..<2 {
+            for gy in 0..<3 { for gx in 0..<3 { for ky in 0..<patch { for kx in 0..<patch { for ch in 0..<channels {
+                let (y, x) = (gy * patch + ky - border, gx * patch + kx - border)
+                let inside = (0..<inner).contains(y) && (0..<inner).contains(x)
+                expected.append(inside ? images[((b * inner + y) * inner + x) * channels + ch] : 0)
+            } } } } }
+        }
+        #expect(out == expected)
+    }
+
     @Test(arguments: ["muvit-w30-d1-h4_fashionmnist-28x28x1", "vit-w32-d1-p5_fashionmnist-28x28x1", "vit-w32-d1-corrected_fashionmnist-28x28x1",
                       "muvit-w32-d0_fashionmnist-28x28x1", "muvit-w32-d1-q3_fashionmnist-28x28x1"])
     func badNamesAreClearErrors(name: String) {

@@ -35,20 +35,21 @@ public struct ViTModel: TaskModel {
         let c = config, (P, C, bd) = (c.patch, c.channels, c.border)
         let (gh, gw) = (c.imageHeight / P, c.imageWidth / P)
         let (ih, iw) = (c.imageHeight - 2 * bd, c.imageWidth - 2 * bd)
+        // One patch row (P pixels × C channels) at a time: zeros where it lies in the border, one
+        // contiguous copy of the image row inside it.
         var o = 0
         for b in 0..<B {
             let img = images + b * ih * iw * C
             for gy in 0..<gh {
                 for gx in 0..<gw {
                     for ky in 0..<P {
-                        for kx in 0..<P {
-                            let (y, x) = (gy * P + ky - bd, gx * P + kx - bd)
-                            let inside = y >= 0 && y < ih && x >= 0 && x < iw
-                            for ch in 0..<C {
-                                out[o] = inside ? img[(y * iw + x) * C + ch] : 0
-                                o += 1
-                            }
-                        }
+                        let row = out + o, y = gy * P + ky - bd, x0 = gx * P - bd
+                        o += P * C
+                        guard y >= 0 && y < ih else { row.update(repeating: 0, count: P * C); continue }
+                        let lo = min(max(x0, 0), x0 + P), hi = max(min(x0 + P, iw), lo)
+                        row.update(repeating: 0, count: (lo - x0) * C)
+                        (row + (lo - x0) * C).update(from: img + (y * iw + lo) * C, count: (hi - lo) * C)
+                        (row + (hi - x0) * C).update(repeating: 0, count: (x0 + P - hi) * C)
                     }
                 }
             }
