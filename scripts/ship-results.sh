@@ -56,8 +56,9 @@ ship() {
 }
 
 # evaluate DIR TEMPLATE TUNE_WIDTH BATCH WIDTHS FLAGS…: the learned optimizers $LOS and baselines
-# $BASELINES (tuned at TUNE_WIDTH: 1000 steps, depth 3 — the paper's tuning, kept for its depth-16 tasks
-# (METHOD §6.2) — `medium` grid), $SEEDS seeds, into
+# $BASELINES (tuned at TUNE_WIDTH: 1000 steps, the study's depth unless FLAGS give --tune-depth — the
+# depth-16 studies pass 3, the paper's tuning kept for its depth-16 tasks, METHOD §6.2 — `medium` grid),
+# $SEEDS seeds, into
 # results/DIR (run files in RUNS_DIR/eval-<DIR with / as ->).
 evaluate() {
     local dir=$1 template=$2 tune=$3 batch=$4 widths=$5

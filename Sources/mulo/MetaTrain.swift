@@ -143,7 +143,9 @@ struct MetaTrain: ParsableCommand {
         if !resume && latest != nil {
             throw MetaConfigError("\(dir) already holds a run (\(latest!)); use --resume to continue it or another --out")
         }
-        var initial: MetaParameters?, initOuterSteps: Int?
+        // The θ to start from and its provenance (file name, and the outer steps a shipped θ names):
+        // a continued run's checkpoints and budget record them.
+        var initial: MetaParameters?, provenance: (file: String, outerSteps: Int?)?
         if let ckpt = cfg.learnedOptimizer.initCheckpoint, latest == nil {
             let loaded = try LOCheckpoint.loadAny(ckpt)
             guard let same = loaded.architecture as? A, same.thetaShapes == architecture.thetaShapes,
@@ -155,17 +157,15 @@ struct MetaTrain: ParsableCommand {
                     """)
             }
             initial = loaded.theta
-            // A shipped θ (`export --format h5`) names the outer steps it had: the continued run's budget adds them.
             let file = try HDF5File.open(ckpt)
             defer { try? file.close() }
-            initOuterSteps = file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil
+            provenance = (URL(fileURLWithPath: ckpt).lastPathComponent,
+                          file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil)
         }
         let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)
         trainer.mpi = mpi
-        if initial != nil, let ckpt = cfg.learnedOptimizer.initCheckpoint {
-            (trainer.state.metrics.initTheta, trainer.state.metrics.initOuterSteps) = (URL(fileURLWithPath: ckpt).lastPathComponent, initOuterSteps)
-        }
+        if let provenance { (trainer.state.metrics.initTheta, trainer.state.metrics.initOuterSteps) = provenance }
         if let latest {
             try MetaCheckpoint.restore(trainer, from: latest)
             say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
