@@ -46,7 +46,11 @@ ship() {
             ckpt="$runs/$name/${common:-$(cat "$runs/$name/latest")}"
             "$mulo" export "$ckpt" --format h5 --out "$runs/$name/ship" > /dev/null
             # A new θ: its finished evaluation runs belong to the old one (evaluate-on-width would refuse them).
-            if ! cmp -s "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"; then rm -f "$runs"/eval-*/runs/lo-"$name"_w*.h5; fi
+            # Compared by θ's values, as evaluate-on-width identifies it (the files' other contents may
+            # differ: metrics of a run that went on, a file written by an older build).
+            if ! h5diff -q "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5" /theta /theta > /dev/null 2>&1; then
+                rm -f "$runs"/eval-*/runs/lo-"$name"_w*.h5
+            fi
             cp "$runs/$name/ship/theta.h5" "Checkpoints/$name.h5"
             rm -rf "notebooks-export/exports/$name"
             "$mulo" export "Checkpoints/$name.h5" --format pylo --out "notebooks-export/exports/$name" > /dev/null

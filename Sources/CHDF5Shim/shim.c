@@ -17,7 +17,7 @@ int64_t mulo_h5t_c_s1(void) { return H5T_C_S1; }
 int64_t mulo_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 int64_t mulo_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 int64_t mulo_h5p_file_create(void) { return H5P_FILE_CREATE; }
-int64_t mulo_h5p_link_create(void) { return H5P_LINK_CREATE; }
+int64_t mulo_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 unsigned mulo_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 unsigned mulo_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 unsigned mulo_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }

@@ -19,7 +19,7 @@ int64_t mulo_h5t_c_s1(void);
 int64_t mulo_h5p_dataset_create(void);
 int64_t mulo_h5p_file_access(void);
 int64_t mulo_h5p_file_create(void);
-int64_t mulo_h5p_link_create(void);
+int64_t mulo_h5p_group_create(void);
 unsigned mulo_h5f_acc_trunc(void);
 unsigned mulo_h5f_acc_excl(void);
 unsigned mulo_h5f_acc_rdonly(void);

@@ -11,11 +11,10 @@ extension HDF5File {
             }
             let space = try dataspace(shape, maxShape: nil, objectPath)
             defer { H5Sclose(space) }
-            let lcpl = try linkCreationList(objectPath)
-            defer { H5Pclose(lcpl) }
+            try createParents(objectPath)
             let dcpl = try checksummedLayout(shape, elementSize: MemoryLayout<T>.size, objectPath)
             defer { H5Pclose(dcpl) }
-            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, dcpl, 0)
+            let dset = H5Dcreate2(id, objectPath, T.fileType, space, 0, dcpl, 0)
             guard dset >= 0 else { throw fail(objectPath, "cannot create dataset") }
             defer { H5Dclose(dset) }
             let status = values.withUnsafeBytes { H5Dwrite(dset, T.memoryType, 0, 0, 0, $0.baseAddress) }
@@ -92,13 +91,12 @@ extension HDF5File {
         try withHDF5 {
             let space = try dataspace([0], maxShape: [mulo_h5s_unlimited()], objectPath)
             defer { H5Sclose(space) }
-            let dcpl = H5Pcreate(mulo_h5p_dataset_create())
+            let dcpl = try untimed(H5Pcreate(mulo_h5p_dataset_create()), objectPath)
             defer { H5Pclose(dcpl) }
             var chunkDims = [hsize_t(chunk)]
             guard H5Pset_chunk(dcpl, 1, &chunkDims) >= 0, H5Pset_fletcher32(dcpl) >= 0 else { throw fail(objectPath, "cannot set chunking") }
-            let lcpl = try linkCreationList(objectPath)
-            defer { H5Pclose(lcpl) }
-            let dset = H5Dcreate2(id, objectPath, T.fileType, space, lcpl, dcpl, 0)
+            try createParents(objectPath)
+            let dset = H5Dcreate2(id, objectPath, T.fileType, space, 0, dcpl, 0)
             guard dset >= 0 else { throw fail(objectPath, "cannot create extendible dataset") }
             H5Dclose(dset)
         }
@@ -136,8 +134,7 @@ extension HDF5File {
     /// checksummed object header; larger ones in chunks of at most 16 MiB with a Fletcher-32
     /// filter, so a flipped data byte is a read error.
     func checksummedLayout(_ shape: [Int], elementSize: Int, _ objectPath: String) throws -> hid_t {
-        let dcpl = H5Pcreate(mulo_h5p_dataset_create())
-        guard dcpl >= 0 else { throw fail(objectPath, "cannot create a dataset property list") }
+        let dcpl = try untimed(H5Pcreate(mulo_h5p_dataset_create()), objectPath)
         let bytes = shape.reduce(elementSize, *)
         let ok: Bool
         if bytes <= 32 << 10 {

@@ -49,7 +49,9 @@ public final class HDF5File {
             // A user block for the whole-file seal `commit` writes (HDF5Seal).
             let fcpl = H5Pcreate(mulo_h5p_file_create())
             defer { H5Pclose(fcpl) }
-            guard fcpl >= 0, H5Pset_userblock(fcpl, hsize_t(HDF5Seal.blockSize)) >= 0 else {
+            // No modification times in object headers (here the root group's; `untimed` for every
+            // other object): the same content is the same bytes, so a file can be compared with `cmp`.
+            guard fcpl >= 0, H5Pset_userblock(fcpl, hsize_t(HDF5Seal.blockSize)) >= 0, H5Pset_obj_track_times(fcpl, false) >= 0 else {
                 throw HDF5Error(file: path, object: "", message: "cannot reserve the user block")
             }
             let id = H5Fcreate(temp, mulo_h5f_acc_excl(), fcpl, fapl)
@@ -160,13 +162,25 @@ extension HDF5File {
     /// Creates a group and any missing parents.
     public func createGroup(_ groupPath: String) throws {
         try withHDF5 {
-            if exists(groupPath) { return }
-            let lcpl = try linkCreationList(groupPath)
-            defer { H5Pclose(lcpl) }
-            let g = H5Gcreate2(id, groupPath, lcpl, 0, 0)
-            guard g >= 0 else { throw fail(groupPath, "cannot create group") }
-            H5Gclose(g)
+            // Each level made here rather than by HDF5's intermediate-group creation, which would
+            // give the parents modification times (`untimed`).
+            var prefix = ""
+            for part in groupPath.split(separator: "/") {
+                prefix += "/" + part
+                if exists(prefix) { continue }
+                let gcpl = try untimed(H5Pcreate(mulo_h5p_group_create()), prefix)
+                defer { H5Pclose(gcpl) }
+                let g = H5Gcreate2(id, prefix, 0, gcpl, 0)
+                guard g >= 0 else { throw fail(prefix, "cannot create group") }
+                H5Gclose(g)
+            }
         }
+    }
+
+    /// Creates the groups above `objectPath` that are missing.
+    func createParents(_ objectPath: String) throws {
+        let parts = objectPath.split(separator: "/")
+        if parts.count > 1 { try createGroup(parts.dropLast().joined(separator: "/")) }
     }
 
     /// Names of the links in a group, in name order.
@@ -192,12 +206,15 @@ extension HDF5File {
         }
     }
 
-    func linkCreationList(_ object: String) throws -> hid_t {
-        let lcpl = H5Pcreate(mulo_h5p_link_create())
-        guard lcpl >= 0, H5Pset_create_intermediate_group(lcpl, 1) >= 0 else {
-            throw fail(object, "cannot create link property list")
+    /// `plist` (an object creation list) set to store no modification time, which would make two
+    /// writes of the same content differ.
+    func untimed(_ plist: hid_t, _ object: String) throws -> hid_t {
+        guard plist >= 0 else { throw fail(object, "cannot create a property list") }
+        guard H5Pset_obj_track_times(plist, false) >= 0 else {
+            H5Pclose(plist)
+            throw fail(object, "cannot turn off modification times")
         }
-        return lcpl
+        return plist
     }
 
     func openObject(_ objectPath: String) throws -> hid_t {
