@@ -232,11 +232,14 @@ struct EvaluationCommandTests {
         #expect(r.status == 0 && r.stdout.contains("adopted 4 finished runs") && r.stderr.contains("4 of 8 runs already done"), "\(r.stdout)\(r.stderr)")
         let table = { (d: String) in try String(contentsOfFile: "\(d)/table.txt", encoding: .utf8) }
         #expect(try table(extended) == table(both))
-        // results.h5 keeps each run's configuration and wall time; adopted runs carry theirs over.
+        // results.h5 keeps each run's configuration, wall time and CPU time (one thread: at most its
+        // wall time); adopted runs carry theirs over.
         let stored = try EvaluationReport.stored("\(extended)/results.h5")
         #expect(stored.runs.allSatisfy { ($0.wallTime ?? -1) >= 0 && $0.config?.contains("\"seed\":\($0.seed)") == true })
-        let original = try EvaluationReport.stored("\(first)/results.h5").runs.map(\.wallTime)
-        #expect(stored.runs.filter { $0.optimizer == "muadam" }.map(\.wallTime) == original)
+        #expect(stored.runs.allSatisfy { run in run.cpuTime.map { $0 > 0 && $0 <= run.wallTime! + 0.01 } ?? false })
+        let original = try EvaluationReport.stored("\(first)/results.h5").runs
+        #expect(stored.runs.filter { $0.optimizer == "muadam" }.map(\.wallTime) == original.map(\.wallTime))
+        #expect(stored.runs.filter { $0.optimizer == "muadam" }.map(\.cpuTime) == original.map(\.cpuTime))
         let other = dir.appendingPathComponent("other").path
         let o = try Support.mulo(args(other, ["muadam"], lr: "0.02") + ["--adopt", "\(first)/results.h5"])
         #expect(o.status == 0 && o.stdout.contains("adopted 0 finished runs"), "\(o.stdout)")

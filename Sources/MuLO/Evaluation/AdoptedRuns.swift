@@ -28,6 +28,7 @@ extension WidthEvaluation {
                     var result = TrainResult()
                     (result.trainLoss, result.testSteps, result.testLoss) = (run.trainLoss, run.testStep.map(Int.init), run.testLoss)
                     (result.testAccuracy, result.divergedAt, result.wallTime) = (run.testAccuracy, run.divergedAt, run.wallTime ?? .nan)
+                    result.cpuTime = run.cpuTime
                     try result.write(to: runPath(unit), config: config(unit, task: task), task: task, includeParams: false)
                     written += 1
                 }

@@ -149,8 +149,8 @@ public struct EvaluationReport {
     }
 
     /// results.h5: `runs/<optimizer>/w<W>/s<seed>/{train_loss, test_step, test_loss, test_accuracy}`
-    /// with `task`, `diverged_at`, `final_loss` attributes (and `config`, `wall_time_s` where
-    /// known); `summary/<optimizer>` tables by width.
+    /// with `task`, `diverged_at`, `final_loss` attributes (and `config`, `wall_time_s`, `cpu_time_s`
+    /// where known); `summary/<optimizer>` tables by width.
     public func writeHDF5(to path: String, settings: [String: [String: String]]) throws {
         let f = try HDF5File.create(path)
         try f.setAttribute("kind", "mulo-width-evaluation")
@@ -176,6 +176,7 @@ public struct EvaluationReport {
             if let bound = r.lossBound { try f.setAttribute("loss_bound", Double(bound), on: g) }
             if let config = r.config { try f.setAttribute("config", config, on: g) }
             if let seconds = r.wallTime { try f.setAttribute("wall_time_s", seconds, on: g) }
+            if let seconds = r.cpuTime { try f.setAttribute("cpu_time_s", seconds, on: g) }
         }
         for o in optimizers {
             let cs = cells.filter { $0.optimizer == o.key }

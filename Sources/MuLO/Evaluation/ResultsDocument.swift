@@ -162,12 +162,15 @@ public struct ResultsDocument {
         return (curves, window)
     }
 
-    /// What a study cost: its runs' wall time on one thread each, and how many predate the record.
+    /// What a study cost: each run's CPU time on its one thread where recorded, else its wall time
+    /// (which also counts the time it waited for a shared core), and how many runs have neither.
     static func cost(_ runs: [EvaluationRun]) -> String {
-        let timed = runs.compactMap(\.wallTime)
+        let timed = runs.compactMap { $0.cpuTime ?? $0.wallTime }
         guard !timed.isEmpty else { return "Compute: not recorded (its \(runs.count) runs predate the record)." }
         var s = String(format: "Compute: %.2f core-hours over %d runs", timed.reduce(0, +) / 3600, timed.count)
-        if timed.count < runs.count { s += " (and \(runs.count - timed.count) runs from before wall times were recorded)" }
+        let byWall = runs.filter { $0.cpuTime == nil && $0.wallTime != nil }.count
+        if byWall > 0 { s += ", \(byWall == timed.count ? "all" : "\(byWall) of them") timed by wall clock (an upper bound where they shared the cores)" }
+        if timed.count < runs.count { s += "; \(runs.count - timed.count) runs from before wall times were recorded" }
         return s + "."
     }
 

@@ -57,6 +57,7 @@ extension EvaluationReport {
                                             lossBound: f.hasAttribute("loss_bound", on: g) ? Float(try f.attributeDouble("loss_bound", on: g)) : nil)
                     if f.hasAttribute("config", on: g) { run.config = try f.attributeString("config", on: g) }
                     if f.hasAttribute("wall_time_s", on: g) { run.wallTime = try f.attributeDouble("wall_time_s", on: g) }
+                    if f.hasAttribute("cpu_time_s", on: g) { run.cpuTime = try f.attributeDouble("cpu_time_s", on: g) }
                     runs.append(run)
                 }
             }

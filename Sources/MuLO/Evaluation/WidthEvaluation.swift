@@ -46,10 +46,12 @@ public struct EvaluationRun: Sendable {
     public let divergedAt: Int?
     /// The task's loss bound the run was held to (its divergence bound), when recorded.
     public let lossBound: Float?
-    /// The run's configuration (JSON, as its run file holds it) and wall time in seconds on one
-    /// thread, when recorded (runs adopted from a results.h5 written before they were have neither).
+    /// The run's configuration (JSON, as its run file holds it), wall time and CPU time in seconds
+    /// on one thread, when recorded (runs adopted from a results.h5 written before they were have
+    /// none; CPU time is recorded from 2026-12-02 on).
     public var config: String?
     public var wallTime: Double?
+    public var cpuTime: Double?
     public var finalLoss: Double { Statistics.finalLoss(trainLoss, diverged: divergedAt != nil) }
 
     public init(optimizer: String, width: Int, seed: Int, task: String, trainLoss: [Float], testStep: [Int64], testLoss: [Float],
@@ -176,6 +178,7 @@ public struct WidthEvaluation {
         run.config = json
         let seconds = try f.attributeDouble("wall_time_s")
         run.wallTime = seconds.isFinite ? seconds : nil
+        if f.hasAttribute("cpu_time_s") { run.cpuTime = try f.attributeDouble("cpu_time_s") }
         return run
     }
 }

@@ -32,3 +32,15 @@ public func runJobs(_ count: Int, threads: Int, _ job: @escaping @Sendable (Int)
     }
     if let e = failure.error { throw e }
 }
+
+/// CPU seconds the calling thread has used so far. A single-threaded job's cost whatever else
+/// shared the cores while it ran (its wall time also counts the time it waited for one).
+public func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Whether BLAS and the elementwise kernels run on the calling thread alone (inside
+/// `runInParallel`, or with --threads 1), so that its CPU time is all the compute it does.
+public var kernelsAreSingleThreaded: Bool { BLAS.threads == 1 && Parallel.workers == 1 }

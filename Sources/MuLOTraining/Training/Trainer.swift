@@ -114,6 +114,9 @@ public struct TrainResult: Sendable {
     public var divergedAt: Int?
     public var params: [Tensor] = []
     public var wallTime: Double = 0
+    /// The run's CPU seconds, when its kernels ran on its own thread alone (`evaluate-on-width`,
+    /// tuning): its cost, which the wall time overstates when the cores were shared. Nil otherwise.
+    public var cpuTime: Double?
 
     public init() {}
 }
@@ -142,7 +145,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     var inner = InnerStep(task: task, batchSize: config.batchSize)
     var result = TrainResult()
     let evalSplit = task.heldOutSplit
-    let start = Date()
+    let (start, cpuStart) = (Date(), kernelsAreSingleThreaded ? threadCPUSeconds() : nil)
 
     func evaluate(at step: Int) throws {
         let (loss, acc) = try task.evaluate(params, split: evalSplit, limit: config.testExamples)
@@ -171,6 +174,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     if let run { metrics?.finish(run: run) }
     result.params = params
     result.wallTime = Date().timeIntervalSince(start)
+    result.cpuTime = cpuStart.map { threadCPUSeconds() - $0 }
     return result
 }
 
@@ -183,6 +187,7 @@ extension TrainResult {
         try file.setAttribute("config", json)
         try file.setAttribute("task", task.name)
         try file.setAttribute("wall_time_s", wallTime)
+        if let cpuTime { try file.setAttribute("cpu_time_s", cpuTime) }
         try file.setAttribute("diverged_at", divergedAt ?? -1)
         try file.createExtendible("curves/train_loss", of: Float.self)
         try file.append("curves/train_loss", trainLoss)
