@@ -9,8 +9,8 @@ struct EvaluateOnWidth: ParsableCommand {
         discussion: """
             Learned optimizers (--checkpoint, repeatable) train the task in their own parametrization \
             (μLOs mumlp-…, SP LOs mlp-…); baselines (--baseline adamw|muadam|sgd) are tuned first \
-            (cached) at --tune-width. Finished runs are kept in OUT/runs/, so an interrupted evaluation \
-            resumes where it stopped.
+            (cached) at --tune-width. Finished runs are kept in OUT/runs/ and unfinished ones saved there \
+            every --save-interval seconds, so an interrupted evaluation resumes where it stopped.
             """)
 
     @Option(help: "Learned-optimizer θ file (repeatable).") var checkpoint: [String] = []
@@ -31,6 +31,8 @@ struct EvaluateOnWidth: ParsableCommand {
     @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?
     @Option(help: "Train every optimizer on this parametrization's tasks, mu or sp (default: each its own).")
     var taskParametrization: String?
+    @Option(help: "Seconds between saves of an unfinished run (an interrupted evaluation resumes it there).")
+    var saveInterval: Double = 300
     @Option(help: "A finished study's results.h5 whose runs with the same settings are taken instead of trained again (repeatable).")
     var adopt: [String] = []
     @OptionGroup var tuning: TuningOptions
@@ -45,6 +47,7 @@ struct EvaluateOnWidth: ParsableCommand {
         }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be positive") }
         if let depth, depth < 1 { throw ValidationError("--depth must be ≥ 1") }
+        guard saveInterval >= 0, saveInterval.isFinite else { throw ValidationError("--save-interval must be ≥ 0 seconds") }
         if let tuneDepth, tuneDepth < 1 { throw ValidationError("--tune-depth must be ≥ 1") }
         if let p = taskParametrization, Parametrization(rawValue: p) == nil { throw ValidationError("--task-parametrization must be mu or sp") }
         do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
@@ -85,7 +88,8 @@ struct EvaluateOnWidth: ParsableCommand {
                 optimizers.append(EvalOptimizer(kind: .baseline(kind, settings), key: kind.rawValue, label: label))
             }
             let dir = out ?? "runs/eval-\(optimizers[0].key)"
-            let eval = WidthEvaluation(spec: spec, optimizers: optimizers, directory: dir, dataDir: runtime.dataDir)
+            var eval = WidthEvaluation(spec: spec, optimizers: optimizers, directory: dir, dataDir: runtime.dataDir)
+            eval.saveInterval = saveInterval
             // One evaluation per directory for as long as it writes there (runs, then the report).
             let lock = try RunLock.acquire(dir, command: "mulo evaluate-on-width \(template)")
             print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")

@@ -265,6 +265,45 @@ struct EvaluationCommandTests {
         #expect(try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--task-parametrization", "up", "--out", out]).status != 0)
     }
 
+    /// A killed evaluation loses at most --save-interval of each unfinished run: started again, the
+    /// run continues from its saved step and ends as an uninterrupted evaluation's does, and the
+    /// live metrics hold each of its steps once.
+    @Test func killedEvaluationResumesItsUnfinishedRuns() throws {
+        let dir = try Support.tempDir()
+        func args(_ out: String) -> [String] {
+            ["evaluate-on-width", "--baseline", "adamw", "--no-tune", "--lr", "0.01", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",
+             "--widths", "16", "--steps", "1200", "--seeds", "1", "--batch", "16", "--test-interval", "250", "--test-examples", "50",
+             "--save-interval", "0", "--threads", "1", "--out", dir.appendingPathComponent(out).path]
+        }
+        #expect(try Support.mulo(args("whole")).status == 0)
+        let p = Process()
+        (p.executableURL, p.arguments) = (Support.muloExecutable, args("cut"))
+        (p.standardOutput, p.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let partial = dir.appendingPathComponent("cut/runs/adamw_w16_s0.partial.h5").path
+        func saved() -> Int { (try? HDF5File.open(partial).attributeInt("next_step")) ?? 0 }
+        let deadline = Date().addingTimeInterval(120)
+        while saved() < 300 && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let at = saved()
+        #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
+        let again = try Support.mulo(args("cut"))
+        #expect(again.status == 0 && again.stderr.contains("1 unfinished runs continue from where they were saved"), "\(again.stderr)")
+        let (whole, cut) = (try EvaluationReport.stored(dir.appendingPathComponent("whole/results.h5").path).runs[0],
+                            try EvaluationReport.stored(dir.appendingPathComponent("cut/results.h5").path).runs[0])
+        #expect(cut.trainLoss.map(\.bitPattern) == whole.trainLoss.map(\.bitPattern))
+        #expect(cut.testStep == whole.testStep && cut.testLoss == whole.testLoss && cut.testAccuracy == whole.testAccuracy)
+        #expect(!FileManager.default.fileExists(atPath: partial))
+        let lines = try String(contentsOf: dir.appendingPathComponent("cut/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let steps = try lines.compactMap { line -> Int? in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return o["train_loss"] != nil ? o["step"] as? Int : nil
+        }
+        #expect(steps == Array(0..<1200), "\(steps.count) training-loss lines")
+    }
+
     /// A μVeLO's settings hold a float that JSON stores as an integer (interp_mult "1.0" → 1):
     /// the finished runs must still be recognised when the evaluation runs again.
     @Test func veloEvaluationsResume() throws {

@@ -66,6 +66,8 @@ public struct WidthEvaluation {
     public let optimizers: [EvalOptimizer]
     public let directory: String
     public var dataDir: String?
+    /// Wall time between saves of an unfinished run, which resumes there after an interruption.
+    public var saveInterval: TimeInterval = 300
 
     public init(spec: EvaluationSpec, optimizers: [EvalOptimizer], directory: String, dataDir: String? = nil) {
         self.spec = spec
@@ -83,6 +85,12 @@ public struct WidthEvaluation {
 
     func runPath(_ u: Unit) -> String {
         (directory as NSString).appendingPathComponent("runs/\(runName(u)).h5")
+    }
+
+    /// Where an unfinished run is saved every few minutes, to resume there (the pattern
+    /// `lo-<θ file>_w*.h5` covers both, for scripts that drop a learned optimizer's runs).
+    func partialRun(_ u: Unit) -> PartialRun {
+        PartialRun(path: (directory as NSString).appendingPathComponent("runs/\(runName(u)).partial.h5"), interval: saveInterval)
     }
 
     func config(_ u: Unit, task: any Task) -> TrainConfig {
@@ -121,22 +129,29 @@ public struct WidthEvaluation {
                                     + "evaluate into another --out, or delete that file to re-run it")
             }
         }
-        // Live metrics of every run in DIR (tensorboard/<run>/ for TensorBoard); runs that restart drop their old lines.
-        let unfinished = Set(todo.map { runName(units[$0]) })
-        let metrics = try MetricsLog(directory: directory, keep: { ($0["run"] as? String).map { !unfinished.contains($0) } ?? false })
+        // Live metrics of every run in DIR (tensorboard/<run>/ for TensorBoard): a run that restarts drops its old
+        // lines, one that resumes the lines from where it resumes on.
+        var resumesAt: [String: Int] = [:]
+        for i in todo { resumesAt[runName(units[i])] = partialRun(units[i]).savedStep(config: configs[i]) ?? 0 }
+        let metrics = try MetricsLog(directory: directory, keep: { line in
+            guard let run = line["run"] as? String, let step = line["step"] as? Int else { return false }
+            return step < resumesAt[run, default: Int.max]
+        })
         let progress = Progress(total: todo.count, label: "runs", enabled: showProgress)
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
+        let partly = resumesAt.values.filter { $0 > 0 }.count
+        if partly > 0 { progress.log("\(partly) unfinished runs continue from where they were saved") }
         let done = Counter()
         let (sp, opts) = (spec, optimizers)
-        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0])) }
+        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0]), partial: partialRun(units[$0])) }
         let box = UncheckedBox(progress)
         try runInParallel(jobs.count, threads: threads) { i in
-            let (u, config, path, name) = jobs[i]
+            let (u, config, path, name, partial) = jobs[i]
             let task = tasks[u.optimizer][u.width]
             // In a log (not a terminal) long runs report from inside too, each under its name, once a minute.
             let inside = showProgress && isatty(STDERR_FILENO) == 0 ? Progress(total: sp.steps, label: "\(name): step", logEvery: 60) : nil
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
-                                   progress: inside, metrics: metrics, run: name)
+                                   progress: inside, metrics: metrics, run: name, partial: partial)
             try result.write(to: path, config: config, task: task, includeParams: false)
             let n = (done.take(below: Int.max) ?? 0) + 1
             box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")

@@ -36,24 +36,12 @@ public enum MetaCheckpoint {
                 try file.setAttribute("is_done", p.isDone ? 1 : 0, on: pg)
                 try file.write("\(pg)/xi", shape: [p.xi.count], p.xi)
                 for (name, copy) in [("pos", p.pos), ("neg", p.neg)] {
-                    try writeCopy(copy, specs: task.parameterSpecs, to: file, group: "\(pg)/\(name)")
+                    try file.writeOptimization(params: copy.params, state: copy.lo, specs: task.parameterSpecs, group: "\(pg)/\(name)", stateGroup: "lo")
                 }
             }
         }
         try writeMetrics(s.metrics, tasks: trainer.tasks, to: file)
         try file.commit()
-    }
-
-    /// A copy's parameters under `params/<tensor>`, its LO state's counters as attributes and its
-    /// arrays under `lo/<tensor>/<array>`.
-    static func writeCopy<S>(_ c: Particle<S>.Copy, specs: [ParameterSpec], to file: HDF5File, group: String) throws {
-        for (name, value) in c.lo.counters { try file.setAttribute(name, value, on: group) }
-        for (k, (spec, t)) in zip(specs, c.params).enumerated() {
-            try file.write("\(group)/params/\(spec.name)", t)
-            for a in c.lo.arrays(tensor: k) { try file.write("\(group)/lo/\(spec.name)/\(a.name)", shape: a.shape, a.values) }
-        }
-        // Run-wide arrays under `lo/@<name>`: '@' cannot start a tensor name.
-        for a in c.lo.globalArrays { try file.write("\(group)/lo/@\(a.name)", shape: a.shape, a.values) }
     }
 
     static func writeMetrics(_ m: MetaMetrics, tasks: [any Task], to file: HDF5File) throws {
@@ -133,19 +121,10 @@ public enum MetaCheckpoint {
         trainer.state = s
     }
 
+    /// A copy as `writeOptimization` stored it: parameters, and the LO state under `lo/`.
     static func readCopy<O: Optimizer>(_ file: HDF5File, optimizer: O, specs: [ParameterSpec], group: String) throws
         -> Particle<O.State>.Copy {
-        let params = try specs.map { try file.readTensor("\(group)/params/\($0.name)", expectShape: $0.shape) }
-        var lo = optimizer.initialState(for: params)
-        try lo.setCounters(try lo.counters.map { try file.attributeInt($0.name, on: group) })
-        for (k, spec) in specs.enumerated() {
-            try lo.setArrays(tensor: k, try lo.arrays(tensor: k).map { a in
-                try file.read("\(group)/lo/\(spec.name)/\(a.name)", as: Float.self, expectShape: a.shape).values
-            })
-        }
-        try lo.setGlobalArrays(try lo.globalArrays.map { a in
-            try file.read("\(group)/lo/@\(a.name)", as: Float.self, expectShape: a.shape).values
-        })
+        let (params, lo) = try file.readOptimization(optimizer: optimizer, specs: specs, group: group, stateGroup: "lo")
         return Particle.Copy(params: params, lo: lo)
     }
 

@@ -116,39 +116,6 @@ public struct MetaParameters: Sendable, Equatable {
     }
 }
 
-/// One named array of a learned optimizer's state in its stored shape.
-public struct StateArray: Sendable, Equatable {
-    public let name: String
-    public let shape: [Int]
-    public var values: [Float]
-
-    public init(name: String, shape: [Int], values: [Float]) {
-        precondition(shape.reduce(1, *) == values.count, "state array \(name): \(values.count) values for shape \(shape)")
-        self.name = name
-        self.shape = shape
-        self.values = values
-    }
-}
-
-/// The state a learned optimizer keeps over one run, seen as integer counters and, per
-/// optimizee tensor, named arrays: the one description of its layout that checkpoints (HDF5)
-/// and MPI messages both follow, so they cannot disagree.
-public protocol LearnedOptimizerState: Sendable, Equatable {
-    /// Named counters (checkpoint attributes of the copy's group, sent first over MPI).
-    var counters: [(name: String, value: Int)] { get }
-    mutating func setCounters(_ values: [Int]) throws
-    /// The arrays of tensor `k` in stored order; `setArrays` takes values of the same shapes.
-    func arrays(tensor k: Int) -> [StateArray]
-    mutating func setArrays(tensor k: Int, _ values: [[Float]]) throws
-    /// Arrays of the whole run rather than of one tensor (VeLO's loss buffer); none by default.
-    var globalArrays: [StateArray] { get }
-    mutating func setGlobalArrays(_ values: [[Float]]) throws
-}
-
-extension LearnedOptimizerState {
-    public var globalArrays: [StateArray] { [] }
-
-    public mutating func setGlobalArrays(_ values: [[Float]]) throws {
-        guard values.isEmpty else { throw LOError("this learned optimizer keeps no run-wide arrays, got \(values.count)") }
-    }
-}
+/// A learned optimizer's state: an `OptimizerState` (the one description of its layout that
+/// checkpoints and MPI messages both follow, so they cannot disagree) whose values compare.
+public protocol LearnedOptimizerState: OptimizerState, Equatable {}

@@ -19,7 +19,8 @@ public struct StepContext: Sendable, Equatable {
 /// then update parameters in place from gradients. `scales` are the task's per-tensor μP update
 /// scales s_W; optimizers that are not μP-aware ignore them.
 public protocol Optimizer: Sendable {
-    associatedtype State: Sendable
+    /// Everything the optimizer carries from step to step, so a run saved mid-way resumes exactly.
+    associatedtype State: OptimizerState
     var name: String { get }
     func initialState(for params: [Tensor]) -> State
     func update(_ params: inout [Tensor], grads: [Tensor], scales: [Float], state: inout State, context: StepContext)

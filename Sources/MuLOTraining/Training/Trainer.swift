@@ -117,6 +117,8 @@ public struct TrainResult: Sendable {
     /// The run's CPU seconds, when its kernels ran on its own thread alone (`evaluate-on-width`,
     /// tuning): its cost, which the wall time overstates when the cores were shared. Nil otherwise.
     public var cpuTime: Double?
+    /// The step the run stopped before, saved to resume (`PartialRun.stopBefore`); nil when it ended.
+    public var stoppedBefore: Int?
 
     public init() {}
 }
@@ -124,28 +126,45 @@ public struct TrainResult: Sendable {
 /// Trains `task` with `optimizer`: seed → (initialisation key, data key); step s draws its
 /// batch from `dataKey.split(s)`, so a run is a function of its config and seed. With `metrics`,
 /// every step's training loss and every test evaluation go to the live log (as `run` when the
-/// log holds several).
+/// log holds several). With `partial`, the run is saved as it goes and continues a saved one.
 public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress? = nil,
-                                metrics: MetricsLog? = nil, run: String? = nil) throws -> TrainResult {
-    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, metrics: metrics, run: run, finalEvaluation: true)
+                                metrics: MetricsLog? = nil, run: String? = nil, partial: PartialRun? = nil) throws -> TrainResult {
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, metrics: metrics, run: run,
+                  finalEvaluation: true, partial: partial)
 }
 
 /// `train` without the final test evaluation (tuning selects on training loss alone).
 public func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
                                           metrics: MetricsLog? = nil, run: String? = nil) throws -> TrainResult {
-    try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, metrics: metrics, run: run, finalEvaluation: false)
+    try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, metrics: metrics, run: run, finalEvaluation: false,
+                  partial: nil)
 }
 
 private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress?,
-                                     metrics: MetricsLog?, run: String?, finalEvaluation: Bool) throws -> TrainResult {
+                                     metrics: MetricsLog?, run: String?, finalEvaluation: Bool, partial: PartialRun?) throws -> TrainResult {
     let root = RNGKey(seed: config.seed)
     let dataKey = root.split(1)
     var params = task.initialize(key: root.split(0))
     var state = optimizer.initialState(for: params)
     var inner = InnerStep(task: task, batchSize: config.batchSize)
     var result = TrainResult()
+    var firstStep = 0
+    do {
+        if let saved = try partial?.load(config: config, task: task, optimizer: optimizer) {
+            (firstStep, params, state, result) = (saved.step, saved.params, saved.state, saved.result)
+            progress?.log("resuming at step \(firstStep) from \(partial!.path)")
+        }
+    } catch {
+        progress?.log("starting afresh: \(error)")
+    }
     let evalSplit = task.heldOutSplit
-    let (start, cpuStart) = (Date(), kernelsAreSingleThreaded ? threadCPUSeconds() : nil)
+    // Time spent before a resume counts; CPU time only if every part of the run was single-threaded.
+    let (start, cpuStart) = (Date(), kernelsAreSingleThreaded && (firstStep == 0 || result.cpuTime != nil) ? threadCPUSeconds() : nil)
+    let (wallBefore, cpuBefore) = (result.wallTime, result.cpuTime ?? 0)
+    var lastSave = start
+    func elapsed() -> (wall: Double, cpu: Double?) {
+        (wallBefore + Date().timeIntervalSince(start), cpuStart.map { cpuBefore + threadCPUSeconds() - $0 })
+    }
 
     func evaluate(at step: Int) throws {
         let (loss, acc) = try task.evaluate(params, split: evalSplit, limit: config.testExamples)
@@ -156,7 +175,19 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         progress?.log(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
     }
 
-    for step in 0..<config.steps {
+    for step in firstStep..<config.steps {
+        if let partial, step > firstStep, step == partial.stopBefore || Date().timeIntervalSince(lastSave) >= partial.interval {
+            (result.wallTime, result.cpuTime) = elapsed()
+            let saved = PartialRun.Saved(step: step, params: params, state: state, result: result)
+            lastSave = Date()
+            if step == partial.stopBefore {
+                try partial.save(saved, config: config, task: task)
+                result.stoppedBefore = step
+                return result
+            }
+            // A save that fails (a full disk) costs only the protection it would have given.
+            do { try partial.save(saved, config: config, task: task) } catch { progress?.log("not saved at step \(step): \(error)") }
+        }
         if config.testInterval > 0 && step % config.testInterval == 0 { try evaluate(at: step) }
         try inner.sample(key: dataKey.split(UInt64(step)))
         let loss = inner.lossAndGradient(at: params)
@@ -173,8 +204,8 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     if result.divergedAt == nil && finalEvaluation { try evaluate(at: config.steps) }
     if let run { metrics?.finish(run: run) }
     result.params = params
-    result.wallTime = Date().timeIntervalSince(start)
-    result.cpuTime = cpuStart.map { threadCPUSeconds() - $0 }
+    (result.wallTime, result.cpuTime) = elapsed()
+    partial?.remove()
     return result
 }
 
