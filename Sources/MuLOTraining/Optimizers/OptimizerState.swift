@@ -31,20 +31,20 @@ extension OptimizerState {
     public var globalArrays: [StateArray] { [] }
 
     public mutating func setGlobalArrays(_ values: [[Float]]) throws {
-        guard values.isEmpty else { throw LOError("this optimizer keeps no run-wide arrays, got \(values.count)") }
+        guard values.isEmpty else { throw OptimizerError("this optimizer keeps no run-wide arrays, got \(values.count)") }
     }
 
     /// `values` checked against the arrays they replace, then taken apart into tensors.
     static func tensors(_ values: [[Float]], replacing old: [Tensor], _ what: String) throws -> [Tensor] {
         guard values.count == old.count, zip(values, old).allSatisfy({ $0.count == $1.count }) else {
-            throw LOError("\(what): arrays of sizes \(values.map(\.count)), expected \(old.map(\.count))")
+            throw OptimizerError("\(what): arrays of sizes \(values.map(\.count)), expected \(old.map(\.count))")
         }
         return zip(values, old).map { Tensor(shape: $1.shape, data: $0) }
     }
 
     /// The one counter of a state that counts its updates, checked.
     static func updateCount(_ values: [Int], _ what: String) throws -> Int {
-        guard values.count == 1, values[0] >= 0 else { throw LOError("\(what): counters \(values), expected one count ≥ 0") }
+        guard values.count == 1, values[0] >= 0 else { throw OptimizerError("\(what): counters \(values), expected one count ≥ 0") }
         return values[0]
     }
 }
