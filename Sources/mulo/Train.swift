@@ -35,10 +35,14 @@ struct Train: ParsableCommand {
     @Option(name: [.customLong("test-examples"), .customLong("eval-examples")], help: "Test examples per evaluation.")
     var testExamples = 10_000
 
+    @Option(help: "Seconds between saves of the unfinished run (OUT with .partial.h5); the same command continues it exactly.")
+    var saveInterval: Double = 300
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard saveInterval >= 0, saveInterval.isFinite else { throw ValidationError("--save-interval must be ≥ 0 seconds") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard testInterval >= 0, testExamples > 0 else { throw ValidationError("--test-interval must be ≥ 0 and --test-examples > 0") }
         guard optimizerOptions.warmup <= steps else { throw ValidationError("--warmup must be in 0…steps") }
@@ -70,12 +74,17 @@ struct Train: ParsableCommand {
             let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
             if out == nil { try output.refuseExisting(path) }
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
-            // Live metrics beside the run file: runs/x.h5 logs to runs/x/ (a re-run starts the log afresh).
-            let logDir = path.hasSuffix(".h5") ? String(path.dropLast(3)) : path + ".logs"
-            let metrics = try MetricsLog(directory: logDir, keep: { _ in false })
+            // Live metrics beside the run file: runs/x.h5 logs to runs/x/ (a re-run starts the log afresh, one that
+            // continues a saved run from where it continues).
+            let stem = path.hasSuffix(".h5") ? String(path.dropLast(3)) : path
+            let partial = PartialRun(path: stem + ".partial.h5", interval: saveInterval)
+            let resumeAt = partial.savedStep(config: config) ?? 0
+            if resumeAt > 0 { print("continuing the run saved at step \(resumeAt) in \(partial.path)") }
+            let logDir = path.hasSuffix(".h5") ? stem : path + ".logs"
+            let metrics = try MetricsLog(directory: logDir, keep: { ($0["step"] as? Int).map { $0 < resumeAt } ?? false })
             print("live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(logDir))")
             let progress = Progress(total: steps, label: "step")
-            let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics)
+            let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics, partial: partial)
             try result.write(to: path, config: config, task: model)
             if let d = result.divergedAt {
                 print("warning: the run diverged at step \(d) (loss \(result.trainLoss[d]): non-finite or above the bound \(model.lossClipBound))")

@@ -276,18 +276,8 @@ struct EvaluationCommandTests {
              "--save-interval", "0", "--threads", "1", "--out", dir.appendingPathComponent(out).path]
         }
         #expect(try Support.mulo(args("whole")).status == 0)
-        let p = Process()
-        (p.executableURL, p.arguments) = (Support.muloExecutable, args("cut"))
-        (p.standardOutput, p.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let partial = dir.appendingPathComponent("cut/runs/adamw_w16_s0.partial.h5").path
-        func saved() -> Int { (try? HDF5File.open(partial).attributeInt("next_step")) ?? 0 }
-        let deadline = Date().addingTimeInterval(120)
-        while saved() < 300 && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        let at = saved()
+        let at = try Support.killMulo(args("cut"), whenSavedAt: partial, atLeast: 300)
         #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
         let again = try Support.mulo(args("cut"))
         #expect(again.status == 0 && again.stderr.contains("1 unfinished runs continue from where they were saved"), "\(again.stderr)")
@@ -296,11 +286,7 @@ struct EvaluationCommandTests {
         #expect(cut.trainLoss.map(\.bitPattern) == whole.trainLoss.map(\.bitPattern))
         #expect(cut.testStep == whole.testStep && cut.testLoss == whole.testLoss && cut.testAccuracy == whole.testAccuracy)
         #expect(!FileManager.default.fileExists(atPath: partial))
-        let lines = try String(contentsOf: dir.appendingPathComponent("cut/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
-        let steps = try lines.compactMap { line -> Int? in
-            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return o["train_loss"] != nil ? o["step"] as? Int : nil
-        }
+        let steps = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
         #expect(steps == Array(0..<1200), "\(steps.count) training-loss lines")
     }
 

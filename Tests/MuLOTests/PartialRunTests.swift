@@ -54,4 +54,29 @@ struct PartialRunTests {
         try bytes.write(to: URL(fileURLWithPath: path))
         Self.expectSameRun(try train(task: task, optimizer: opt, config: Self.config(), partial: PartialRun(path: path)), straight, "corrupt")
     }
+
+    /// `mulo train` killed mid-run and run again continues from its saved step to the file an
+    /// uninterrupted run writes (curves and parameters), its live metrics holding each step once.
+    @Test func killedTrainCommandContinues() throws {
+        let dir = try Support.tempDir()
+        func args(_ out: String) -> [String] {
+            ["train", "--task", "mumlp-w16-d2_synthetic-8x8x1", "--optimizer", "adam", "--steps", "1200", "--batch", "16",
+             "--test-interval", "250", "--test-examples", "50", "--save-interval", "0", "--threads", "1",
+             "--out", dir.appendingPathComponent(out).path]
+        }
+        #expect(try Support.mulo(args("whole.h5")).status == 0)
+        let at = try Support.killMulo(args("cut.h5"), whenSavedAt: dir.appendingPathComponent("cut.partial.h5").path, atLeast: 300)
+        #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
+        let again = try Support.mulo(args("cut.h5"))
+        #expect(again.status == 0 && again.stdout.contains("continuing the run saved at step \(at)"), "\(again.stdout)\(again.stderr)")
+        let (whole, cut) = try (HDF5File.open(dir.appendingPathComponent("whole.h5").path), HDF5File.open(dir.appendingPathComponent("cut.h5").path))
+        for curve in ["curves/train_loss", "curves/test_loss", "curves/test_accuracy"] {
+            #expect(try cut.read(curve, as: Float.self).values == whole.read(curve, as: Float.self).values, "\(curve)")
+        }
+        for name in try whole.children("params") {
+            #expect(try cut.read("params/\(name)", as: Float.self).values == whole.read("params/\(name)", as: Float.self).values, "\(name)")
+        }
+        let steps = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
+        #expect(steps == Array(0..<1200), "\(steps.count) training-loss lines")
+    }
 }

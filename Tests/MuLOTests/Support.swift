@@ -1,5 +1,6 @@
 import Foundation
 import MuLO
+import Testing
 
 /// Paths and helpers shared by the suites.
 enum Support {
@@ -73,6 +74,31 @@ enum Support {
 
     static func mulo(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> RunResult {
         try run(muloExecutable, args, cwd: cwd, env: env)
+    }
+
+    /// The steps of the training-loss lines of a live-metrics file, in file order (a line that
+    /// does not parse is an error).
+    static func trainingLossSteps(_ jsonl: URL) throws -> [Int] {
+        try String(contentsOf: jsonl, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return o["train_loss"] != nil ? o["step"] as? Int : nil
+        }
+    }
+
+    /// Starts `mulo args`, kills it (SIGKILL) once the partial run at `partial` is saved at step
+    /// `atLeast` or later, and returns the step it was saved at (0 if it never was).
+    static func killMulo(_ args: [String], whenSavedAt partial: String, atLeast: Int) throws -> Int {
+        let p = Process()
+        (p.executableURL, p.arguments) = (muloExecutable, args)
+        (p.standardOutput, p.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        func saved() -> Int { (try? HDF5File.open(partial).attributeInt("next_step")) ?? 0 }
+        let deadline = Date().addingTimeInterval(120)
+        while saved() < atLeast && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return saved()
     }
 
     /// Population mean and standard deviation in float64.
