@@ -135,12 +135,15 @@ set -- $steps
 if [ $# = 1 ]; then run_step "$1"; exit; fi
 # Several steps: each in a process of its own, so a study that fails (its error printed) costs only
 # itself — hours of the others' compute go on — and the report covers what finished. A failed ship
-# stops everything: the studies would evaluate the θs it did not replace.
+# stops everything: the studies would evaluate the θs it did not replace. The report is brought up
+# to date after every study, so the repository is consistent whenever a long pipeline is stopped.
 failed=()
 for s in "$@"; do
     if ! bash "$self" "$runs" "$s"; then
         [ "$s" = ship ] && { echo "ship failed: no study run" >&2; exit 1; }
         failed+=("$s")
+    elif [ "$s" != ship ] && [ "$s" != report ]; then
+        "$mulo" report > /dev/null || echo "warning: mulo report failed after $s" >&2
     fi
 done
 if [ ${#failed[@]} -gt 0 ]; then echo "failed steps: ${failed[*]}" >&2; exit 1; fi
