@@ -142,7 +142,7 @@ for s in "$@"; do
     if ! bash "$self" "$runs" "$s"; then
         [ "$s" = ship ] && { echo "ship failed: no study run" >&2; exit 1; }
         failed+=("$s")
-    elif [ "$s" != ship ] && [ "$s" != report ]; then
+    elif [ -z "${BASELINES_ONLY:-}" ] && [ "$s" != ship ] && [ "$s" != report ]; then
         "$mulo" report > /dev/null || echo "warning: mulo report failed after $s" >&2
     fi
 done
