@@ -128,7 +128,9 @@ run_step() {
     esac
 }
 
-steps=${*:-ship mlp-width mlp-horizon5x mlp-depth16 lm-width vit-width vit-p7-width lm-depth16 vit-depth16 mlp-horizon vit-horizon \
+# The width studies of the three families first, then depth, horizon and the findings: the whole
+# runs for days here, and a table stopped early should still cover every family.
+steps=${*:-ship mlp-width vit-width lm-width mlp-depth16 vit-depth16 lm-depth16 mlp-horizon5x vit-p7-width mlp-horizon vit-horizon \
           mu-los-on-sp-mlps sp-los-on-mu-mlps memorisation muvit-corrected report}
 # shellcheck disable=SC2086
 set -- $steps
