@@ -86,6 +86,7 @@ struct Train: ParsableCommand {
             let progress = Progress(total: steps, label: "step")
             let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics, partial: partial)
             try result.write(to: path, config: config, task: model)
+            partial.remove()
             if let d = result.divergedAt {
                 print("warning: the run diverged at step \(d) (loss \(result.trainLoss[d]): non-finite or above the bound \(model.lossClipBound))")
             }

@@ -153,6 +153,7 @@ public struct WidthEvaluation {
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
                                    progress: inside, metrics: metrics, run: name, partial: partial)
             try result.write(to: path, config: config, task: task, includeParams: false)
+            partial.remove()
             let n = (done.take(below: Int.max) ?? 0) + 1
             box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
         }

@@ -3,7 +3,8 @@ import Foundation
 /// Where `train` keeps an unfinished run so that a killed process loses at most `interval` of it:
 /// at the start of a step, the parameters, the optimizer's state, the curves so far and the time
 /// spent, in one file written atomically. Batches are keyed by step and the state is restored
-/// whole, so the resumed run is the run that was never interrupted. The file goes when the run ends.
+/// whole, so the resumed run is the run that was never interrupted. The caller removes the file
+/// once it has stored the finished run, so that no instant holds neither.
 public struct PartialRun: Sendable {
     public let path: String
     /// Wall time between saves.
@@ -77,5 +78,5 @@ public struct PartialRun: Sendable {
         return Saved(step: step, params: params, state: state, result: result)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -205,7 +205,6 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     if let run { metrics?.finish(run: run) }
     result.params = params
     (result.wallTime, result.cpuTime) = elapsed()
-    partial?.remove()
     return result
 }
 
