@@ -275,11 +275,9 @@ struct EvaluationCommandTests {
              "--widths", "16", "--steps", "1200", "--seeds", "1", "--batch", "16", "--test-interval", "250", "--test-examples", "50",
              "--save-interval", "0", "--threads", "1", "--out", dir.appendingPathComponent(out).path]
         }
-        #expect(try Support.mulo(args("whole")).status == 0)
         let partial = dir.appendingPathComponent("cut/runs/adamw_w16_s0.partial.h5").path
-        let at = try Support.killMulo(args("cut"), whenSavedAt: partial, atLeast: 300)
+        let (at, again) = try Support.interruptedRun(args, whole: "whole", cut: "cut", partial: partial, atLeast: 300)
         #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
-        let again = try Support.mulo(args("cut"))
         #expect(again.status == 0 && again.stderr.contains("1 unfinished runs continue from where they were saved"), "\(again.stderr)")
         let (whole, cut) = (try EvaluationReport.stored(dir.appendingPathComponent("whole/results.h5").path).runs[0],
                             try EvaluationReport.stored(dir.appendingPathComponent("cut/results.h5").path).runs[0])

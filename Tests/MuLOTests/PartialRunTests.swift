@@ -64,11 +64,9 @@ struct PartialRunTests {
              "--test-interval", "250", "--test-examples", "50", "--save-interval", "0", "--threads", "1",
              "--out", dir.appendingPathComponent(out).path]
         }
-        #expect(try Support.mulo(args("whole.h5")).status == 0)
         let partial = dir.appendingPathComponent("cut.partial.h5").path
-        let at = try Support.killMulo(args("cut.h5"), whenSavedAt: partial, atLeast: 300)
+        let (at, again) = try Support.interruptedRun(args, whole: "whole.h5", cut: "cut.h5", partial: partial, atLeast: 300)
         #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
-        let again = try Support.mulo(args("cut.h5"))
         #expect(again.status == 0 && again.stdout.contains("continuing the run saved at step \(at)"), "\(again.stdout)\(again.stderr)")
         #expect(!FileManager.default.fileExists(atPath: partial), "the stored run's partial file goes")
         let (whole, cut) = try (HDF5File.open(dir.appendingPathComponent("whole.h5").path), HDF5File.open(dir.appendingPathComponent("cut.h5").path))

@@ -85,6 +85,17 @@ enum Support {
         }
     }
 
+    /// A command that saves a partial run, done three ways: `args(whole)` to its end; `args(cut)`
+    /// killed once its partial run (at `partial`) is saved at step `atLeast` or later; and
+    /// `args(cut)` again. Returns the step the killed run was saved at, and the last start's output.
+    static func interruptedRun(_ args: (String) -> [String], whole: String, cut: String, partial: String,
+                               atLeast: Int) throws -> (savedAt: Int, resumed: RunResult) {
+        let first = try mulo(args(whole))
+        #expect(first.status == 0, "\(first.stderr)")
+        let at = try killMulo(args(cut), whenSavedAt: partial, atLeast: atLeast)
+        return (at, try mulo(args(cut)))
+    }
+
     /// Starts `mulo args`, kills it (SIGKILL) once the partial run at `partial` is saved at step
     /// `atLeast` or later, and returns the step it was saved at (0 if it never was).
     static func killMulo(_ args: [String], whenSavedAt partial: String, atLeast: Int) throws -> Int {
