@@ -183,18 +183,15 @@ public struct WidthEvaluation {
         let f = try HDF5File.open(path)
         let diverged = try f.attributeInt("diverged_at")
         let json = try f.attributeString("config")
+        let record = try TrainResult.readRecord(f)
         var run = EvaluationRun(optimizer: optimizers[u.optimizer].key, width: spec.widths[u.width], seed: u.seed,
-                                task: try f.attributeString("task"),
-                                trainLoss: try f.read("curves/train_loss", as: Float.self).values,
-                                testStep: try f.read("curves/eval_step", as: Int64.self).values,
-                                testLoss: try f.read("curves/test_loss", as: Float.self).values,
-                                testAccuracy: try f.read("curves/test_accuracy", as: Float.self).values,
+                                task: try f.attributeString("task"), trainLoss: record.trainLoss,
+                                testStep: record.testSteps.map(Int64.init), testLoss: record.testLoss, testAccuracy: record.testAccuracy,
                                 divergedAt: diverged >= 0 ? diverged : nil,
                                 lossBound: (try? JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)))?.divergenceBound)
         run.config = json
-        let seconds = try f.attributeDouble("wall_time_s")
-        run.wallTime = seconds.isFinite ? seconds : nil
-        if f.hasAttribute("cpu_time_s") { run.cpuTime = try f.attributeDouble("cpu_time_s") }
+        // Runs adopted from a results.h5 without wall times were written with NaN.
+        (run.wallTime, run.cpuTime) = (record.wallTime.isFinite ? record.wallTime : nil, record.cpuTime)
         return run
     }
 }

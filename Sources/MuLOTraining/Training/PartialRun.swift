@@ -28,15 +28,8 @@ public struct PartialRun: Sendable {
 
     func save<S: OptimizerState>(_ s: Saved<S>, config: TrainConfig, task: any Task) throws {
         let f = try HDF5File.create(path)
-        try f.setAttribute("kind", Self.kind)
-        try f.setAttribute("config", String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self))
+        try s.result.writeRecord(f, kind: Self.kind, config: config)
         try f.setAttribute("next_step", s.step)
-        try f.setAttribute("wall_time_s", s.result.wallTime)
-        if let cpu = s.result.cpuTime { try f.setAttribute("cpu_time_s", cpu) }
-        try f.write("curves/train_loss", shape: [s.result.trainLoss.count], s.result.trainLoss)
-        try f.write("curves/eval_step", shape: [s.result.testSteps.count], s.result.testSteps.map(Int64.init))
-        try f.write("curves/test_loss", shape: [s.result.testLoss.count], s.result.testLoss)
-        try f.write("curves/test_accuracy", shape: [s.result.testAccuracy.count], s.result.testAccuracy)
         try f.createGroup("run")
         try f.writeOptimization(params: s.params, state: s.state, specs: task.parameterSpecs, group: "run", stateGroup: "state")
         try f.commit()
@@ -63,13 +56,7 @@ public struct PartialRun: Sendable {
         let f = try HDF5File.open(path)
         defer { try? f.close() }
         let step = try checked(f, config)
-        var result = TrainResult()
-        result.trainLoss = try f.read("curves/train_loss", as: Float.self).values
-        result.testSteps = try f.read("curves/eval_step", as: Int64.self).values.map(Int.init)
-        result.testLoss = try f.read("curves/test_loss", as: Float.self, expectShape: [result.testSteps.count]).values
-        result.testAccuracy = try f.read("curves/test_accuracy", as: Float.self, expectShape: [result.testSteps.count]).values
-        result.wallTime = try f.attributeDouble("wall_time_s")
-        if f.hasAttribute("cpu_time_s") { result.cpuTime = try f.attributeDouble("cpu_time_s") }
+        let result = try TrainResult.readRecord(f)
         // A run saves only at steps it has yet to take, one loss per step taken before.
         guard (1..<config.steps).contains(step), result.trainLoss.count == step, result.testSteps.allSatisfy({ $0 < step }) else {
             throw TaskError("\(path): next_step \(step) with \(result.trainLoss.count) losses is not a run of \(config.steps) steps saved mid-way")

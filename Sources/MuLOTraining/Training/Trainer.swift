@@ -212,23 +212,40 @@ extension TrainResult {
     /// Writes the run (curves, final parameters, configuration) to an HDF5 file, atomically.
     public func write(to path: String, config: TrainConfig, task: any Task, includeParams: Bool = true) throws {
         let file = try HDF5File.create(path)
-        let json = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
-        try file.setAttribute("kind", "mulo-train-run")
-        try file.setAttribute("config", json)
+        try writeRecord(file, kind: "mulo-train-run", config: config)
         try file.setAttribute("task", task.name)
+        try file.setAttribute("diverged_at", divergedAt ?? -1)
+        if includeParams {
+            for (spec, t) in zip(task.parameterSpecs, params) { try file.write("params/\(spec.name)", t) }
+        }
+        try file.commit()
+    }
+
+    /// What a run file and a saved unfinished run (`PartialRun`) both hold: kind, configuration,
+    /// time spent and the curves so far.
+    func writeRecord(_ file: HDF5File, kind: String, config: TrainConfig) throws {
+        try file.setAttribute("kind", kind)
+        try file.setAttribute("config", String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self))
         try file.setAttribute("wall_time_s", wallTime)
         if let cpuTime { try file.setAttribute("cpu_time_s", cpuTime) }
-        try file.setAttribute("diverged_at", divergedAt ?? -1)
         try file.createExtendible("curves/train_loss", of: Float.self)
         try file.append("curves/train_loss", trainLoss)
         // Stored under its first name, which every reader of run files knows.
         try file.write("curves/eval_step", shape: [testSteps.count], testSteps.map(Int64.init))
         try file.write("curves/test_loss", shape: [testLoss.count], testLoss)
         try file.write("curves/test_accuracy", shape: [testAccuracy.count], testAccuracy)
-        if includeParams {
-            for (spec, t) in zip(task.parameterSpecs, params) { try file.write("params/\(spec.name)", t) }
-        }
-        try file.commit()
+    }
+
+    /// The curves and times `writeRecord` wrote (a test curve of another length than the test steps is an error).
+    public static func readRecord(_ file: HDF5File) throws -> TrainResult {
+        var r = TrainResult()
+        r.trainLoss = try file.read("curves/train_loss", as: Float.self).values
+        r.testSteps = try file.read("curves/eval_step", as: Int64.self).values.map(Int.init)
+        r.testLoss = try file.read("curves/test_loss", as: Float.self, expectShape: [r.testSteps.count]).values
+        r.testAccuracy = try file.read("curves/test_accuracy", as: Float.self, expectShape: [r.testSteps.count]).values
+        r.wallTime = try file.attributeDouble("wall_time_s")
+        if file.hasAttribute("cpu_time_s") { r.cpuTime = try file.attributeDouble("cpu_time_s") }
+        return r
     }
 }
 
