@@ -15,8 +15,7 @@
 #   (e.g. a copy, so that rebuilding the repository does not touch a long evaluation),
 #   BASELINES_ONLY=1 tunes and runs only the baselines into RUNS_DIR (results/ untouched): their runs
 #   do not depend on the learned optimizers, so they can go while those are still meta-training.
-# The meta-training itself (hours to days here; resumable):
-#   mulo meta-train <name> --out RUNS_DIR/<name> [--resume]
+# The meta-training itself (days here; resumable) and then this script: scripts/paper-runs.sh RUNS_DIR start.
 # Finished evaluation runs stay in RUNS_DIR/eval-<study>/runs and are reused when their settings
 # (θ's fingerprint included) match (`ship` deletes those of a learned optimizer it replaces); runs recorded in the committed results/<study>/results.h5 are
 # adopted the same way (`--adopt`), so a fresh RUNS_DIR trains only what changed.

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Issue 18's whole experiment in the background, resumable: the four meta-trainings, two at a time on
+# one core each (μLO_M then μVeLO_M; LO_M then VeLO_M), then scripts/ship-results.sh on both cores
+# (ship the θs, every study, the report). Start it again whenever a session begins: each meta-training
+# continues from its latest checkpoint and each evaluation run from its saved partial run.
+# Usage: scripts/paper-runs.sh RUNS_DIR start|stop|status
+#   RUNS_DIR (outside the repository) gets, at its first start, the MetaTasks files and the earlier θs
+#   they continue (Checkpoints/earlier/), so editing the repository never changes a running experiment,
+#   and bin/mulo, the build every run uses (delete it to take the current .build/release/mulo).
+#   Logs: RUNS_DIR/<name>.log for each meta-training, RUNS_DIR/pipeline.log for the rest.
+#   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
+#   lose at most their last --save-interval (300 s).
+set -euo pipefail
+repo=$(realpath "$(dirname "$0")/..")
+runs=$(realpath -m "$1")
+pidfile=$runs/pipeline.pid
+lanes=("mulo-m-fashionmnist muvelo-m-fashionmnist" "lo-m-fashionmnist velo-m-fashionmnist")
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
+
+# One lane: its meta-trainings in order, each from its checkpoint (a finished one returns at once).
+# A run that stops with an error or a signal ends the lane, and the pipeline after it.
+lane() {
+    for name in "$@"; do
+        local resume=()
+        [ -f "$runs/$name/latest" ] && resume=(--resume)
+        (cd "$runs" && nice -n 5 bin/mulo meta-train "$name.toml" --out "$name" --threads 1 --compare-width 0 \
+            "${resume[@]}" >> "$name.log" 2>&1) || { echo "$name stopped (exit $?): see $runs/$name.log"; return 1; }
+    done
+}
+
+pipeline() {
+    echo "$(date -u +%FT%TZ) meta-trainings: ${lanes[*]}"
+    local pids=() failed=0
+    for l in "${lanes[@]}"; do
+        # shellcheck disable=SC2086
+        lane $l & pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    [ $failed = 0 ] || { echo "$(date -u +%FT%TZ) a meta-training did not finish: no evaluation"; return 1; }
+    echo "$(date -u +%FT%TZ) evaluation: scripts/ship-results.sh $runs"
+    MULO="$runs/bin/mulo" THREADS=2 nice -n 5 "$repo/scripts/ship-results.sh" "$runs"
+    echo "$(date -u +%FT%TZ) done"
+}
+
+case ${2:-} in
+    start)
+        running && { echo "already running (pid $(cat "$pidfile"))"; exit 0; }
+        mkdir -p "$runs/Checkpoints"
+        [ -x "$runs/bin/mulo" ] || install -D "$repo/.build/release/mulo" "$runs/bin/mulo"
+        for l in "${lanes[@]}"; do for name in $l; do
+            [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
+        done; done
+        [ -d "$runs/Checkpoints/earlier" ] || cp -r "$repo/Checkpoints/earlier" "$runs/Checkpoints/"
+        # A session of its own, so that stop reaches every process it started and nothing else.
+        setsid bash -c "$(declare -f lane pipeline); runs='$runs' repo='$repo'; lanes=($(printf '"%s" ' "${lanes[@]}")); pipeline" \
+            >> "$runs/pipeline.log" 2>&1 < /dev/null &
+        echo $! > "$pidfile"
+        echo "started (pid $!): logs in $runs" ;;
+    stop)
+        running || { echo "not running"; exit 0; }
+        kill -TERM -- -"$(cat "$pidfile")"
+        echo "stopping: meta-trainings finish their outer step and write a checkpoint" ;;
+    status)
+        if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; fi
+        for l in "${lanes[@]}"; do for name in $l; do
+            [ -f "$runs/$name.log" ] && echo "$name: $(grep -ao 'outer step [0-9]*/[0-9]*' "$runs/$name.log" | tail -1)"
+        done; done
+        tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
+    *) echo "usage: $0 RUNS_DIR start|stop|status" >&2; exit 2 ;;
+esac
