@@ -153,6 +153,7 @@ struct CommandLineTests {
         let out = try JSONDecoder().decode(Out.self, from: Data(r.stdout.utf8))
         #expect(out.rows.map(\.width) == [32, 64] && out.host.sgemm_gflops > 0 && out.host.memory_gbs > 0)
         #expect(out.host.kernel_isa == KernelVariant.isa && !out.host.cpu_model.isEmpty)
+        #expect(out.host.blas_core == BLAS.coreName && !out.host.blas_core.isEmpty)
     }
 }
 
@@ -201,7 +202,7 @@ struct LearnedOptimizerCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         let out = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let host = try #require(out["host"] as? [String: Any])
-        for key in ["cpu_model", "host_isa", "kernel_isa", "kernel_march", "threads", "sgemm_gflops", "memory_gbs"] {
+        for key in ["cpu_model", "host_isa", "kernel_isa", "kernel_march", "blas_core", "threads", "sgemm_gflops", "memory_gbs"] {
             #expect(host[key] != nil, "host.\(key)")
         }
         let rows = try #require(out["rows"] as? [[String: Any]])

@@ -11,6 +11,8 @@ public struct BenchHost: Codable, Sendable {
     /// The variant the kernels were compiled for, and the -march that chose it.
     public let kernel_isa: String
     public let kernel_march: String
+    /// OpenBLAS's kernel set (`BLAS.coreName`).
+    public let blas_core: String
     public let threads: Int
     public let sgemm_gflops: Double
     /// Read+write bandwidth of a streaming update over arrays far larger than the caches.
@@ -19,13 +21,13 @@ public struct BenchHost: Codable, Sendable {
     public static func measure(threads: Int) -> BenchHost {
         let cpu = HostCPU.current
         return BenchHost(cpu_model: cpu.model, host_isa: cpu.bestISA, kernel_isa: KernelVariant.isa,
-                         kernel_march: KernelVariant.march, threads: threads,
+                         kernel_march: KernelVariant.march, blas_core: BLAS.coreName, threads: threads,
                          sgemm_gflops: Timing.sgemmGFLOPs(), memory_gbs: Timing.memoryGBs())
     }
 
     /// The lines every bench prints first.
     public var description: String {
-        var s = "CPU: \(cpu_model) (\(host_isa)); kernels: \(kernel_isa) (-march=\(kernel_march)); \(threads) threads\n"
+        var s = "CPU: \(cpu_model) (\(host_isa)); kernels: \(kernel_isa) (-march=\(kernel_march)); OpenBLAS core \(blas_core); \(threads) threads\n"
         s += String(format: "sgemm 2048³: %.1f GFLOP/s; memory: %.1f GB/s (read+write, same process)", sgemm_gflops, memory_gbs)
         if kernel_isa != host_isa { s += "\nnote: the kernels are not built for this CPU's widest ISA (\(host_isa))" }
         return s

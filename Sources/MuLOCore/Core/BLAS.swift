@@ -10,6 +10,10 @@ public enum BLAS {
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel set ("core") OpenBLAS chose when it loaded, e.g. "Haswell" or "SkylakeX": it sets
+    /// the sgemm rate every benchmark is measured against (OPENBLAS_CORETYPE can force an older one).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     /// C[m×n] = alpha·op(A)·op(B) + beta·C, all row-major; op(A) is m×k, op(B) is k×n.
     /// `lda`, `ldb`, `ldc` are the row strides of the stored (untransposed) matrices.
     @inlinable
