@@ -5,7 +5,7 @@ import Testing
 /// `scripts/ship-results.sh ship`, run in a copy of the repository's layout on four tiny
 /// meta-training runs named as the shipped ones. The final pipeline of issue 18 ships again at
 /// every session's restart: it must keep the finished evaluation runs of a θ it ships again and
-/// drop only those of a θ that changed.
+/// drop only those of a θ that changed, and ship the runs that exist while the others wait their turn.
 @Suite("scripts/ship-results.sh")
 struct ShipResultsScriptTests {
     static let names = ["mulo-m-fashionmnist", "lo-m-fashionmnist", "muvelo-m-fashionmnist", "velo-m-fashionmnist"]
@@ -84,5 +84,11 @@ struct ShipResultsScriptTests {
         for name in Self.names {
             #expect(fm.fileExists(atPath: evalRun(name)) == (name != "muvelo-m-fashionmnist"), "\(name)")
         }
+
+        // A run its lane has not reached yet (scripts/paper-runs.sh): no directory, its shipped θ and runs stay.
+        try fm.removeItem(at: runs.appendingPathComponent("velo-m-fashionmnist"))
+        let velo = try shipped("velo-m-fashionmnist")
+        try ship()
+        #expect(try shipped("velo-m-fashionmnist") == velo && fm.fileExists(atPath: evalRun("velo-m-fashionmnist")))
     }
 }
