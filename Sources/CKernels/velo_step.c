@@ -3,8 +3,6 @@
 #define LO_H 4
 #define LO_W2S 3
 #define LO_VELO 1
-// Two native vectors per block at least: 8 independent FMA chains in layer 0 instead of 4 on AVX-512.
-#define LO_TB (NV >= 2 ? 1 : 2)
 #define FN(name) mulo_velo_##name
 #include "lo_step_body.h"
 
