@@ -3,14 +3,21 @@
 # one core each (μLO_M then μVeLO_M; LO_M then VeLO_M), then scripts/ship-results.sh on both cores
 # (ship the θs, every study, the report). Start it again whenever a session begins: each meta-training
 # continues from its latest checkpoint and each evaluation run from its saved partial run.
-# Usage: scripts/paper-runs.sh RUNS_DIR start|stop|status
+# Usage: scripts/paper-runs.sh RUNS_DIR start|stop|status|save
 #   RUNS_DIR (outside the repository) gets, at its first start, the MetaTasks files and the earlier θs
 #   they continue (Checkpoints/earlier/), so editing the repository never changes a running experiment,
 #   and bin/mulo, the build every run uses (delete it to take the current .build/release/mulo).
 #   Logs: RUNS_DIR/<name>.log for each meta-training, RUNS_DIR/pipeline.log for the rest.
 #   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
 #   lose at most their last --save-interval (300 s).
+#   save (at a session's end, then commit Checkpoints/ notebooks-export/exports/ results/ README.md):
+#   ships each meta-training's latest θ with its budget and regenerates the report; copies the finished
+#   runs of unfinished studies to results/in-progress/, which start copies back into a new RUNS_DIR. A
+#   machine lost with its RUNS_DIR then costs only what ran since: the meta-trainings' checkpoints
+#   (~90 MB each) stay outside the repository, so a meta-training restarted on another machine
+#   continues the shipped θ (a new part in its MetaTasks file, as the present ones say).
 set -euo pipefail
+shopt -s nullglob
 repo=$(realpath "$(dirname "$0")/..")
 runs=$(realpath -m "$1")
 pidfile=$runs/pipeline.pid
@@ -52,6 +59,12 @@ case ${2:-} in
             [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
         done; done
         [ -d "$runs/Checkpoints/earlier" ] || cp -r "$repo/Checkpoints/earlier" "$runs/Checkpoints/"
+        if [ -d "$repo/results/in-progress" ]; then
+            for d in "$repo"/results/in-progress/eval-*/; do
+                mkdir -p "$runs/$(basename "$d")/runs"
+                cp -n "$d"*.h5 "$runs/$(basename "$d")/runs/"
+            done
+        fi
         # A session of its own, so that stop reaches every process it started and nothing else.
         setsid bash -c "$(declare -f lane pipeline); runs='$runs' repo='$repo'; lanes=($(printf '"%s" ' "${lanes[@]}")); pipeline" \
             >> "$runs/pipeline.log" 2>&1 < /dev/null &
@@ -67,5 +80,17 @@ case ${2:-} in
             [ -f "$runs/$name.log" ] && echo "$name: $(grep -ao 'outer step [0-9]*/[0-9]*' "$runs/$name.log" | tail -1)"
         done; done
         tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
-    *) echo "usage: $0 RUNS_DIR start|stop|status" >&2; exit 2 ;;
+    save)
+        MULO="$runs/bin/mulo" "$repo/scripts/ship-results.sh" "$runs" ship report
+        for d in "$runs"/eval-*/runs; do
+            [ -d "$d" ] || continue
+            study=$(basename "$(dirname "$d")")
+            # A finished study (its results.h5 written after its last run) is in results/ already.
+            done_h5="$(dirname "$d")/results.h5"
+            [ -f "$done_h5" ] && [ -z "$(find "$d" -name '*.h5' -newer "$done_h5")" ] && continue
+            mkdir -p "$repo/results/in-progress/$study"
+            find "$d" -maxdepth 1 -name '*.h5' ! -name '*.partial.h5' -exec cp -u {} "$repo/results/in-progress/$study/" \;
+        done
+        echo "saved: commit Checkpoints/ notebooks-export/exports/ results/ README.md" ;;
+    *) echo "usage: $0 RUNS_DIR start|stop|status|save" >&2; exit 2 ;;
 esac
