@@ -14,8 +14,22 @@
 #define H LO_H
 #define T 16         // lanes per tile; termB's layout is built for it
 #define NV (T / VL)  // native vectors per tile
-// Hidden units per register block: the ISA's, or all of them when the MLP is narrower.
-#define JBH (JB < H ? JB : H)
+// Tiles per block (LO_TB, default 1) and hidden units per register block (LO_JB, default the
+// ISA's JB): the MLP runs on TB tiles at once, so each broadcast weight feeds TB·NV FMAs. An
+// instantiation may set them (lo_step.c says why); termB is padded to whole blocks.
+#ifndef LO_TB
+#define LO_TB 1
+#endif
+#define TB LO_TB
+#define BL (TB * T)  // lanes per block
+#define NB (TB * NV) // native vectors per block
+// Hidden units per register block, or all of them when the MLP is narrower.
+#ifdef LO_JB
+#define JBX LO_JB
+#else
+#define JBX JB
+#endif
+#define JBH (JBX < H ? JBX : H)
 
 #if LO_VELO
 #define CLIP 1000.0f
@@ -41,57 +55,57 @@ INLINE vn vclean(vn g) {
     return (vn)((vni)c & (vni)(g == g));
 }
 
-// A tile is T lanes held as NV native vectors. Full tiles load and store with the constant
-// T, so they compile to plain vector moves; only a row's last tile takes the padded path.
-INLINE void ldt(vn out[NV], const float *p, int len) {
-    float buf[T] = {0};
-    memcpy(len == T ? (float *)out : buf, p, (size_t)len * 4);
-    if (len != T) memcpy(out, buf, sizeof buf);
+// A block is BL lanes held as NB native vectors. Full blocks load and store with the constant
+// BL, so they compile to plain vector moves; only a row's last block takes the padded path.
+INLINE void ldt(vn out[NB], const float *p, int len) {
+    float buf[BL] = {0};
+    memcpy(len == BL ? (float *)out : buf, p, (size_t)len * 4);
+    if (len != BL) memcpy(out, buf, sizeof buf);
 }
-INLINE void stt(float *p, const vn x[NV], int len) { memcpy(p, x, (size_t)len * 4); }
+INLINE void stt(float *p, const vn x[NB], int len) { memcpy(p, x, (size_t)len * 4); }
 
-/// The MLP on one tile: x [nf][NV] feature vectors, pre [32][NV] layer-0 pre-activations
+/// The MLP on one block: x [nf][NB] feature vectors, pre [32][NB] layer-0 pre-activations
 /// before the feature terms. Writes the update Δ·scale of each lane into out. Each layer keeps
-/// JB hidden units' accumulators in registers while the inputs stream past (simd.h).
-INLINE void mlp_tile(const vn x[][NV], int nf, const vn pre[][NV], const mulo_lo_mlp *mlp, vn out[NV]) {
-    vn z0[H][NV];
+/// JBH hidden units' accumulators in registers while the inputs stream past (simd.h).
+INLINE void mlp_tile(const vn x[][NB], int nf, const vn pre[][NB], const mulo_lo_mlp *mlp, vn out[NB]) {
+    vn z0[H][NB];
     for (int hb = 0; hb < H; hb += JBH) {
-        vn acc[JBH][NV];
+        vn acc[JBH][NB];
         for (int j = 0; j < JBH; j++)
-            for (int v = 0; v < NV; v++) acc[j][v] = pre[hb + j][v];
+            for (int v = 0; v < NB; v++) acc[j][v] = pre[hb + j][v];
         for (int f = 0; f < nf; f++) {
             const float *w = mlp->w0p + f * H + hb;
             for (int j = 0; j < JBH; j++) {
                 const vn wj = bc(w[j]);
-                for (int v = 0; v < NV; v++) acc[j][v] += x[f][v] * wj;
+                for (int v = 0; v < NB; v++) acc[j][v] += x[f][v] * wj;
             }
         }
         for (int j = 0; j < JBH; j++)
-            for (int v = 0; v < NV; v++) z0[hb + j][v] = vmax(acc[j][v], bc(0));
+            for (int v = 0; v < NB; v++) z0[hb + j][v] = vmax(acc[j][v], bc(0));
     }
     // Layer 2 accumulates each block of layer 1 as it is finished (same order as one pass over
     // the H units): its two dependent FMA chains then overlap the next block's work.
-    vn d[NV], mag[NV];
-    for (int v = 0; v < NV; v++) d[v] = bc(mlp->b2[0]), mag[v] = bc(mlp->b2[1]);
+    vn d[NB], mag[NB];
+    for (int v = 0; v < NB; v++) d[v] = bc(mlp->b2[0]), mag[v] = bc(mlp->b2[1]);
     for (int hb = 0; hb < H; hb += JBH) {
-        vn acc[JBH][NV];
+        vn acc[JBH][NB];
         for (int j = 0; j < JBH; j++)
-            for (int v = 0; v < NV; v++) acc[j][v] = bc(mlp->b1[hb + j]);
+            for (int v = 0; v < NB; v++) acc[j][v] = bc(mlp->b1[hb + j]);
         for (int i = 0; i < H; i++) {
             const float *w = mlp->w1 + i * H + hb;
             for (int j = 0; j < JBH; j++) {
                 const vn wj = bc(w[j]);
-                for (int v = 0; v < NV; v++) acc[j][v] += z0[i][v] * wj;
+                for (int v = 0; v < NB; v++) acc[j][v] += z0[i][v] * wj;
             }
         }
         for (int j = 0; j < JBH; j++)
-            for (int v = 0; v < NV; v++) {
+            for (int v = 0; v < NB; v++) {
                 const vn z = vmax(acc[j][v], bc(0));
                 d[v] += z * mlp->w2[LO_W2S * (hb + j)];
                 mag[v] += z * mlp->w2[LO_W2S * (hb + j) + 1];
             }
     }
-    for (int v = 0; v < NV; v++) out[v] = d[v] * vexp(mag[v] * mlp->exp_mult) * mlp->step_mult * mlp->scale;
+    for (int v = 0; v < NB; v++) out[v] = d[v] * vexp(mag[v] * mlp->exp_mult) * mlp->step_mult * mlp->scale;
 }
 
 // ---- matrices ----
@@ -278,12 +292,12 @@ INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v
                         size_t a, size_t b, int len, float fa0, float fa1, float fa2, const float *fb,
                         const float *ta, const float *termB, const mulo_lo_mlp *mlp) {
     const size_t e = a * ld + b;
-    vn G[NV], P[NV], V[NV], M0[NV], M1[NV], M2[NV], B0[NV], B1[NV], B2[NV];
+    vn G[NB], P[NB], V[NB], M0[NB], M1[NB], M2[NB], B0[NB], B1[NB], B2[NB];
     ldt(G, g + e, len); ldt(P, p + e, len); ldt(V, v + e, len);
     ldt(M0, m + e, len); ldt(M1, m + n + e, len); ldt(M2, m + 2 * n + e, len);
     ldt(B0, fb + b, len); ldt(B1, fb + n1 + b, len); ldt(B2, fb + 2 * n1 + b, len);
-    vn x[NFM][NV], pre[H][NV], out[NV];
-    for (int k = 0; k < NV; k++) {
+    vn x[NFM][NB], pre[H][NB], out[NB];
+    for (int k = 0; k < NB; k++) {
         const vn gs = vclean(G[k]), r = 1.0f / vsqrt(V[k] + 1e-6f);
         const vn f0 = fa0 * B0[k], f1 = fa1 * B1[k], f2 = fa2 * B2[k];
         x[0][k] = gs; x[1][k] = P[k]; x[2][k] = M0[k]; x[3][k] = M1[k]; x[4][k] = M2[k]; x[5][k] = V[k];
@@ -297,11 +311,11 @@ INLINE void matrix_tile(const float *g, float *p, const float *m, const float *v
     // termB is tile-major: the H×T block of this tile is contiguous (and padded to T lanes).
     const float *tb = termB + (b / T) * H * T;
     for (int h = 0; h < H; h++) {
-        ldt(pre[h], tb + h * T, T);
-        for (int k = 0; k < NV; k++) pre[h][k] = ta[h] + pre[h][k];
+        for (int t = 0; t < TB; t++) memcpy(pre[h] + t * NV, tb + (t * H + h) * T, T * 4);
+        for (int k = 0; k < NB; k++) pre[h][k] = ta[h] + pre[h][k];
     }
     mlp_tile(x, NFM, pre, mlp, out);
-    for (int k = 0; k < NV; k++) out[k] = P[k] - out[k];
+    for (int k = 0; k < NB; k++) out[k] = P[k] - out[k];
     stt(p + e, out, len);
 }
 
@@ -312,7 +326,7 @@ void FN(apply_matrix)(const float *g, float *p, const float *m, const float *v, 
         const float fa0 = fa[a], fa1 = fa[n0 + a], fa2 = fa[2 * n0 + a];
         const float *ta = termA + a * H;
         size_t b = 0;
-        for (; b + T <= n1; b += T) matrix_tile(g, p, m, v, n, n1, ld, a, b, T, fa0, fa1, fa2, fb, ta, termB, mlp);
+        for (; b + BL <= n1; b += BL) matrix_tile(g, p, m, v, n, n1, ld, a, b, BL, fa0, fa1, fa2, fb, ta, termB, mlp);
         if (b < n1) matrix_tile(g, p, m, v, n, n1, ld, a, b, (int)(n1 - b), fa0, fa1, fa2, fb, ta, termB, mlp);
     }
 }
@@ -346,14 +360,14 @@ void FN(sweep1_vector)(const float *g, const float *p, float *m, float *v, float
 }
 
 INLINE void vector_tile(const float *g, float *p, const float *m, const float *v, const float *vd, size_t n,
-                        size_t e, int len, const vn pre[][NV], const mulo_lo_mlp *mlp) {
-    vn G[NV], P[NV], V[NV], M[3][NV], D[3][NV], x[NFV][NV], out[NV];
+                        size_t e, int len, const vn pre[][NB], const mulo_lo_mlp *mlp) {
+    vn G[NB], P[NB], V[NB], M[3][NB], D[3][NB], x[NFV][NB], out[NB];
     ldt(G, g + e, len); ldt(P, p + e, len); ldt(V, v + e, len);
     for (int i = 0; i < 3; i++) {
         ldt(M[i], m + i * n + e, len);
         ldt(D[i], vd + i * n + e, len);
     }
-    for (int k = 0; k < NV; k++) {
+    for (int k = 0; k < NB; k++) {
         const vn gs = vclean(G[k]), r = 1.0f / vsqrt(V[k] + 1e-6f);
         x[0][k] = gs; x[1][k] = P[k]; x[5][k] = V[k]; x[9][k] = r;
 #if LO_VELO
@@ -370,16 +384,16 @@ INLINE void vector_tile(const float *g, float *p, const float *m, const float *v
         }
     }
     mlp_tile(x, NFV, pre, mlp, out);
-    for (int k = 0; k < NV; k++) out[k] = P[k] - out[k];
+    for (int k = 0; k < NB; k++) out[k] = P[k] - out[k];
     stt(p + e, out, len);
 }
 
 void FN(apply_vector)(const float *g, float *p, const float *m, const float *v, const float *vd,
                       size_t n, size_t e0, size_t e1, const float *base, const mulo_lo_mlp *mlp) {
-    vn pre[H][NV];
+    vn pre[H][NB];
     for (int h = 0; h < H; h++)
-        for (int k = 0; k < NV; k++) pre[h][k] = bc(base[h]);
+        for (int k = 0; k < NB; k++) pre[h][k] = bc(base[h]);
     size_t e = e0;
-    for (; e + T <= e1; e += T) vector_tile(g, p, m, v, vd, n, e, T, pre, mlp);
+    for (; e + BL <= e1; e += BL) vector_tile(g, p, m, v, vd, n, e, BL, pre, mlp);
     if (e < e1) vector_tile(g, p, m, v, vd, n, e, (int)(e1 - e), pre, mlp);
 }

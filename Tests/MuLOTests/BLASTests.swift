@@ -3,30 +3,47 @@ import Testing
 
 @Suite("BLAS")
 struct BLASTests {
-    /// The OpenBLAS path against the float64 triple loop, for every transpose and odd sizes.
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func sgemmMatchesReference(transA: Bool, transB: Bool) {
-        let (m, n, k) = (37, 23, 51)
-        var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: k * n)
+    /// The OpenBLAS path against the float64 triple loop, for every transpose, odd sizes and row
+    /// strides wider than the matrices: whole (37×23×51), split by rows of C (300×45×200: 3 parts)
+    /// and by columns (90×400×100: 4 parts) — and the same bits on 1 and 2 threads.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [(37, 23, 51), (300, 45, 200), (90, 400, 100)])
+    func sgemmMatchesReference(transposes: (Bool, Bool), shape: (Int, Int, Int)) {
+        let (transA, transB) = transposes, (m, n, k) = shape
+        let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
+        var a = [Float](repeating: 0, count: (transA ? k : m) * lda), b = [Float](repeating: 0, count: (transB ? n : k) * ldb)
         RNGKey(seed: 7).fillNormal(&a)
         RNGKey(seed: 8).fillNormal(&b)
-        var c0 = [Float](repeating: 0, count: m * n)
+        var c0 = [Float](repeating: 0, count: m * ldc)
         RNGKey(seed: 9).fillNormal(&c0)
-        var fast = c0, ref = c0
-        let lda = transA ? m : k, ldb = transB ? k : n
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                fast.withUnsafeMutableBufferPointer { cp in
-                    BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, ap.baseAddress!, lda: lda,
-                               bp.baseAddress!, ldb: ldb, beta: 0.3, cp.baseAddress!, ldc: n)
-                }
-                ref.withUnsafeMutableBufferPointer { cp in
-                    BLAS.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, ap.baseAddress!,
-                                        lda: lda, bp.baseAddress!, ldb: ldb, beta: 0.3, cp.baseAddress!, ldc: n)
+        func product(threads: Int?) -> [Float] {
+            var c = c0
+            let saved = BLAS.threads
+            defer { BLAS.setThreads(saved) }
+            if let threads { BLAS.setThreads(threads) }
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        if threads == nil {
+                            BLAS.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, ap.baseAddress!,
+                                                lda: lda, bp.baseAddress!, ldb: ldb, beta: 0.3, cp.baseAddress!, ldc: ldc)
+                        } else {
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, ap.baseAddress!, lda: lda,
+                                       bp.baseAddress!, ldb: ldb, beta: 0.3, cp.baseAddress!, ldc: ldc)
+                        }
+                    }
                 }
             }
+            return c
         }
-        for i in 0..<(m * n) { #expect(abs(fast[i] - ref[i]) <= 1e-4 * max(1, abs(ref[i]))) }
+        let (one, two, ref) = (product(threads: 1), product(threads: 2), product(threads: nil))
+        #expect(one == two)
+        // Within 1e-4 of the magnitude of the sums (√k·‖a‖‖b‖ ~ √k here); the padding untouched.
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let e = i * ldc + j
+                #expect(j < n ? abs(one[e] - ref[e]) <= 1e-4 * Float(k).squareRoot() : one[e] == c0[e], "\(i),\(j)")
+            }
+        }
     }
 
     @Test func referenceSgemmClosedForm() {

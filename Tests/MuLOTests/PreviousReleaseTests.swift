@@ -3,13 +3,21 @@ import Testing
 @testable import MuLO
 
 /// Files written by the previous release (Tests/Fixtures/previous-release, README there) load,
-/// resume and evaluate bit-identically with this build.
+/// resume and evaluate as they did with this build (bit for bit where OpenBLAS runs the fixtures' kernels).
 @Suite("files of the previous release", .serialized)
 struct PreviousReleaseTests {
     static let fixtures = Support.repoRoot.appendingPathComponent("Tests/Fixtures/previous-release")
     static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
 
     func floats(_ path: String, _ object: String) throws -> [Float] { try HDF5File.open(path).read(object, as: Float.self).values }
+
+    /// Equal up to the order of sgemm's sums: OpenBLAS picks its kernels by CPU, or by
+    /// OPENBLAS_CORETYPE where a machine sets it (Haswell's on some, measured: 2 of 64 weights of
+    /// this file's 6-step run one ulp off the fixture, nothing else), so the fixtures' bits are those
+    /// of the machine that wrote them. A file read wrongly is off by far more than 1e-6.
+    func agree(_ a: [Float], _ b: [Float]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in x == y || abs(x - y) <= 1e-6 * max(abs(x), abs(y)) }
+    }
 
     @Test func oldCheckpointResumesToTheOldTheta() throws {
         let run = try Support.tempDir().appendingPathComponent("run")
@@ -22,7 +30,7 @@ struct PreviousReleaseTests {
         #expect(r.status == 0, "\(r.stderr)")
         let new = try LOCheckpoint.load(run.appendingPathComponent("theta.h5").path).theta.flat
         let old = try LOCheckpoint.load(Self.fixture("theta-after-4.h5")).theta.flat
-        #expect(new == old)
+        #expect(agree(new, old))
     }
 
     @Test func oldThetaTrainsTheSameRun() throws {
@@ -33,7 +41,7 @@ struct PreviousReleaseTests {
         #expect(r.status == 0, "\(r.stderr)")
         let old = Self.fixture("train-lo.h5")
         for object in ["curves/train_loss", "curves/test_loss", "curves/test_accuracy", "params/linear_1.w", "params/linear_2.b"] {
-            #expect(try floats(out, object) == floats(old, object), "\(object)")
+            #expect(try agree(floats(out, object), floats(old, object)), "\(object)")
         }
     }
 
@@ -49,11 +57,11 @@ struct PreviousReleaseTests {
             for w in [8, 16] {
                 for series in ["train_loss", "test_loss", "test_accuracy"] {
                     let object = "runs/\(key)/w\(w)/s0/\(series)"
-                    #expect(try floats(newResults, object) == floats(oldResults, object), "\(object)")
+                    #expect(try agree(floats(newResults, object), floats(oldResults, object)), "\(object)")
                 }
                 let run = "\(key)_w\(w)_s0.h5"
-                #expect(try floats(dir.appendingPathComponent("runs/\(run)").path, "curves/train_loss")
-                        == floats(Self.fixture("eval-runs/\(run)"), "curves/train_loss"), "\(run)")
+                #expect(try agree(floats(dir.appendingPathComponent("runs/\(run)").path, "curves/train_loss"),
+                                  floats(Self.fixture("eval-runs/\(run)"), "curves/train_loss")), "\(run)")
             }
         }
     }

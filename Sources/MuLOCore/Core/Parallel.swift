@@ -43,8 +43,8 @@ extension Parallel {
     /// `blocks` from the data alone, so per-block partial results never depend on the thread count.
     /// Workers take blocks as they come free: a worker that wakes late takes fewer, instead of
     /// the others waiting for its fixed share.
-    public static func forEachBlock(_ blocks: Int, _ body: (Int) -> Void) {
-        let lanes = min(workers, blocks)
+    public static func forEachBlock(_ blocks: Int, lanes: Int = workers, _ body: (Int) -> Void) {
+        let lanes = min(lanes, blocks)
         if lanes <= 1 {
             for b in 0..<blocks { body(b) }
             return

@@ -15,8 +15,8 @@ struct FastLOStep {
     /// Working memory; also holds layers 1–2 for the kernels.
     var x: LOScratch { sweeps.x }
 
-    /// n rounded up to whole 16-lane tiles.
-    static func paddedTiles(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+    /// Columns padded to whole blocks of the kernels' tiles (16 columns; small_fc_lopt's kernel reads two at a time on AVX-512).
+    static func paddedTiles(_ n: Int) -> Int { (n + 31) / 32 * 32 }
 
     init(layout: LOKernelLayout, w0: [Float], bias0: [Float], w1: [Float], b1: [Float], w2: [Float], b2: [Float],
          decays: LODecays, stepMult: Float, expMult: Float, scratch: LOScratch) {
