@@ -6,7 +6,9 @@
 # Usage: scripts/paper-runs.sh RUNS_DIR start|stop|status|save
 #   RUNS_DIR (outside the repository) gets, at its first start, the MetaTasks files and the earlier θs
 #   they continue (Checkpoints/earlier/), so editing the repository never changes a running experiment,
-#   and bin/mulo, the build every run uses (delete it to take the current .build/release/mulo).
+#   and two copies of the current .build/release/mulo: bin/mulo for the meta-trainings (a run resumes
+#   exactly only on the build that started it) and bin/mulo-eval for the evaluation (replace it only while
+#   no evaluation runs: an unfinished run continues on whatever build resumes it).
 #   Logs: RUNS_DIR/<name>.log for each meta-training, RUNS_DIR/pipeline.log for the rest.
 #   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
 #   lose at most their last --save-interval (300 s).
@@ -46,7 +48,7 @@ pipeline() {
     for p in "${pids[@]}"; do wait "$p" || failed=1; done
     [ $failed = 0 ] || { echo "$(date -u +%FT%TZ) a meta-training did not finish: no evaluation"; return 1; }
     echo "$(date -u +%FT%TZ) evaluation: scripts/ship-results.sh $runs"
-    MULO="$runs/bin/mulo" THREADS=2 nice -n 5 "$repo/scripts/ship-results.sh" "$runs"
+    MULO="$runs/bin/mulo-eval" THREADS=2 nice -n 5 "$repo/scripts/ship-results.sh" "$runs"
     echo "$(date -u +%FT%TZ) done"
 }
 
@@ -54,7 +56,9 @@ case ${2:-} in
     start)
         running && { echo "already running (pid $(cat "$pidfile"))"; exit 0; }
         mkdir -p "$runs/Checkpoints"
-        [ -x "$runs/bin/mulo" ] || install -D "$repo/.build/release/mulo" "$runs/bin/mulo"
+        for bin in mulo mulo-eval; do
+            [ -x "$runs/bin/$bin" ] || install -D "$repo/.build/release/mulo" "$runs/bin/$bin"
+        done
         for l in "${lanes[@]}"; do for name in $l; do
             [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
         done; done
@@ -77,11 +81,12 @@ case ${2:-} in
     status)
         if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; fi
         for l in "${lanes[@]}"; do for name in $l; do
-            [ -f "$runs/$name.log" ] && echo "$name: $(grep -ao 'outer step [0-9]*/[0-9]*' "$runs/$name.log" | tail -1)"
+            # The progress line counts from the last resume; its "step" field is the run's outer step.
+            [ -f "$runs/$name.log" ] && echo "$name: $(grep -a '^outer step' "$runs/$name.log" | tail -1 | cut -c1-110)"
         done; done
         tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
     save)
-        MULO="$runs/bin/mulo" "$repo/scripts/ship-results.sh" "$runs" ship report
+        MULO="$runs/bin/mulo-eval" "$repo/scripts/ship-results.sh" "$runs" ship report
         for d in "$runs"/eval-*/runs; do
             [ -d "$d" ] || continue
             study=$(basename "$(dirname "$d")")
