@@ -33,7 +33,8 @@ mu_los="mulo-m-fashionmnist muvelo-m-fashionmnist" sp_los="lo-m-fashionmnist vel
 # each run's latest: VeLO_M's second part counts its steps from its 1000-step start (MetaTasks file).
 ship_step() {
     local a=$1 b=${2:-$1} common
-    common=$(comm -12 <(ls "$runs/$a" | grep -o 'checkpoint-[0-9]*\.h5' | sort) <(ls "$runs/$b" | grep -o 'checkpoint-[0-9]*\.h5' | sort) | tail -1)
+    common=$(comm -12 <(ls "$runs/$a" 2> /dev/null | grep -o 'checkpoint-[0-9]*\.h5' | sort) \
+                      <(ls "$runs/$b" 2> /dev/null | grep -o 'checkpoint-[0-9]*\.h5' | sort) | tail -1)
     echo "${common:-}"
 }
 
