@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `scripts/paper-runs.sh save` and `start`, in a copy of the repository's layout: the finished runs
+/// of an unfinished study reach results/in-progress/ (no partial runs, no finished study), and a new
+/// run directory gets them back, so a machine lost with its run directory loses none of them.
+@Suite("scripts/paper-runs.sh")
+struct PaperRunsScriptTests {
+    @Test func savedRunsComeBackInANewRunDirectory() throws {
+        let dir = try Support.tempDir()
+        let repo = dir.appendingPathComponent("repo"), fm = FileManager.default
+        for sub in ["scripts", "notebooks-export/exports"] {
+            try fm.createDirectory(at: repo.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        for file in ["scripts/paper-runs.sh", "scripts/ship-results.sh", "README.md"] {
+            try fm.copyItem(at: Support.repoRoot.appendingPathComponent(file), to: repo.appendingPathComponent(file))
+        }
+        for sub in ["Checkpoints", "MetaTasks", "results"] {
+            try fm.copyItem(at: Support.repoRoot.appendingPathComponent(sub), to: repo.appendingPathComponent(sub))
+        }
+        try? fm.removeItem(at: repo.appendingPathComponent("results/in-progress"))   // the repository's own saved runs
+        func file(_ path: URL, _ text: String = "run") throws {
+            try fm.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: path, atomically: true, encoding: .utf8)
+        }
+        // bin/mulo fails at once, so `start` launches no meta-training; `save` reports with the real build.
+        func runDirectory(_ name: String) throws -> URL {
+            let runs = dir.appendingPathComponent(name)
+            try file(runs.appendingPathComponent("bin/mulo"), "#!/bin/sh\nexit 1\n")
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runs.appendingPathComponent("bin/mulo").path)
+            try fm.copyItem(at: Support.muloExecutable, to: runs.appendingPathComponent("bin/mulo-eval"))
+            return runs
+        }
+        func script(_ runs: URL, _ command: String) throws {
+            let r = try Support.run(URL(fileURLWithPath: "/bin/bash"), [repo.appendingPathComponent("scripts/paper-runs.sh").path, runs.path, command])
+            #expect(r.status == 0, "\(command): \(r.stdout)\(r.stderr)")
+        }
+
+        let runs = try runDirectory("runs")
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"))
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s1.partial.h5"))
+        try file(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"))
+        Thread.sleep(forTimeInterval: 1.1)
+        try file(runs.appendingPathComponent("eval-mlp-width/results.h5"), "finished after its runs")
+        try script(runs, "save")
+        let saved = repo.appendingPathComponent("results/in-progress")
+        #expect(try fm.contentsOfDirectory(atPath: saved.path) == ["eval-lm-width"])   // not the finished mlp-width
+        #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path) == ["adamw_w64_s0.h5"])
+
+        let fresh = try runDirectory("fresh")
+        try script(fresh, "start")
+        #expect(try String(contentsOf: fresh.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"), encoding: .utf8) == "run")
+        // The pipeline ends by itself: its meta-trainings fail at once.
+        func log() -> String { (try? String(contentsOf: fresh.appendingPathComponent("pipeline.log"), encoding: .utf8)) ?? "" }
+        var waited = 0
+        while !log().contains("no evaluation") && waited < 100 {
+            Thread.sleep(forTimeInterval: 0.1)
+            waited += 1
+        }
+        #expect(log().contains("no evaluation"))
+    }
+}
