@@ -43,7 +43,7 @@ ship() {
         # shellcheck disable=SC2086
         common=$(ship_step $pair)
         for name in $pair; do
-            # A run not started yet (its lane is still on the one before) keeps its shipped θ.
+            # A run not started yet keeps its shipped θ.
             if [ ! -f "$runs/$name/latest" ]; then echo "$name: no checkpoint yet, Checkpoints/$name.h5 kept"; continue; fi
             ckpt="$runs/$name/${common:-$(cat "$runs/$name/latest")}"
             "$mulo" export "$ckpt" --format h5 --out "$runs/$name/ship" > /dev/null

@@ -85,7 +85,7 @@ struct ShipResultsScriptTests {
             #expect(fm.fileExists(atPath: evalRun(name)) == (name != "muvelo-m-fashionmnist"), "\(name)")
         }
 
-        // A run its lane has not reached yet (scripts/paper-runs.sh): no directory, its shipped θ and runs stay.
+        // A run not started yet: no directory, its shipped θ and runs stay.
         try fm.removeItem(at: runs.appendingPathComponent("velo-m-fashionmnist"))
         let velo = try shipped("velo-m-fashionmnist")
         try ship()
