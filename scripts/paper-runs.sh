@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 18's whole experiment in the background, resumable: the four meta-trainings side by side on one
 # thread each (the VeLO pair, ~0.7 s per outer step here against μLO_M's ~4.5 s, finishes first and is
-# shipped early), then scripts/ship-results.sh on both cores (ship the θs, every study, the report). Start it again whenever a session begins: each meta-training
-# continues from its latest checkpoint and each evaluation run from its saved partial run.
+# shipped early), then scripts/ship-results.sh on both cores (ship the θs, every study, the report).
+# Start it again whenever a session begins: each meta-training continues from its latest checkpoint
+# and each evaluation run from its saved partial run.
 # Usage: scripts/paper-runs.sh RUNS_DIR start|stop|status|save
 #   RUNS_DIR (outside the repository) gets, at its first start, the MetaTasks files and the earlier θs
 #   they continue (Checkpoints/earlier/), so editing the repository never changes a running experiment,

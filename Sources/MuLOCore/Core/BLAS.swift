@@ -5,9 +5,9 @@ import Foundation
 /// count of MuLO's choosing whose results never depend on it.
 public enum BLAS {
     /// Threads for `sgemm`. OpenBLAS itself always runs on one: its own split of a product over
-    /// threads changes which rows fall in its kernels' edge tiles, and so the rounding, with the
-    /// thread count (its Haswell kernels, which some machines force through OPENBLAS_CORETYPE: a
-    /// transformer's gradients differed between 1 and 2 threads). `sgemm` splits by shape instead.
+    /// threads changed the rounding with the thread count (its Haswell kernels, which some machines
+    /// force through OPENBLAS_CORETYPE: a transformer's gradients differed between 1 and 2
+    /// threads). `sgemm` splits by shape instead.
     public static func setThreads(_ n: Int) {
         _ = openBLASOnOneThread
         count = max(1, n)
