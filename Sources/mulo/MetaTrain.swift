@@ -159,8 +159,10 @@ struct MetaTrain: ParsableCommand {
             initial = loaded.theta
             let file = try HDF5File.open(ckpt)
             defer { try? file.close() }
+            // A θ that itself continued another (a third part) counts that one's outer steps too.
+            let before = file.hasAttribute("init_outer_steps") ? try file.attributeInt("init_outer_steps") : 0
             provenance = (URL(fileURLWithPath: ckpt).lastPathComponent,
-                          file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") : nil)
+                          file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") + before : nil)
         }
         let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)

@@ -337,6 +337,12 @@ struct MetaTrainCommandTests {
         let f = try HDF5File.open(out.appendingPathComponent("theta.h5").path)
         #expect(try f.attributeString("budget") == "4 outer steps of meta-training (configured: 4), continuing the θ of 2 earlier outer steps (theta.h5)")
         #expect(try f.attributeInt("init_outer_steps") == 2)
+        // A third part, continuing the second's θ, counts the outer steps of both before it.
+        let third = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: out.appendingPathComponent("theta.h5").path), name: "third.toml")
+        let (run3, out3) = (dir.appendingPathComponent("third"), dir.appendingPathComponent("ship3"))
+        #expect(try Support.mulo(["meta-train", third, "--out", run3.path, "--steps", "1"]).status == 0)
+        #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: run3.path)), "--format", "h5", "--out", out3.path]).status == 0)
+        #expect(try HDF5File.open(out3.appendingPathComponent("theta.h5").path).attributeInt("init_outer_steps") == 6)
         // The report's meta-training curve continues from outer step 2, the first part (kept in
         // <checkpoints>/earlier/) drawn before it.
         let ck = dir.appendingPathComponent("ck")
