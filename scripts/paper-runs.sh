@@ -24,28 +24,23 @@ shopt -s nullglob
 repo=$(realpath "$(dirname "$0")/..")
 runs=$(realpath -m "$1")
 pidfile=$runs/pipeline.pid
-lanes=(mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist)
+names=(mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist)
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
 
-# One lane: its meta-trainings in order, each from its checkpoint (a finished one returns at once).
-# A run that stops with an error or a signal ends the lane, and the pipeline after it.
-lane() {
-    for name in "$@"; do
-        local resume=()
-        [ -f "$runs/$name/latest" ] && resume=(--resume)
-        (cd "$runs" && nice -n 5 bin/mulo meta-train "$name.toml" --out "$name" --threads 1 --compare-width 0 \
-            "${resume[@]}" >> "$name.log" 2>&1) || { echo "$name stopped (exit $?): see $runs/$name.log"; return 1; }
-    done
+# One meta-training from its checkpoint (a finished one returns at once). One that stops with an
+# error or a signal ends the pipeline after it.
+meta_train() {
+    local name=$1 resume=()
+    [ -f "$runs/$name/latest" ] && resume=(--resume)
+    (cd "$runs" && nice -n 5 bin/mulo meta-train "$name.toml" --out "$name" --threads 1 --compare-width 0 \
+        "${resume[@]}" >> "$name.log" 2>&1) || { echo "$name stopped (exit $?): see $runs/$name.log"; return 1; }
 }
 
 pipeline() {
-    echo "$(date -u +%FT%TZ) meta-trainings: ${lanes[*]}"
+    echo "$(date -u +%FT%TZ) meta-trainings: ${names[*]}"
     local pids=() failed=0
-    for l in "${lanes[@]}"; do
-        # shellcheck disable=SC2086
-        lane $l & pids+=($!)
-    done
+    for name in "${names[@]}"; do meta_train "$name" & pids+=($!); done
     for p in "${pids[@]}"; do wait "$p" || failed=1; done
     [ $failed = 0 ] || { echo "$(date -u +%FT%TZ) a meta-training did not finish: no evaluation"; return 1; }
     echo "$(date -u +%FT%TZ) evaluation: scripts/ship-results.sh $runs"
@@ -60,9 +55,9 @@ case ${2:-} in
         for bin in mulo mulo-eval; do
             [ -x "$runs/bin/$bin" ] || install -D "$repo/.build/release/mulo" "$runs/bin/$bin"
         done
-        for l in "${lanes[@]}"; do for name in $l; do
+        for name in "${names[@]}"; do
             [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
-        done; done
+        done
         [ -d "$runs/Checkpoints/earlier" ] || cp -r "$repo/Checkpoints/earlier" "$runs/Checkpoints/"
         if [ -d "$repo/results/in-progress" ]; then
             for d in "$repo"/results/in-progress/eval-*/; do
@@ -71,7 +66,7 @@ case ${2:-} in
             done
         fi
         # A session of its own, so that stop reaches every process it started and nothing else.
-        setsid bash -c "$(declare -f lane pipeline); runs='$runs' repo='$repo'; lanes=($(printf '"%s" ' "${lanes[@]}")); pipeline" \
+        setsid bash -c "$(declare -f meta_train pipeline); runs='$runs' repo='$repo'; names=(${names[*]}); pipeline" \
             >> "$runs/pipeline.log" 2>&1 < /dev/null &
         echo $! > "$pidfile"
         echo "started (pid $!): logs in $runs" ;;
@@ -81,10 +76,10 @@ case ${2:-} in
         echo "stopping: meta-trainings finish their outer step and write a checkpoint" ;;
     status)
         if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; fi
-        for l in "${lanes[@]}"; do for name in $l; do
+        for name in "${names[@]}"; do
             # The progress line counts from the last resume; its "step" field is the run's outer step.
             [ -f "$runs/$name.log" ] && echo "$name: $(grep -a '^outer step' "$runs/$name.log" | tail -1 | cut -c1-110)"
-        done; done
+        done
         tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
     save)
         MULO="$runs/bin/mulo-eval" "$repo/scripts/ship-results.sh" "$runs" ship report

@@ -24,12 +24,10 @@
 #define BL (TB * T)  // lanes per block
 #define NB (TB * NV) // native vectors per block
 // Hidden units per register block, or all of them when the MLP is narrower.
-#ifdef LO_JB
-#define JBX LO_JB
-#else
-#define JBX JB
+#ifndef LO_JB
+#define LO_JB JB
 #endif
-#define JBH (JBX < H ? JBX : H)
+#define JBH (LO_JB < H ? LO_JB : H)
 
 #if LO_VELO
 #define CLIP 1000.0f

@@ -5,7 +5,7 @@ import Testing
 /// `scripts/ship-results.sh ship`, run in a copy of the repository's layout on four tiny
 /// meta-training runs named as the shipped ones. The final pipeline of issue 18 ships again at
 /// every session's restart: it must keep the finished evaluation runs of a θ it ships again and
-/// drop only those of a θ that changed, and ship the runs that exist while the others wait their turn.
+/// drop only those of a θ that changed, and keep the shipped θ of a run not started yet.
 @Suite("scripts/ship-results.sh")
 struct ShipResultsScriptTests {
     static let names = ["mulo-m-fashionmnist", "lo-m-fashionmnist", "muvelo-m-fashionmnist", "velo-m-fashionmnist"]

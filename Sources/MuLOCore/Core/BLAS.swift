@@ -8,14 +8,12 @@ public enum BLAS {
     /// threads changed the rounding with the thread count (its Haswell kernels, which some machines
     /// force through OPENBLAS_CORETYPE: a transformer's gradients differed between 1 and 2
     /// threads). `sgemm` splits by shape instead.
-    public static func setThreads(_ n: Int) {
-        _ = openBLASOnOneThread
-        count = max(1, n)
-    }
+    public static func setThreads(_ n: Int) { count = max(1, n) }
 
     public static var threads: Int { count }
 
     nonisolated(unsafe) private static var count = ProcessInfo.processInfo.activeProcessorCount
+    /// Set before `sgemm`'s first call, the one place MuLO calls into OpenBLAS's threaded code.
     private static let openBLASOnOneThread: Void = openblas_set_num_threads(1)
 
     /// The kernel set ("core") OpenBLAS chose when it loaded, e.g. "Haswell" or "SkylakeX": it sets
