@@ -10,6 +10,8 @@
 #   and two copies of the current .build/release/mulo: bin/mulo for the meta-trainings (a run resumes
 #   exactly only on the build that started it) and bin/mulo-eval for the evaluation (replace it only while
 #   no evaluation runs: an unfinished run continues on whatever build resumes it).
+#   A meta-training whose shipped Checkpoints/<name>.h5 is already the whole part its MetaTasks file
+#   describes (finished on an earlier machine) is not run again.
 #   Logs: RUNS_DIR/<name>.log for each meta-training, RUNS_DIR/pipeline.log for the rest.
 #   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
 #   lose at most their last --save-interval (300 s).
@@ -28,10 +30,23 @@ names=(mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashio
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
 
+# Whether Checkpoints/<name>.h5 is already the whole of the part its MetaTasks file describes (the
+# same earlier θ, every configured outer step): then a new RUNS_DIR does not run that part again.
+shipped_complete() {
+    local name=$1 toml=$runs/$1.toml shipped=$repo/Checkpoints/$1.h5
+    [ -f "$shipped" ] || return 1
+    attr() { h5dump -a "/$1" "$shipped" 2> /dev/null | grep -o '(0): .*' | cut -c6-; }
+    [ "$(attr outer_steps_done)" = "$(sed -n 's/^outer_steps = \([0-9]*\).*/\1/p' "$toml")" ] &&
+        [ "$(attr init_theta)" = "\"$(sed -n 's/^init_checkpoint = "\([^"]*\)".*/\1/p' "$toml" | xargs -r basename)\"" ]
+}
+
 # One meta-training from its checkpoint (a finished one returns at once). One that stops with an
 # error or a signal ends the pipeline after it.
 meta_train() {
     local name=$1 resume=()
+    if [ ! -f "$runs/$name/latest" ] && shipped_complete "$name"; then
+        echo "$name: finished and shipped (Checkpoints/$name.h5)"; return 0
+    fi
     [ -f "$runs/$name/latest" ] && resume=(--resume)
     (cd "$runs" && nice -n 5 bin/mulo meta-train "$name.toml" --out "$name" --threads 1 --compare-width 0 \
         "${resume[@]}" >> "$name.log" 2>&1) || { echo "$name stopped (exit $?): see $runs/$name.log"; return 1; }
@@ -66,7 +81,7 @@ case ${2:-} in
             done
         fi
         # A session of its own, so that stop reaches every process it started and nothing else.
-        setsid bash -c "$(declare -f meta_train pipeline); runs='$runs' repo='$repo'; names=(${names[*]}); pipeline" \
+        setsid bash -c "$(declare -f shipped_complete meta_train pipeline); runs='$runs' repo='$repo'; names=(${names[*]}); pipeline" \
             >> "$runs/pipeline.log" 2>&1 < /dev/null &
         echo $! > "$pidfile"
         echo "started (pid $!): logs in $runs" ;;

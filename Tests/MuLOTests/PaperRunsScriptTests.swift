@@ -3,7 +3,8 @@ import Testing
 
 /// `scripts/paper-runs.sh save` and `start`, in a copy of the repository's layout: the finished runs
 /// of an unfinished study reach results/in-progress/ (no partial runs, no finished study), and a new
-/// run directory gets them back, so a machine lost with its run directory loses none of them.
+/// run directory gets them back, so a machine lost with its run directory loses none of them; a
+/// meta-training whose shipped θ is already its whole MetaTasks part does not run again.
 @Suite("scripts/paper-runs.sh")
 struct PaperRunsScriptTests {
     @Test func savedRunsComeBackInANewRunDirectory() throws {
@@ -19,6 +20,12 @@ struct PaperRunsScriptTests {
             try fm.copyItem(at: Support.repoRoot.appendingPathComponent(sub), to: repo.appendingPathComponent(sub))
         }
         try? fm.removeItem(at: repo.appendingPathComponent("results/in-progress"))   // the repository's own saved runs
+        // μLO_M's part not finished whatever was shipped: only it is started again. VeLO_M's shipped
+        // file is the whole of its MetaTasks part (its budget names the same earlier θ and step count).
+        let muloToml = repo.appendingPathComponent("MetaTasks/mulo-m-fashionmnist.toml")
+        let unfinished = try String(contentsOf: muloToml, encoding: .utf8)
+            .replacingOccurrences(of: #"(?m)^outer_steps = \d+"#, with: "outer_steps = 123456", options: .regularExpression)
+        try unfinished.write(to: muloToml, atomically: true, encoding: .utf8)
         func file(_ path: URL, _ text: String = "run") throws {
             try fm.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: path, atomically: true, encoding: .utf8)
@@ -58,5 +65,8 @@ struct PaperRunsScriptTests {
             waited += 1
         }
         #expect(log().contains("no evaluation"))
+        #expect(log().contains("velo-m-fashionmnist: finished and shipped"))
+        #expect(log().contains("mulo-m-fashionmnist stopped"))
+        #expect(!log().contains("mulo-m-fashionmnist: finished"))
     }
 }
