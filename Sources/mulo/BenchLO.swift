@@ -39,12 +39,14 @@ struct BenchLO: ParsableCommand {
         print(host.description)
         print(String(format: "%@: compute bound at %.1f kFLOP/param: %.2f ns/param", optimizer, subject.flopsPerParam / 1000,
                      subject.flopsPerParam / host.sgemm_gflops))
-        print("     params  width   LO ns/param  × compute bound  memory bound  × memory bound  Adam ns/param  LO/Adam  of sgemm")
+        print("     params  width   LO ns/param  × compute bound  memory bound  × memory bound  schedule bound  × schedule bound  Adam ns/param  LO/Adam  of sgemm")
         for r in rows {
-            print(String(format: "%11d  %5d  %12.2f  %14.2f×  %9.2f ns  %13.2f×  %13.3f  %7.1f  %7.1f%%", r.params, r.width,
+            print(String(format: "%11d  %5d  %12.2f  %14.2f×  %9.2f ns  %13.2f×  %11.2f ns  %15.2f×  %13.3f  %7.1f  %7.1f%%", r.params, r.width,
                          r.lo_ns_per_param, r.over_bound, r.memory_bound_ns_per_param, r.lo_ns_per_param / r.memory_bound_ns_per_param,
+                         r.schedule_bound_ns_per_param, r.lo_ns_per_param / r.schedule_bound_ns_per_param,
                          r.adam_ns_per_param, r.lo_over_adam, 100 / r.over_bound))
         }
+        print("schedule bound: the sweeps before the MLP sweep at the memory bandwidth, then the MLP sweep at the slower of its bounds (they cannot overlap)")
         if let us = rows.first?.per_tensor_us {
             print(String(format: "per-tensor part (mixing, LSTM, heads, interpolated MLP): %.1f µs per tensor", us))
         }

@@ -207,7 +207,12 @@ struct LearnedOptimizerCommandTests {
         }
         let rows = try #require(out["rows"] as? [[String: Any]])
         for key in ["params", "lo_ns_per_param", "adam_ns_per_param", "bound_ns_per_param", "over_bound",
-                    "memory_bound_ns_per_param"] { #expect(rows[0][key] != nil, "\(key)") }
+                    "memory_bound_ns_per_param", "schedule_bound_ns_per_param"] { #expect(rows[0][key] != nil, "\(key)") }
+        // The phases' bound lies between the larger of the compute bound and the earlier sweeps'
+        // traffic (56 of a matrix's 84 B, 64 of a vector's 104 B) and the sum of both bounds.
+        let (compute, memory) = (try #require(rows[0]["bound_ns_per_param"] as? Double), try #require(rows[0]["memory_bound_ns_per_param"] as? Double))
+        let schedule = try #require(rows[0]["schedule_bound_ns_per_param"] as? Double)
+        #expect(schedule >= max(compute, memory * 56 / 84) && schedule <= compute + memory, "\(schedule) vs \(compute), \(memory)")
     }
 
     /// `bench meta` for each architecture: μVeLO on its μP task, VeLO refused on one (it is SP).

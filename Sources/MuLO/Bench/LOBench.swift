@@ -18,6 +18,11 @@ public struct LOBenchRow: Codable, Sendable {
     /// The memory-traffic bound: the bytes the three sweeps move per parameter at the
     /// measured bandwidth.
     public let memory_bound_ns_per_param: Double
+    /// The bound of the sweeps' order: a tensor's MLP sweep needs the sums of its earlier sweeps
+    /// (and VeLO's, the LSTM's output, which needs every tensor's), so the phases cannot overlap:
+    /// the earlier sweeps at the measured bandwidth (their arithmetic is light), then the MLP
+    /// sweep at the slower of its compute and memory bounds.
+    public let schedule_bound_ns_per_param: Double
     /// VeLO only: the per-tensor part (mixing, LSTM, heads, interpolated MLP) per tensor, µs.
     public let per_tensor_us: Double?
 }
@@ -33,13 +38,13 @@ public enum LOBench {
         public var flopsPerParam: Double { self == .smallFC ? LOBench.flopsPerParam : 300 }
     }
 
-    /// Bytes one LO step moves per element, either architecture (VELO §3.4's schedule: VeLO's
-    /// per-tensor statistics come out of sweep 1). A matrix's three sweeps: read g, p, M×3, V
-    /// (24 B) and write M×3, V (16 B); read g, M×3 (16 B); read g, p, M×3, V and write p (28 B).
-    /// A vector's two: read g, p, M×3, V, Vd×3 (36 B) and write M×3, V, Vd×3 (28 B); read the same
-    /// 36 B and write p (4 B). (MuLO's VeLO reads a vector's p, M×3, V once more for its statistics:
-    /// vectors are O(width), so the bound leaves that out.)
-    public static func bytesPerElement(matrix: Bool) -> Double { matrix ? 84 : 104 }
+    /// Bytes one LO step moves per element before the MLP sweep and in it, either architecture
+    /// (VELO §3.4's schedule: VeLO's per-tensor statistics come out of sweep 1). A matrix's three
+    /// sweeps: read g, p, M×3, V (24 B) and write M×3, V (16 B); read g, M×3 (16 B); then read g,
+    /// p, M×3, V and write p (28 B). A vector's two: read g, p, M×3, V, Vd×3 (36 B) and write M×3,
+    /// V, Vd×3 (28 B); then read the same 36 B and write p (4 B). (MuLO's VeLO reads a vector's p,
+    /// M×3, V once more for its statistics: vectors are O(width), so the bound leaves that out.)
+    public static func traffic(matrix: Bool) -> (sweeps: Double, mlpSweep: Double) { matrix ? (56, 28) : (64, 40) }
 
     /// The MLP width W whose 784→W→W→W→10 parameter count is closest to `params`.
     public static func width(forParams params: Int) -> Int {
@@ -82,11 +87,17 @@ public enum LOBench {
         var adamState = adam.initialState(for: tensors)
         let adamTime = Timing.secondsPerCall { adam.update(&tensors, grads: grads, scales: scales, state: &adamState) }
         let n = Double(tensors.reduce(0) { $0 + $1.count })
-        let bytes = tensors.reduce(0.0) { $0 + Double($1.count) * bytesPerElement(matrix: $1.shape.count == 2) }
         let ns = loTime / n * 1e9, bound = flops / host.sgemm_gflops
+        var bytes = 0.0, schedule = 0.0   // bytes; ns
+        for t in tensors {
+            let (sweeps, mlpSweep) = traffic(matrix: t.shape.count == 2), count = Double(t.count)
+            bytes += count * (sweeps + mlpSweep)
+            schedule += count * (sweeps / host.memory_gbs + max(bound, mlpSweep / host.memory_gbs))
+        }
         return LOBenchRow(params: Int(n), width: w, lo_ns_per_param: ns, adam_ns_per_param: adamTime / n * 1e9,
                           lo_over_adam: loTime / adamTime, lo_effective_gflops: flops * n / loTime / 1e9,
                           bound_ns_per_param: bound, over_bound: ns / bound,
-                          memory_bound_ns_per_param: bytes / n / host.memory_gbs, per_tensor_us: perTensor)
+                          memory_bound_ns_per_param: bytes / n / host.memory_gbs, schedule_bound_ns_per_param: schedule / n,
+                          per_tensor_us: perTensor)
     }
 }
