@@ -16,11 +16,13 @@
 #   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
 #   lose at most their last --save-interval (300 s).
 #   save (at a session's end, then commit Checkpoints/ notebooks-export/exports/ results/ README.md):
-#   ships each meta-training's latest θ with its budget and regenerates the report; copies the finished
-#   runs of unfinished studies to results/in-progress/, which start copies back into a new RUNS_DIR. A
-#   machine lost with its RUNS_DIR then costs only what ran since: the meta-trainings' checkpoints
-#   (~90 MB each) stay outside the repository, so a meta-training restarted on another machine
-#   continues the shipped θ (a new part in its MetaTasks file, as the present ones say).
+#   ships each meta-training's latest θ with its budget and regenerates the report; copies each
+#   unfinished meta-training's restart point (its newest checkpoint without the particles, ~0.1 MB;
+#   the checkpoints themselves are ~90 MB each) to results/in-progress/meta-<name>.h5 and the
+#   finished runs of unfinished studies to results/in-progress/eval-<study>/. start copies both back
+#   into a new RUNS_DIR: a machine lost with its RUNS_DIR then costs only what ran since, and its
+#   meta-trainings go on with the same θ, outer optimizer and schedule, their particles started
+#   afresh (recorded in the metrics and the shipped budget).
 set -euo pipefail
 shopt -s nullglob
 repo=$(realpath "$(dirname "$0")/..")
@@ -34,6 +36,7 @@ running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
 # same earlier θ, every configured outer step): then a new RUNS_DIR does not run that part again.
 shipped_complete() {
     local name=$1 toml=$runs/$1.toml shipped=$repo/Checkpoints/$1.h5
+    [ -f "$toml" ] || toml=$repo/MetaTasks/$1.toml   # a RUNS_DIR not started yet
     [ -f "$shipped" ] || return 1
     attr() { h5dump -a "/$1" "$shipped" 2> /dev/null | grep -o '(0): .*' | cut -c6-; }
     [ "$(attr outer_steps_done)" = "$(sed -n 's/^outer_steps = \([0-9]*\).*/\1/p' "$toml")" ] &&
@@ -74,6 +77,14 @@ case ${2:-} in
             [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
         done
         [ -d "$runs/Checkpoints/earlier" ] || cp -r "$repo/Checkpoints/earlier" "$runs/Checkpoints/"
+        for name in "${names[@]}"; do
+            saved=$repo/results/in-progress/meta-$name.h5
+            if [ ! -f "$runs/$name/latest" ] && [ -f "$saved" ]; then
+                mkdir -p "$runs/$name"
+                cp "$saved" "$runs/$name/restart.h5"
+                echo restart.h5 > "$runs/$name/latest"
+            fi
+        done
         if [ -d "$repo/results/in-progress" ]; then
             for d in "$repo"/results/in-progress/eval-*/; do
                 mkdir -p "$runs/$(basename "$d")/runs"
@@ -98,6 +109,12 @@ case ${2:-} in
         tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
     save)
         MULO="$runs/bin/mulo-eval" "$repo/scripts/ship-results.sh" "$runs" ship report
+        for name in "${names[@]}"; do
+            saved=$repo/results/in-progress/meta-$name.h5
+            if shipped_complete "$name"; then rm -f "$saved"
+            elif [ -f "$runs/$name/restart.h5" ]; then mkdir -p "$(dirname "$saved")"; cp "$runs/$name/restart.h5" "$saved"
+            fi
+        done
         for d in "$runs"/eval-*/runs; do
             [ -d "$d" ] || continue
             study=$(basename "$(dirname "$d")")

@@ -169,8 +169,9 @@ struct MetaTrain: ParsableCommand {
         trainer.mpi = mpi
         if let provenance { (trainer.state.metrics.initTheta, trainer.state.metrics.initOuterSteps) = provenance }
         if let latest {
-            try MetaCheckpoint.restore(trainer, from: latest)
-            say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)")
+            let restarted = try MetaCheckpoint.restore(trainer, from: latest)
+            say(trainer, "resuming \(cfg.name) from \(latest) at outer step \(trainer.state.outerStep)"
+                + (restarted ? " (a restart point: θ and the outer optimizer kept, every particle afresh)" : ""))
         }
         return trainer
     }

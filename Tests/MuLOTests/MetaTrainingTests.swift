@@ -58,6 +58,44 @@ struct MetaTrainingTests {
         #expect(Self.sameRun(a.state, b.state))
     }
 
+    /// A restart point (what a run directory's restart.h5 holds) keeps θ, the outer optimizer, the
+    /// step and the metrics and starts every particle as a new run would, from keys of the step:
+    /// going on from it twice gives the same run, and the restart is recorded and survives.
+    @Test func restartPointKeepsTheOuterStateAndStartsParticlesAfresh() throws {
+        let dir = try Support.tempDir()
+        let a = try MetaTrainer(config: Self.tiny(), threads: 2)
+        for _ in 0..<3 { try a.outerStep() }
+        let path = dir.appendingPathComponent("restart.h5").path
+        try MetaCheckpoint.save(a, to: path, particles: false)
+        #expect(!(try HDF5File.open(path).exists("families/0/particles")))
+        func goOn() throws -> MetaTrainer<SmallFCLOpt> {
+            let b = try MetaTrainer(config: Self.tiny(), threads: 1)
+            #expect(try MetaCheckpoint.restore(b, from: path))
+            return b
+        }
+        let b = try goOn(), c = try goOn()
+        #expect(b.state.theta == a.state.theta && b.state.adam == a.state.adam && b.state.outerStep == 3)
+        #expect(b.state.metrics.metaLoss == a.state.metrics.metaLoss && b.state.metrics.particleRestarts == [3])
+        // Fresh particles: ξ = 0, new optimizees, and not the first run's starting ones.
+        let fresh = try MetaTrainer(config: Self.tiny(), threads: 1)
+        #expect(b.state.particles.flatMap { $0 }.allSatisfy { $0.xi.allSatisfy { $0 == 0 } })
+        #expect(b.state.particles != a.state.particles && b.state.particles != fresh.state.particles)
+        for _ in 0..<2 {
+            try b.outerStep()
+            try c.outerStep()
+        }
+        #expect(Self.sameRun(b.state, c.state))
+        // A full checkpoint of the continued run keeps the record, and it reaches the exported budget.
+        let full = dir.appendingPathComponent("c.h5").path
+        try MetaCheckpoint.save(b, to: full)
+        let d = try MetaTrainer(config: Self.tiny(), threads: 1)
+        #expect(!(try MetaCheckpoint.restore(d, from: full)))
+        #expect(d.state.metrics.particleRestarts == [3] && Self.sameRun(d.state, b.state))
+        let shipped = dir.appendingPathComponent("theta.h5").path
+        try LOExport.writeShippable(b.state.theta, of: b.architecture, source: full, to: shipped)
+        #expect(try HDF5File.open(shipped).attributeString("budget").hasSuffix("; particles restarted at outer step 3"))
+    }
+
     @Test func threadCountDoesNotChangeResults() throws {
         func run(_ threads: Int) throws -> MetaState<SmallFCLOpt> {
             let t = try MetaTrainer(config: Self.tiny(), threads: threads)

@@ -3,8 +3,9 @@ import Testing
 
 /// `scripts/paper-runs.sh save` and `start`, in a copy of the repository's layout: the finished runs
 /// of an unfinished study reach results/in-progress/ (no partial runs, no finished study), and a new
-/// run directory gets them back, so a machine lost with its run directory loses none of them; a
-/// meta-training whose shipped θ is already its whole MetaTasks part does not run again.
+/// run directory gets them back, so a machine lost with its run directory loses none of them; so do
+/// the unfinished meta-trainings' restart points; a meta-training whose shipped θ is already its
+/// whole MetaTasks part does not run again.
 @Suite("scripts/paper-runs.sh")
 struct PaperRunsScriptTests {
     @Test func savedRunsComeBackInANewRunDirectory() throws {
@@ -47,16 +48,22 @@ struct PaperRunsScriptTests {
         try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"))
         try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s1.partial.h5"))
         try file(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"))
+        // μLO_M's restart point is saved; a stale one of the finished VeLO_M is removed.
+        try file(runs.appendingPathComponent("mulo-m-fashionmnist/restart.h5"), "restart point")
+        try file(repo.appendingPathComponent("results/in-progress/meta-velo-m-fashionmnist.h5"))
         Thread.sleep(forTimeInterval: 1.1)
         try file(runs.appendingPathComponent("eval-mlp-width/results.h5"), "finished after its runs")
         try script(runs, "save")
         let saved = repo.appendingPathComponent("results/in-progress")
-        #expect(try fm.contentsOfDirectory(atPath: saved.path) == ["eval-lm-width"])   // not the finished mlp-width
+        #expect(try fm.contentsOfDirectory(atPath: saved.path).sorted() == ["eval-lm-width", "meta-mulo-m-fashionmnist.h5"])   // not the finished mlp-width
         #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path) == ["adamw_w64_s0.h5"])
 
         let fresh = try runDirectory("fresh")
         try script(fresh, "start")
         #expect(try String(contentsOf: fresh.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"), encoding: .utf8) == "run")
+        #expect(try String(contentsOf: fresh.appendingPathComponent("mulo-m-fashionmnist/restart.h5"), encoding: .utf8) == "restart point")
+        #expect(try String(contentsOf: fresh.appendingPathComponent("mulo-m-fashionmnist/latest"), encoding: .utf8) == "restart.h5\n")
+        #expect(!fm.fileExists(atPath: fresh.appendingPathComponent("lo-m-fashionmnist/latest").path))   // nothing saved for it
         // The pipeline ends by itself: its meta-trainings fail at once.
         func log() -> String { (try? String(contentsOf: fresh.appendingPathComponent("pipeline.log"), encoding: .utf8)) ?? "" }
         var waited = 0

@@ -89,6 +89,10 @@ public enum LOExport {
                     budget += ", starting from the θ of \(initial)"
                 }
             }
+            if src.hasAttribute("particle_restarts", on: "metrics") {
+                let restarts = try src.attributeInts("particle_restarts", on: "metrics")
+                budget += "; particles restarted at outer step\(restarts.count > 1 ? "s" : "") \(restarts.map(String.init).joined(separator: ", "))"
+            }
             try f.setAttribute("budget", budget)
             if src.hasAttribute("cpu_models", on: "metrics") {
                 try f.setAttribute("cpu_models", try src.attributeStrings("cpu_models", on: "metrics"))

@@ -4,6 +4,10 @@ import Foundation
 ///   checkpoint-<step>.h5   full state, written atomically, the newest k kept
 ///   latest                 the newest checkpoint's file name (written atomically)
 ///   theta.h5               θ alone, for evaluation and export
+///   restart.h5             the newest checkpoint without its particles (a restart point): small
+///                          enough to keep where a run directory is not kept (a machine that may be
+///                          lost); `--resume` from it keeps θ, the outer optimizer and the schedule
+///                          and starts every particle afresh, which the metrics record
 /// A checkpoint holds θ under the reference names, the outer AdamW moments and count, the
 /// outer step (which with the seed fixes every random number), for each family and particle
 /// both copies' parameters and LO state, e, T_ep, isDone and ξ, the metrics so far, and the
@@ -12,8 +16,10 @@ public enum MetaCheckpoint {
     public static let kind = "mulo-meta-checkpoint"
 
     public static func fileName(step: Int) -> String { String(format: "checkpoint-%06d.h5", step) }
+    public static let restartFile = "restart.h5"
 
-    public static func save<A>(_ trainer: MetaTrainer<A>, to path: String) throws {
+    /// A checkpoint, or with `particles: false` a restart point.
+    public static func save<A>(_ trainer: MetaTrainer<A>, to path: String, particles: Bool = true) throws {
         let s = trainer.state, c = trainer.config
         let file = try HDF5File.create(path)
         try file.setAttribute("kind", kind)
@@ -22,6 +28,7 @@ public enum MetaCheckpoint {
         try file.setAttribute("departures_from_paper", c.departures)
         try file.setAttribute("outer_step", s.outerStep)
         try file.setAttribute("seed", Int(c.seed))
+        if !particles { try file.setAttribute("restart_point", 1) }
         try LOCheckpoint.writeTheta(s.theta, of: trainer.architecture, to: file)
         try file.write("outer_optimizer/m", shape: [s.adam.m.count], s.adam.m)
         try file.write("outer_optimizer/v", shape: [s.adam.v.count], s.adam.v)
@@ -29,7 +36,7 @@ public enum MetaCheckpoint {
         for (f, task) in trainer.tasks.enumerated() {
             let g = "families/\(f)"
             try file.setAttribute("task", task.name, on: g)
-            for (i, p) in s.particles[f].enumerated() {
+            for (i, p) in s.particles[f].enumerated() where particles {
                 let pg = "\(g)/particles/\(i)"
                 try file.setAttribute("episode_step", p.episodeStep, on: pg)
                 try file.setAttribute("episode_length", p.episodeLength, on: pg)
@@ -58,14 +65,18 @@ public enum MetaCheckpoint {
         if !m.cpuModels.isEmpty { try file.setAttribute("cpu_models", m.cpuModels, on: "metrics") }
         if let t = m.initTheta { try file.setAttribute("init_theta", t, on: "metrics") }
         if let n = m.initOuterSteps { try file.setAttribute("init_outer_steps", n, on: "metrics") }
+        if !m.particleRestarts.isEmpty { try file.setAttribute("particle_restarts", m.particleRestarts, on: "metrics") }
         for (f, task) in tasks.enumerated() {
             try series("family_loss/\(task.name)", m.familyLoss[f])
             try series("family_at_bound/\(task.name)", m.familyAtBound[f])
         }
     }
 
-    /// Restores `trainer.state` from a checkpoint written under the same experiment identity.
-    public static func restore<A>(_ trainer: MetaTrainer<A>, from path: String) throws {
+    /// Restores `trainer.state` from a checkpoint written under the same experiment identity; from
+    /// a restart point (no particles), with fresh particles (`MetaTrainer.restartParticles`).
+    /// Returns whether it was a restart point.
+    @discardableResult
+    public static func restore<A>(_ trainer: MetaTrainer<A>, from path: String) throws -> Bool {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         guard (try? file.attributeString("kind")) == kind else {
@@ -96,11 +107,13 @@ public enum MetaCheckpoint {
             throw MetaConfigError("\(path): outer_optimizer/m and v must be finite, v ≥ 0")
         }
         let es = trainer.config.estimator
+        let restart = try file.hasAttribute("restart_point") && file.attributeInt("restart_point") == 1
         for (f, task) in trainer.tasks.enumerated() {
             let g = "families/\(f)"
             guard try file.attributeString("task", on: g) == task.name else {
                 throw MetaConfigError("\(path): family \(f) is not \(task.name)")
             }
+            if restart { continue }
             s.particles[f] = try (0..<es.pairs).map { i in
                 let pg = "\(g)/particles/\(i)"
                 let (step, length) = (try file.attributeInt("episode_step", on: pg), try file.attributeInt("episode_length", on: pg))
@@ -119,6 +132,8 @@ public enum MetaCheckpoint {
         }
         s.metrics = try readMetrics(file, tasks: trainer.tasks, steps: s.outerStep)
         trainer.state = s
+        if restart { trainer.restartParticles() }
+        return restart
     }
 
     /// A copy as `writeOptimization` stored it: parameters, and the LO state under `lo/`.
@@ -143,6 +158,12 @@ public enum MetaCheckpoint {
         if file.hasAttribute("cpu_models", on: "metrics") { m.cpuModels = try file.attributeStrings("cpu_models", on: "metrics") }
         if file.hasAttribute("init_theta", on: "metrics") { m.initTheta = try file.attributeString("init_theta", on: "metrics") }
         if file.hasAttribute("init_outer_steps", on: "metrics") { m.initOuterSteps = try file.attributeInt("init_outer_steps", on: "metrics") }
+        if file.hasAttribute("particle_restarts", on: "metrics") {
+            m.particleRestarts = try file.attributeInts("particle_restarts", on: "metrics")
+            guard m.particleRestarts.allSatisfy({ $0 >= 1 && $0 <= steps }) else {
+                throw MetaConfigError("metrics@particle_restarts \(m.particleRestarts) must lie in 1...\(steps)")
+            }
+        }
         m.familyLoss = try tasks.map { try series("family_loss/\($0.name)", Float.self) }
         // Checkpoints from before the series existed: unknown (NaN) for their steps.
         m.familyAtBound = try tasks.map {
@@ -166,13 +187,14 @@ public enum MetaCheckpoint {
         return path
     }
 
-    /// Writes a checkpoint, then θ alone, then the pointer, then prunes old checkpoints (all but
-    /// the newest `keep` and the multiples of `keep_every`). Each
+    /// Writes a checkpoint, its restart point, then θ alone, then the pointer, then prunes old
+    /// checkpoints (all but the newest `keep` and the multiples of `keep_every`). Each
     /// file appears atomically, and the pointer moves only once its checkpoint is complete.
     public static func checkpoint<A>(_ trainer: MetaTrainer<A>, in dir: String) throws -> String {
         let name = fileName(step: trainer.state.outerStep)
         let path = (dir as NSString).appendingPathComponent(name)
         try save(trainer, to: path)
+        try save(trainer, to: (dir as NSString).appendingPathComponent(restartFile), particles: false)
         try LOCheckpoint.save(trainer.state.theta, of: trainer.architecture,
                               to: (dir as NSString).appendingPathComponent("theta.h5"),
                               metadata: ["origin": "mulo meta-train \(trainer.config.name), outer step \(trainer.state.outerStep)",

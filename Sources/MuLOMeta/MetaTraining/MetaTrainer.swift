@@ -23,6 +23,9 @@ public struct MetaMetrics: Sendable, Equatable {
     /// copies) at the clip bound 1.5·ln C — diverged or non-finite inner runs. NaN for steps of runs
     /// from before it was recorded.
     public var familyAtBound: [[Float]]
+    /// The outer steps at which the run went on from a restart point (`MetaCheckpoint.restartFile`:
+    /// θ and the outer optimizer kept, every particle started afresh).
+    public var particleRestarts: [Int] = []
 
     public init(families: Int) {
         familyLoss = .init(repeating: [], count: families)
@@ -82,16 +85,28 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         guard theta.tensors.map(\.shape) == architecture.thetaShapes else {
             throw MetaConfigError("\(config.name): initial θ has shapes \(theta.tensors.map(\.shape)), the config's \(A.name) needs \(architecture.thetaShapes)")
         }
-        let root = RNGKey(seed: config.seed)
-        let optimizer = architecture.makeOptimizer(theta: theta)
-        let particles = tasks.enumerated().map { f, task in
+        state = MetaState(theta: theta, adam: OuterAdamW(size: theta.count), outerStep: 0, particles: [],
+                          metrics: MetaMetrics(families: tasks.count))
+        state.particles = freshParticles(key: RNGKey(seed: config.seed).split(2))
+    }
+
+    /// Every family's particles as a run starts them — fresh optimizees, zero LO state, random
+    /// initial offsets, ξ = 0 — drawn from `key`.
+    func freshParticles(key: RNGKey) -> [[Particle<A.Inner.State>]] {
+        let optimizer = architecture.makeOptimizer(theta: state.theta)
+        return tasks.enumerated().map { f, task in
             (0..<config.estimator.pairs).map { i in
-                Particle(task: task, optimizer: optimizer, key: root.split(2).split(UInt64(f)).split(UInt64(i)), config: config,
-                         thetaCount: theta.count)
+                Particle(task: task, optimizer: optimizer, key: key.split(UInt64(f)).split(UInt64(i)), config: config,
+                         thetaCount: state.theta.count)
             }
         }
-        state = MetaState(theta: theta, adam: OuterAdamW(size: theta.count), outerStep: 0, particles: particles,
-                          metrics: MetaMetrics(families: tasks.count))
+    }
+
+    /// Goes on from a restart point: new particles at the current outer step, from keys of their
+    /// own (seed, 3, step), so the run stays a function of its configuration, seed and restarts.
+    func restartParticles() {
+        state.particles = freshParticles(key: RNGKey(seed: config.seed).split(3).split(UInt64(state.outerStep)))
+        state.metrics.particleRestarts.append(state.outerStep)
     }
 
     /// Inner steps per outer step: two copies × K steps for every particle of every family.
