@@ -359,7 +359,9 @@ struct MetaTrainCommandTests {
         let first = dir.appendingPathComponent("first"), ship = dir.appendingPathComponent("ship")
         #expect(try Support.mulo(["meta-train", try writeConfig(dir), "--out", first.path, "--steps", "2"]).status == 0)
         #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: first.path)), "--format", "h5", "--out", ship.path]).status == 0)
-        let shipped = ship.appendingPathComponent("theta.h5").path
+        // Named as Checkpoints/earlier/ names each part's θ, so the parts form a chain.
+        let shipped = dir.appendingPathComponent("part1.h5").path
+        try FileManager.default.copyItem(atPath: ship.appendingPathComponent("theta.h5").path, toPath: shipped)
         let text = Self.config.replacingOccurrences(of: "outer_steps = 6", with: "outer_steps = 4")
             .replacingOccurrences(of: "warmup_steps = 2", with: "warmup_steps = 2\nlr_initial = 0")
             + "\n[learned_optimizer]\ninit_checkpoint = \"\(shipped)\"\n"
@@ -373,22 +375,29 @@ struct MetaTrainCommandTests {
         let out = dir.appendingPathComponent("ship2")
         #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: run.path)), "--format", "h5", "--out", out.path]).status == 0)
         let f = try HDF5File.open(out.appendingPathComponent("theta.h5").path)
-        #expect(try f.attributeString("budget") == "4 outer steps of meta-training (configured: 4), continuing the θ of 2 earlier outer steps (theta.h5)")
+        #expect(try f.attributeString("budget") == "4 outer steps of meta-training (configured: 4), continuing the θ of 2 earlier outer steps (part1.h5)")
         #expect(try f.attributeInt("init_outer_steps") == 2)
         // A third part, continuing the second's θ, counts the outer steps of both before it.
-        let third = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: out.appendingPathComponent("theta.h5").path), name: "third.toml")
+        let second = dir.appendingPathComponent("part2.h5").path
+        try FileManager.default.copyItem(atPath: out.appendingPathComponent("theta.h5").path, toPath: second)
+        let third = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: second), name: "third.toml")
         let (run3, out3) = (dir.appendingPathComponent("third"), dir.appendingPathComponent("ship3"))
         #expect(try Support.mulo(["meta-train", third, "--out", run3.path, "--steps", "1"]).status == 0)
         #expect(try Support.mulo(["export", try #require(try MetaCheckpoint.latest(in: run3.path)), "--format", "h5", "--out", out3.path]).status == 0)
         #expect(try HDF5File.open(out3.appendingPathComponent("theta.h5").path).attributeInt("init_outer_steps") == 6)
         // The report's meta-training curve continues from outer step 2, the first part (kept in
-        // <checkpoints>/earlier/) drawn before it.
+        // <checkpoints>/earlier/) drawn before it; the third part's, from step 6 after both.
         let ck = dir.appendingPathComponent("ck")
         try FileManager.default.createDirectory(at: ck.appendingPathComponent("earlier"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: shipped, toPath: ck.appendingPathComponent("earlier/theta.h5").path)
+        for part in [shipped, second] {
+            try FileManager.default.copyItem(atPath: part, toPath: ck.appendingPathComponent("earlier/\((part as NSString).lastPathComponent)").path)
+        }
         try FileManager.default.copyItem(atPath: out.appendingPathComponent("theta.h5").path, toPath: ck.appendingPathComponent("continued.h5").path)
+        try FileManager.default.copyItem(atPath: out3.appendingPathComponent("theta.h5").path, toPath: ck.appendingPathComponent("third.h5").path)
         let curves = ResultsDocument.metaTrainingCurves([try ResultsDocument.Shipped(path: ck.appendingPathComponent("continued.h5").path)])
         #expect(curves.window == 1 && curves.curves.map(\.x) == [[1, 2], [3, 4, 5, 6]] && curves.curves.map(\.faint) == [true, false])
+        let curves3 = ResultsDocument.metaTrainingCurves([try ResultsDocument.Shipped(path: ck.appendingPathComponent("third.h5").path)])
+        #expect(curves3.curves.map(\.x) == [[1, 2], [3, 4, 5, 6], [7]] && curves3.curves.map(\.faint) == [true, true, false])
         // A missing file is a clear error before the run directory is made.
         let missing = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: "/nonexistent/theta.h5"), name: "missing.toml")
         let m = try Support.mulo(["meta-train", missing, "--out", dir.appendingPathComponent("m").path])

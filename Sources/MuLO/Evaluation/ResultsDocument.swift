@@ -21,9 +21,16 @@ public struct ResultsDocument {
         /// The CPUs the run recorded (none before runs recorded them).
         public let cpuModels: [String]
         public let finalMetaLoss: Double?
-        /// The meta-loss of every outer step, the outer steps its start θ had had (a continued
-        /// run's) and, where `<checkpoints>/earlier/` keeps that θ's file, its run's meta-losses.
-        let metaLoss: [Float], earlierSteps: Int, earlierMetaLoss: [Float]
+        /// The meta-loss of every outer step and the outer steps its start θ had had (a continued
+        /// run's).
+        let metaLoss: [Float], earlierSteps: Int
+        /// The earlier parts of a continued run, oldest first: each start θ's file in
+        /// `<checkpoints>/earlier/`, then that file's own start θ, as far as the files are kept.
+        let earlierParts: [Part]
+
+        struct Part {
+            let firstStep: Int, metaLoss: [Float]
+        }
 
         public init(path: String) throws {
             let lo = try LOCheckpoint.loadAny(path)
@@ -45,16 +52,18 @@ public struct ResultsDocument {
             finalMetaLoss = tail.isEmpty ? nil : tail.reduce(0.0) { $0 + Double($1) } / Double(tail.count)
             metaLoss = loss
             earlierSteps = f.hasAttribute("init_outer_steps") ? try f.attributeInt("init_outer_steps") : 0
-            let earlier = f.hasAttribute("init_theta")
-                ? (((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("earlier") as NSString)
-                    .appendingPathComponent(try f.attributeString("init_theta")) : nil
-            if let earlier, FileManager.default.fileExists(atPath: earlier) {
-                let e = try HDF5File.open(earlier)
+            let earlier = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("earlier") as NSString
+            var parts: [Part] = [], seen = Set<String>()
+            var next = f.hasAttribute("init_theta") ? try f.attributeString("init_theta") : nil
+            // A name met twice would loop (files renamed by hand): the chain stops there.
+            while let name = next, seen.insert(name).inserted, FileManager.default.fileExists(atPath: earlier.appendingPathComponent(name)) {
+                let e = try HDF5File.open(earlier.appendingPathComponent(name))
                 defer { try? e.close() }
-                earlierMetaLoss = e.exists("metrics/meta_loss") ? try e.read("metrics/meta_loss", as: Float.self).values : []
-            } else {
-                earlierMetaLoss = []
+                parts.insert(Part(firstStep: e.hasAttribute("init_outer_steps") ? try e.attributeInt("init_outer_steps") : 0,
+                                  metaLoss: e.exists("metrics/meta_loss") ? try e.read("metrics/meta_loss", as: Float.self).values : []), at: 0)
+                next = e.hasAttribute("init_theta") ? try e.attributeString("init_theta") : nil
             }
+            earlierParts = parts
         }
     }
 
@@ -141,7 +150,13 @@ public struct ResultsDocument {
     static func metaTrainingSVG(_ shipped: [Shipped]) -> String? {
         let (curves, window) = metaTrainingCurves(shipped)
         guard !curves.isEmpty else { return nil }
-        let panel = Panel(title: "meta-training", xLabel: "outer step", yLabel: "meta-loss (mean of \(window) outer steps)", series: curves)
+        // The first outer steps' meta-loss is several times the rest's: cut the axis at 1.5× the
+        // median so the curves stay apart where they are compared.
+        let means = curves.flatMap(\.y).filter(\.isFinite).sorted()
+        let cut = means.isEmpty ? nil : 1.5 * means[means.count / 2]
+        let yMax = cut.flatMap { $0 < means.last! ? $0 : nil }
+        let label = "meta-loss (mean of \(window) outer steps" + (yMax.map { String(format: "; axis cut at %.2f", $0) } ?? "") + ")"
+        let panel = Panel(title: "meta-training", xLabel: "outer step", yLabel: label, series: curves, yMax: yMax)
         return SVGPlot.render([panel], columns: 1, panelWidth: 640, panelHeight: 360)
     }
 
@@ -157,7 +172,8 @@ public struct ResultsDocument {
         }
         let curves = shipped.flatMap { s -> [Series] in
             let label = "\(s.architecture) \(s.name)"
-            return [series(label, s.earlierMetaLoss, from: 0, faint: true), series(label, s.metaLoss, from: s.earlierSteps)].compactMap { $0 }
+            return (s.earlierParts.map { series(label, $0.metaLoss, from: $0.firstStep, faint: true) }
+                    + [series(label, s.metaLoss, from: s.earlierSteps)]).compactMap { $0 }
         }
         return (curves, window)
     }
