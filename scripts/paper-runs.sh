@@ -73,11 +73,9 @@ case ${2:-} in
         for bin in mulo mulo-eval; do
             [ -x "$runs/bin/$bin" ] || install -D "$repo/.build/release/mulo" "$runs/bin/$bin"
         done
-        for name in "${names[@]}"; do
-            [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
-        done
         [ -d "$runs/Checkpoints/earlier" ] || cp -r "$repo/Checkpoints/earlier" "$runs/Checkpoints/"
         for name in "${names[@]}"; do
+            [ -f "$runs/$name.toml" ] || cp "$repo/MetaTasks/$name.toml" "$runs/"
             saved=$repo/results/in-progress/meta-$name.h5
             if [ ! -f "$runs/$name/latest" ] && [ -f "$saved" ]; then
                 mkdir -p "$runs/$name"

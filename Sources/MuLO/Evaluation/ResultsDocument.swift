@@ -51,19 +51,27 @@ public struct ResultsDocument {
             let tail = loss.suffix(100)
             finalMetaLoss = tail.isEmpty ? nil : tail.reduce(0.0) { $0 + Double($1) } / Double(tail.count)
             metaLoss = loss
-            earlierSteps = f.hasAttribute("init_outer_steps") ? try f.attributeInt("init_outer_steps") : 0
+            var next: String?
+            (earlierSteps, next) = try Self.start(f)
             let earlier = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("earlier") as NSString
             var parts: [Part] = [], seen = Set<String>()
-            var next = f.hasAttribute("init_theta") ? try f.attributeString("init_theta") : nil
             // A name met twice would loop (files renamed by hand): the chain stops there.
             while let name = next, seen.insert(name).inserted, FileManager.default.fileExists(atPath: earlier.appendingPathComponent(name)) {
                 let e = try HDF5File.open(earlier.appendingPathComponent(name))
                 defer { try? e.close() }
-                parts.insert(Part(firstStep: e.hasAttribute("init_outer_steps") ? try e.attributeInt("init_outer_steps") : 0,
+                let (firstStep, before) = try Self.start(e)
+                parts.insert(Part(firstStep: firstStep,
                                   metaLoss: e.exists("metrics/meta_loss") ? try e.read("metrics/meta_loss", as: Float.self).values : []), at: 0)
-                next = e.hasAttribute("init_theta") ? try e.attributeString("init_theta") : nil
+                next = before
             }
             earlierParts = parts
+        }
+
+        /// Where a shipped θ file's run started: the outer steps its start θ had had and that θ's
+        /// file name (nil for a run from a fresh initialisation).
+        static func start(_ f: HDF5File) throws -> (steps: Int, theta: String?) {
+            (f.hasAttribute("init_outer_steps") ? try f.attributeInt("init_outer_steps") : 0,
+             f.hasAttribute("init_theta") ? try f.attributeString("init_theta") : nil)
         }
     }
 
