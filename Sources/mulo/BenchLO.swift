@@ -47,6 +47,14 @@ struct BenchLO: ParsableCommand {
                          r.adam_ns_per_param, r.lo_over_adam, 100 / r.over_bound))
         }
         print("schedule bound: the sweeps before the MLP sweep at the memory bandwidth, then the MLP sweep at the slower of its bounds (they cannot overlap)")
+        // Whether a target of k× the memory bound is reachable at all on this CPU: only when the MLP
+        // sweep's compute hides under its own traffic does the schedule bound approach the memory bound.
+        let intensity = subject.flopsPerParam / LOBench.traffic(matrix: true).mlpSweep, balance = host.sgemm_gflops / host.memory_gbs
+        if let last = rows.last {
+            print(String(format: "MLP sweep: %.1f FLOP/B against this machine's %.1f (sgemm rate / bandwidth): %@-bound here; schedule bound = %.2f× the memory bound at %d params",
+                         intensity, balance, intensity > balance ? "compute" : "memory",
+                         last.schedule_bound_ns_per_param / last.memory_bound_ns_per_param, last.params))
+        }
         if let us = rows.first?.per_tensor_us {
             print(String(format: "per-tensor part (mixing, LSTM, heads, interpolated MLP): %.1f µs per tensor", us))
         }
