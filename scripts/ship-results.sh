@@ -113,7 +113,8 @@ run_step() {
         vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
         vit-horizon) study vit-horizon "$vit" 64 128 "64" --steps 25000 --test-interval 1000 ;;
         # Findings (results/findings/, beside Table 1, not in it). How much of μP's benefit is the
-        # optimizee's and how much the optimizer's: each LO on the other parametrization's MLPs.
+        # optimizee's and how much the optimizer's: each LO on the other parametrization's MLPs, keeping its
+        # own update rule (its parametrization's s_W).
         mu-los-on-sp-mlps) LOS=$mu_los BASELINES="" evaluate findings/mu-los-on-sp-mlps "$mlp" 128 128 "128 512 2048" \
                                --task-parametrization sp --steps 1000 --test-interval 250 ;;
         sp-los-on-mu-mlps) LOS=$sp_los BASELINES="" evaluate findings/sp-los-on-mu-mlps "$mlp" 128 128 "128 512 2048" \

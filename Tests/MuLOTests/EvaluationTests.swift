@@ -246,7 +246,8 @@ struct EvaluationCommandTests {
     }
 
     /// `--task-parametrization sp`: a μLO and μAdam train the SP twin (the finding on how much
-    /// of μP's benefit is the optimizee's); results.h5 says so and `replot` keeps it.
+    /// of μP's benefit is the optimizee's) with their own μP update scales (METHOD §3.2: 1/fan_in on
+    /// hidden weights, 1 elsewhere — here the SP task's are all 1); results.h5 says so and `replot` keeps it.
     @Test func everyOptimizerCanTrainTheOtherParametrizationsTasks() throws {
         let dir = try Support.tempDir()
         let theta = dir.appendingPathComponent("mu.h5").path
@@ -260,8 +261,18 @@ struct EvaluationCommandTests {
         #expect(try h5.attributeString("task_parametrization") == "sp")
         #expect(try h5.attributeString("task", on: "runs/lo-mu/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
         #expect(try h5.attributeString("task", on: "runs/muadam/w8/s0") == "mlp-w8-d2_synthetic-8x8x1")
+        for run in ["lo-mu", "muadam"] {
+            #expect(try h5.attributeString("config", on: "runs/\(run)/w8/s0").contains("\"update_scales\":\"mu\""))
+        }
         let stored = try EvaluationReport.stored("\(out)/results.h5")
-        #expect(stored.spec.taskParametrization == .standard && stored.taskTitle == "mlp-w{W}-d2_synthetic-8x8x1")
+        #expect(stored.spec.taskParametrization == .standard
+                    && stored.taskTitle == "mlp-w{W}-d2_synthetic-8x8x1, each optimizer with its own update scales s_W")
+        // The scales those runs applied: input [64, 8], hidden [8, 8], readout [8, 10] and their biases.
+        let spec = EvaluationSpec(template: try TaskTemplate("mumlp-w{W}-d2_synthetic-8x8x1"), widths: [8], taskParametrization: .standard)
+        let crossed = WidthEvaluation(spec: spec, optimizers: [try EvalOptimizer.learned(path: theta)], directory: out)
+        #expect(try crossed.ownUpdateScales(optimizer: 0, width: 0) == [1, 1, 1.0 / 8, 1, 1, 1])
+        let own = WidthEvaluation(spec: EvaluationSpec(template: spec.template, widths: [8]), optimizers: crossed.optimizers, directory: out)
+        #expect(try own.ownUpdateScales(optimizer: 0, width: 0) == nil)
         #expect(try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--task-parametrization", "up", "--out", out]).status != 0)
     }
 

@@ -193,10 +193,12 @@ public struct EvaluationReport {
     }
 
     /// The tasks as run: the template with the evaluation's depth, and its SP twin when SP
-    /// optimizers took part (they run it), e.g. "mumlp-w{W}-d16_… (SP: mlp-w{W}-d16_…)".
+    /// optimizers took part (they run it), e.g. "mumlp-w{W}-d16_… (SP: mlp-w{W}-d16_…)"; a
+    /// cross-check says that every optimizer kept its own update rule there.
     public var taskTitle: String {
         let templates = Array(Set(optimizers.map { spec.template.template(depth: spec.depth, parametrization: spec.parametrization(of: $0)) })).sorted { $0.hasPrefix("mu") && !$1.hasPrefix("mu") }
-        return templates.count == 1 ? templates[0] : "\(templates[0]) (SP: \(templates[1]))"
+        let title = templates.count == 1 ? templates[0] : "\(templates[0]) (SP: \(templates[1]))"
+        return spec.taskParametrization == nil ? title : "\(title), each optimizer with its own update scales s_W"
     }
 
     /// One smoothed, subsampled curve: ≤ 1000 points (smoothed over n/50 steps, so nothing visible is lost).

@@ -12,6 +12,8 @@ public struct EvaluationSpec: Sendable {
     public var testExamples: Int
     /// Every optimizer trains this parametrization's tasks (a cross-check: μP optimizee with an SP
     /// optimizer and the reverse); nil: each its own (μLOs and μAdam μP, SP LOs and AdamW SP).
+    /// The optimizer keeps its own update rule: the update scales s_W of its parametrization
+    /// (METHOD §3), which belong to the optimizer even though the task supplies them.
     public var taskParametrization: Parametrization?
 
     public init(template: TaskTemplate, widths: [Int], depth: Int? = nil, steps: Int = 1000, seeds: Int = 3, batch: Int = 128,
@@ -99,7 +101,16 @@ public struct WidthEvaluation {
                                  testInterval: spec.testInterval, testExamples: spec.testExamples,
                                  optimizerSettings: o.settingsDescription)
         config.divergenceBound = task.lossClipBound
+        if spec.parametrization(of: o) != o.parametrization { config.updateScales = o.parametrization.rawValue }
         return config
+    }
+
+    /// The update scales a crossed run applies (those of the optimizer's own parametrization at
+    /// the task's shape), nil where the optimizer trains its own parametrization's task.
+    func ownUpdateScales(optimizer o: Int, width w: Int) throws -> [Float]? {
+        let own = optimizers[o].parametrization
+        guard spec.parametrization(of: optimizers[o]) != own else { return nil }
+        return try spec.template.name(width: spec.widths[w], depth: spec.depth, parametrization: own).makeTask(dataDir: dataDir).updateScales
     }
 
     /// Every run, skipping those already finished in `directory` with the same configuration (an
@@ -113,6 +124,7 @@ public struct WidthEvaluation {
                 try spec.template.name(width: w, depth: spec.depth, parametrization: spec.parametrization(of: o)).makeTask(dataDir: dataDir)
             }
         }
+        let scales = try optimizers.indices.map { o in try spec.widths.indices.map { w in try ownUpdateScales(optimizer: o, width: w) } }
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent("runs"),
                                                 withIntermediateDirectories: true)
         let units = spec.widths.indices.sorted { spec.widths[$0] > spec.widths[$1] }.flatMap { w in
@@ -151,7 +163,8 @@ public struct WidthEvaluation {
             // In a log (not a terminal) long runs report from inside too, each under its name, once a minute.
             let inside = showProgress && isatty(STDERR_FILENO) == 0 ? Progress(total: sp.steps, label: "\(name): step", logEvery: 60) : nil
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
-                                   progress: inside, metrics: metrics, run: name, partial: partial)
+                                   progress: inside, metrics: metrics, run: name, partial: partial,
+                                   updateScales: scales[u.optimizer][u.width])
             try result.write(to: path, config: config, task: task, includeParams: false)
             partial.remove()
             let n = (done.take(below: Int.max) ?? 0) + 1

@@ -7,17 +7,18 @@
 public struct InnerStep {
     public let task: any Task
     public let batchSize: Int
-    /// The task's per-tensor μP update scales s_W.
+    /// The per-tensor μP update scales s_W: the task's, unless the caller gives others.
     public let scales: [Float]
     public private(set) var batch = Batch()
     /// d(loss)/d(params) of the last `lossAndGradient`.
     public private(set) var grads: [Tensor]
     private let workspace: TaskWorkspace
 
-    public init(task: any Task, batchSize: Int) {
+    public init(task: any Task, batchSize: Int, scales: [Float]? = nil) {
+        precondition(scales == nil || scales!.count == task.parameterSpecs.count, "one update scale per tensor")
         self.task = task
         self.batchSize = batchSize
-        scales = task.updateScales
+        self.scales = scales ?? task.updateScales
         grads = task.zeroGradients()
         workspace = task.makeWorkspace(batchSize: batchSize)
     }

@@ -15,6 +15,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// A loss above this also counts as divergence: `train`, evaluation and tuning all use the
     /// task's clip bound 1.5·ln C, the bound meta-training clips losses to (nil: non-finite only).
     public var divergenceBound: Float?
+    /// The parametrization whose update scales s_W the optimizer applies when they are not the
+    /// task's own (a cross-check trains, say, an SP network with a μLO, which keeps its μP update
+    /// rule; `train` is then given those scales). Nil: the task's.
+    public var updateScales: String?
 
     /// Stored as the TOML configs spell things: snake_case keys, and settings that are numbers as
     /// JSON numbers (where the number prints as the same text; JSON still keeps 1.0 as 1, so a
@@ -24,7 +28,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case task, optimizer, steps, seed
         case batchSize = "batch_size", testInterval = "test_interval", testExamples = "test_examples"
-        case optimizerSettings = "optimizer_settings", divergenceBound = "divergence_bound"
+        case optimizerSettings = "optimizer_settings", divergenceBound = "divergence_bound", updateScales = "update_scales"
     }
 
     enum LegacyKeys: String, CodingKey {
@@ -75,6 +79,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             (testInterval, testExamples) = (try c.decode(Int.self, forKey: .testInterval), try c.decode(Int.self, forKey: .testExamples))
             optimizerSettings = try c.decode([String: Setting].self, forKey: .optimizerSettings).mapValues(\.text)
             divergenceBound = try c.decodeIfPresent(Float.self, forKey: .divergenceBound)
+            updateScales = try c.decodeIfPresent(String.self, forKey: .updateScales)
         } else {
             let l = try decoder.container(keyedBy: LegacyKeys.self)
             batchSize = try l.decode(Int.self, forKey: .batchSize)
@@ -95,6 +100,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try c.encode(testExamples, forKey: .testExamples)
         try c.encode(optimizerSettings.mapValues(Setting.init), forKey: .optimizerSettings)
         try c.encodeIfPresent(divergenceBound, forKey: .divergenceBound)
+        try c.encodeIfPresent(updateScales, forKey: .updateScales)
     }
 
     public init(task: String, optimizer: String, steps: Int, batchSize: Int, seed: UInt64,
@@ -127,26 +133,30 @@ public struct TrainResult: Sendable {
 /// batch from `dataKey.split(s)`, so a run is a function of its config and seed. With `metrics`,
 /// every step's training loss and every test evaluation go to the live log (as `run` when the
 /// log holds several). With `partial`, the run is saved as it goes and continues a saved one.
+/// `updateScales` replaces the task's s_W (named in `config.updateScales`).
 public func train<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress? = nil,
-                                metrics: MetricsLog? = nil, run: String? = nil, partial: PartialRun? = nil) throws -> TrainResult {
-    try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, metrics: metrics, run: run,
-                  finalEvaluation: true, partial: partial)
+                                metrics: MetricsLog? = nil, run: String? = nil, partial: PartialRun? = nil,
+                                updateScales: [Float]? = nil) throws -> TrainResult {
+    precondition((updateScales == nil) == (config.updateScales == nil), "update scales and their record go together")
+    return try trainLoop(task: task, optimizer: optimizer, config: config, progress: progress, metrics: metrics, run: run,
+                         finalEvaluation: true, partial: partial, updateScales: updateScales)
 }
 
 /// `train` without the final test evaluation (tuning selects on training loss alone).
 public func trainCurvesOnly<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig,
                                           metrics: MetricsLog? = nil, run: String? = nil) throws -> TrainResult {
     try trainLoop(task: task, optimizer: optimizer, config: config, progress: nil, metrics: metrics, run: run, finalEvaluation: false,
-                  partial: nil)
+                  partial: nil, updateScales: nil)
 }
 
 private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: TrainConfig, progress: Progress?,
-                                     metrics: MetricsLog?, run: String?, finalEvaluation: Bool, partial: PartialRun?) throws -> TrainResult {
+                                     metrics: MetricsLog?, run: String?, finalEvaluation: Bool, partial: PartialRun?,
+                                     updateScales: [Float]?) throws -> TrainResult {
     let root = RNGKey(seed: config.seed)
     let dataKey = root.split(1)
     var params = task.initialize(key: root.split(0))
     var state = optimizer.initialState(for: params)
-    var inner = InnerStep(task: task, batchSize: config.batchSize)
+    var inner = InnerStep(task: task, batchSize: config.batchSize, scales: updateScales)
     var result = TrainResult()
     var firstStep = 0
     do {
