@@ -11,7 +11,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var optimizerOptions: OptimizerOptions
 
-    @Flag(help: "Allow a learned optimizer whose parametrization differs from the task's.")
+    @Flag(help: "Allow a learned optimizer whose parametrization differs from the task's (it keeps its own update scales s_W).")
     var force = false
 
     @Option(help: "Training steps.")
@@ -65,12 +65,16 @@ struct Train: ParsableCommand {
                     SP LOs model-… tasks (--force to run anyway)
                     """)
             }
+            // A learned optimizer on the other parametrization's task (--force) keeps its own update rule.
+            var scales: [Float]?
+            if case .learned = choice.kind { scales = try TaskRegistry.parse(task).updateScales(of: choice.parametrization, dataDir: runtime.dataDir) }
             let optimizer = optimizerOptions.name(default: "adam"), opt = choice.make(totalSteps: steps)
             var config = TrainConfig(task: model.name, optimizer: optimizer, steps: steps, batchSize: batch,
                                      seed: seed, testInterval: testInterval, testExamples: testExamples,
                                      optimizerSettings: choice.settingsDescription)
             // The one divergence rule (evaluate-on-width's and tuning's): non-finite or above the task's bound.
             config.divergenceBound = model.lossClipBound
+            if scales != nil { config.updateScales = choice.parametrization.rawValue }
             let path = out ?? "runs/\(model.name)_\(optimizer)_s\(seed).h5"
             if out == nil { try output.refuseExisting(path) }
             print("training \(model.name) (\(model.parameterCount) parameters) with \(opt.name), \(steps) steps, batch \(batch), seed \(seed)")
@@ -84,7 +88,8 @@ struct Train: ParsableCommand {
             let metrics = try MetricsLog(directory: logDir, keep: { ($0["step"] as? Int).map { $0 < resumeAt } ?? false })
             print("live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(logDir))")
             let progress = Progress(total: steps, label: "step")
-            let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics, partial: partial)
+            let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics, partial: partial,
+                                   updateScales: scales)
             try result.write(to: path, config: config, task: model)
             partial.remove()
             if let d = result.divergedAt {

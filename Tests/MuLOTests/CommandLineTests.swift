@@ -181,6 +181,9 @@ struct LearnedOptimizerCommandTests {
         #expect(refused.status != 0 && refused.stderr.contains("--force"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.h5").path))
         #expect(try Support.mulo(args + ["--force"]).status == 0)
+        // Forced, the SP LO keeps its own update rule (s_W = 1 everywhere), and the run file says so.
+        let forced = try HDF5File.open(dir.appendingPathComponent("x.h5").path).attributeString("config")
+        #expect(forced.contains("\"update_scales\":\"sp\""), "\(forced)")
         let notLO = try Support.mulo(["train", "--optimizer", "lo", "--checkpoint", Support.goldenPath, "--steps", "1",
                                       "--task", "mumlp-w8-d1_synthetic-4x4x1", "--out", dir.appendingPathComponent("y.h5").path])
         #expect(notLO.status != 0 && notLO.stderr.contains("theta"))

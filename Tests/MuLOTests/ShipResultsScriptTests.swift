@@ -70,7 +70,7 @@ struct ShipResultsScriptTests {
         }
         let first = try Self.names.map(shipped)
         try fm.createDirectory(at: evalRuns, withIntermediateDirectories: true)
-        for name in Self.names { fm.createFile(atPath: evalRun(name), contents: Data("run".utf8)) }
+        for name in Self.names { #expect(fm.createFile(atPath: evalRun(name), contents: Data("run".utf8))) }
 
         // The same θs again (a restart): every run stays, every shipped file is the same bytes.
         Thread.sleep(forTimeInterval: 1.1)

@@ -108,9 +108,8 @@ public struct WidthEvaluation {
     /// The update scales a crossed run applies (those of the optimizer's own parametrization at
     /// the task's shape), nil where the optimizer trains its own parametrization's task.
     func ownUpdateScales(optimizer o: Int, width w: Int) throws -> [Float]? {
-        let own = optimizers[o].parametrization
-        guard spec.parametrization(of: optimizers[o]) != own else { return nil }
-        return try spec.template.name(width: spec.widths[w], depth: spec.depth, parametrization: own).makeTask(dataDir: dataDir).updateScales
+        let task = try spec.template.name(width: spec.widths[w], depth: spec.depth, parametrization: spec.parametrization(of: optimizers[o]))
+        return try task.updateScales(of: optimizers[o].parametrization, dataDir: dataDir)
     }
 
     /// Every run, skipping those already finished in `directory` with the same configuration (an
