@@ -60,6 +60,46 @@ struct RankTableTests {
         #expect(RankTable.family(of: "muvit-w{W}-d3-p7_fashionmnist-28x28x1") == "ViT")
     }
 
+    /// Optimizers matched to the paper's rows by kind (not file name), and the comparison worked
+    /// out by hand. One MLP study at width 8, final losses μLO 0.1, μVeLO 0.2, μAdam 0.3, SP LO
+    /// diverged at steps 3 → ranks 1, 2, 3, 4; AdamW did not run. Paper means (METHOD §6.4): μLO_M
+    /// 16/9 = 1.78 (1.20–2.20), μVeLO_M 18.6/9 = 2.07 (1.40–2.60), μAdam 24/9 = 2.67 (2.20–3.40),
+    /// LO_M 47.2/9 = 5.24 (4.80–5.60). All four here are in the paper's order: 6 of 6 pairs.
+    @Test func paperComparisonMatchesRowsByKindAndWorksOutByHand() throws {
+        func learned(_ key: String, _ p: Parametrization, _ settings: [String: String]) -> RecordedOptimizer {
+            RecordedOptimizer(key: key, label: key, parametrization: p, settingsDescription: settings)
+        }
+        let os = [learned("lo-a", .mup, ["step_mult": "0.01"]), learned("lo-b", .mup, ["architecture": "velo"]),
+                  learned("lo-c", .standard, ["architecture": "small_fc_lopt"]), learned("muadam", .mup, [:]),
+                  learned("adamw", .standard, [:]), learned("sgd", .standard, [:])]
+        #expect(os.map(PaperComparison.counterpart) == ["μLO_M", "μVeLO_M", "LO_M (SP)", "μAdam", "AdamW", nil])
+        #expect(PaperComparison.counterpart(learned("lo-d", .standard, ["architecture": "velo"])) == "VeLO_M (SP)")
+        let spec = EvaluationSpec(template: try TaskTemplate("mumlp-w{W}-d3_synthetic-8x8x1"), widths: [8], steps: 20, seeds: 2, batch: 8)
+        let finals: [(key: String, loss: Float?)] = [("lo-a", 0.1), ("lo-b", 0.2), ("muadam", 0.3), ("lo-c", nil)]
+        var runs: [EvaluationRun] = []
+        for (key, loss) in finals {
+            for seed in 0..<2 {
+                runs.append(EvaluationRun(optimizer: key, width: 8, seed: seed, task: "t", trainLoss: [Float](repeating: loss ?? .nan, count: 20),
+                                          testStep: [20], testLoss: [1], testAccuracy: [0.5],
+                                          divergedAt: loss == nil ? 3 + 2 * seed : nil, lossBound: nil))
+            }
+        }
+        let report = EvaluationReport(spec: spec, optimizers: [os[0], os[1], os[2], os[3]], runs: runs)
+        let c = PaperComparison(table: RankTable(studies: [RankTable.Study(name: "mlp-width", report: report)]))
+        let lines = c.markdown.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "| optimizer | the paper's | paper: mean (its 9 columns' range) | here: all tasks | here: MLP | here against the paper's columns |")
+        #expect(lines[2] == "| lo-a | μLO_M | 1.78 (1.20–2.20) | 1.00 | 1.00 | better than every column |")
+        #expect(lines[3] == "| lo-b | μVeLO_M | 2.07 (1.40–2.60) | 2.00 | 2.00 | within |")
+        #expect(lines[4] == "| lo-c | LO_M (SP) | 5.24 (4.80–5.60) | 4.00 | 4.00 | better than every column |")
+        #expect(lines[5] == "| muadam | μAdam | 2.67 (2.20–3.40) | 3.00 | 3.00 | within |")
+        #expect(lines[6] == "Order by mean rank, best first — the paper: μLO_M, μVeLO_M, μAdam, LO_M (SP); "
+                    + "here: μLO_M, μVeLO_M, μAdam, LO_M (SP) (6 of 6 pairs ordered as in the paper).")
+        let divergence = c.divergenceMarkdown.split(separator: "\n").map(String.init)
+        #expect(divergence[0] == "| study | lo-a | lo-b | lo-c | muadam |")
+        // Seeds diverged at steps 3 and 5: median 4; one width, so no width is named.
+        #expect(divergence[2] == "| mlp-width | — | — | 2/2 at step 4 | — |")
+    }
+
     @Test func readmeBlockIsReplacedAndMissingMarkersAreAnError() throws {
         let readme = "intro\n\(ResultsDocument.begin)\nold\n\(ResultsDocument.end)\nrest\n"
         #expect(try ResultsDocument.embed("new\n", in: readme) == "intro\n\(ResultsDocument.begin)\nnew\n\(ResultsDocument.end)\nrest\n")
