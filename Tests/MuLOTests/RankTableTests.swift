@@ -100,6 +100,31 @@ struct RankTableTests {
         #expect(divergence[2] == "| mlp-width | — | — | 2/2 at step 4 | — |")
     }
 
+    /// A finding is set beside the study it varies (same template but for its variation, same
+    /// depth, steps and batch, a common width), its losses first; another horizon is not matched.
+    @Test func aFindingIsSetBesideTheStudyItVaries() throws {
+        let width = try Self.study("mlp-width", "mumlp-w{W}-d3_synthetic-8x8x1", [8, 16], [
+            Self.run("a", width: 8, train: 0.1), Self.run("b", width: 8, train: 0.2),
+            Self.run("a", width: 16, train: 0.3), Self.run("b", width: 16, train: 0.4),
+        ])
+        let vit = try Self.study("vit-width", "muvit-w{W}-d3_fashionmnist-28x28x1", [8], [Self.run("a", width: 8, train: 0.7)])
+        func finding(_ template: String, steps: Int = 20, crossed: Parametrization? = nil) throws -> EvaluationReport {
+            let spec = EvaluationSpec(template: try TaskTemplate(template), widths: [8, 32], steps: steps, seeds: 1, batch: 8,
+                                      taskParametrization: crossed)
+            let runs = [Self.run("a", width: 8, train: 0.5), Self.run("b", width: 8, train: nil),
+                        Self.run("a", width: 32, train: 0.6), Self.run("b", width: 32, train: 0.9)]
+            return EvaluationReport(spec: spec, optimizers: [Self.optimizer("a"), Self.optimizer("b")], runs: runs)
+        }
+        let crossed = try finding("mumlp-w{W}-d3_synthetic-8x8x1", crossed: .standard)
+        let varied = FindingBeside.study(variedBy: crossed, among: [vit, width])
+        #expect(varied?.name == "mlp-width")
+        let lines = FindingBeside.markdown(crossed, beside: try #require(varied)).split(separator: "\n").map(String.init)
+        #expect(lines == ["| optimizer | w8 |", "| --- | --- |", "| A | 0.5000 · 0.1000 |", "| B | diverged 1/1 · 0.2000 |"])
+        #expect(FindingBeside.study(variedBy: try finding("mumlp-w{W}-d3_synthetic-8x8x1", steps: 40, crossed: .standard),
+                                    among: [vit, width]) == nil)
+        #expect(FindingBeside.study(variedBy: try finding("muvit-w{W}-d3-corrected_fashionmnist-28x28x1"), among: [width, vit])?.name == "vit-width")
+    }
+
     @Test func readmeBlockIsReplacedAndMissingMarkersAreAnError() throws {
         let readme = "intro\n\(ResultsDocument.begin)\nold\n\(ResultsDocument.end)\nrest\n"
         #expect(try ResultsDocument.embed("new\n", in: readme) == "intro\n\(ResultsDocument.begin)\nnew\n\(ResultsDocument.end)\nrest\n")

@@ -152,6 +152,10 @@ public struct ResultsDocument {
             for note in notes { out += "- \(note)\n" }
             if !notes.isEmpty { out += "\n" }
             out += s.report.markdownTable + "\n\n"
+            if k >= studies.count, let varied = FindingBeside.study(variedBy: s.report, among: studies) {
+                out += "Beside \(varied.name) (the same tasks without this variation), final training loss: this finding's · "
+                out += "\(varied.name)'s:\n\n" + FindingBeside.markdown(s.report, beside: varied) + "\n\n"
+            }
             if s.report.spec.steps >= Self.longStudySteps {
                 out += "Loss rebound after the fit (the largest rise of a 1%-of-steps window's mean over the best before it, "
                 out += "in the second half of the run; median over seeds; ×1.00 = never above its best):\n\n"
