@@ -103,14 +103,17 @@ run_step() {
         mlp-horizon5x) study mlp-horizon5x "$mlp" 128 128 "1024" --steps 5000 --test-interval 500 ;;
         mlp-depth16) study mlp-depth16 "$mlp" 128 128 "1024" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
         mlp-horizon) study mlp-horizon "$mlp" 128 128 "256" --steps 25000 --test-interval 1000 ;;
+        # Transformers test every 500 steps (3 evaluations a run), not 250: one pass over the test split
+        # costs 20–25 training steps here (the corpus's whole test split; 10,000 test images), so 5
+        # evaluations would add 10–13% to a 1000-step run; the ranks use only the last one.
         # Language models (Austen bytes, S 64, batch 32, tuned at width 64): width, depth 16.
-        lm-width) study lm-width "$lm" 64 32 "64 128 256 512" --steps 1000 --test-interval 250 ;;
-        lm-depth16) study lm-depth16 "$lm" 64 32 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
+        lm-width) study lm-width "$lm" 64 32 "64 128 256 512" --steps 1000 --test-interval 500 ;;
+        lm-depth16) study lm-depth16 "$lm" 64 32 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 500 ;;
         # ViTs (Fashion-MNIST, batch 128, tuned at width 64): the reference's patch-16 layout (5 tokens),
         # patch 7 (17 tokens), depth 16, 25× horizon.
-        vit-width) study vit-width "$vit" 64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
-        vit-p7-width) study vit-p7-width "muvit-w{W}-d3-p7_fashionmnist-28x28x1" 64 128 "64 128 256" --steps 1000 --test-interval 250 ;;
-        vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 250 ;;
+        vit-width) study vit-width "$vit" 64 128 "64 128 256 512" --steps 1000 --test-interval 500 ;;
+        vit-p7-width) study vit-p7-width "muvit-w{W}-d3-p7_fashionmnist-28x28x1" 64 128 "64 128 256" --steps 1000 --test-interval 500 ;;
+        vit-depth16) study vit-depth16 "$vit" 64 128 "256" --depth 16 --tune-depth 3 --steps 1000 --test-interval 500 ;;
         vit-horizon) study vit-horizon "$vit" 64 128 "64" --steps 25000 --test-interval 1000 ;;
         # Findings (results/findings/, beside Table 1, not in it). How much of μP's benefit is the
         # optimizee's and how much the optimizer's: each LO on the other parametrization's MLPs, keeping its
@@ -125,7 +128,7 @@ run_step() {
                           --steps 3000 --test-interval 500 ;;
         # The μViT with the corrected output scale (TRANSFORMERS §7) against vit-width's reference one.
         muvit-corrected) LOS=$mu_los BASELINES=muadam evaluate findings/muvit-corrected "muvit-w{W}-d3-corrected_fashionmnist-28x28x1" \
-                             64 128 "64 128 256 512" --steps 1000 --test-interval 250 ;;
+                             64 128 "64 128 256 512" --steps 1000 --test-interval 500 ;;
         *) echo "unknown step $1 (ship, report, mlp-width, mlp-horizon5x, mlp-depth16, mlp-horizon, lm-width, lm-depth16, vit-width, vit-p7-width, vit-depth16, vit-horizon, mu-los-on-sp-mlps, sp-los-on-mu-mlps, memorisation, muvit-corrected)" >&2
            exit 2 ;;
     esac
