@@ -398,6 +398,11 @@ struct MetaTrainCommandTests {
         #expect(curves.window == 1 && curves.curves.map(\.x) == [[1, 2], [3, 4, 5, 6]] && curves.curves.map(\.faint) == [true, false])
         let curves3 = ResultsDocument.metaTrainingCurves([try ResultsDocument.Shipped(path: ck.appendingPathComponent("third.h5").path)])
         #expect(curves3.curves.map(\.x) == [[1, 2], [3, 4, 5, 6], [7]] && curves3.curves.map(\.faint) == [true, true, false])
+        // Its meta-training wall time is the three parts' (each run file's last cumulative entry).
+        let thirdPath = ck.appendingPathComponent("third.h5").path
+        let walls = try [shipped, second, thirdPath].map { try #require(try HDF5File.open($0).read("metrics/wall_time_s", as: Double.self).values.last) }
+        #expect(walls.allSatisfy { $0 > 0 })
+        #expect(abs(try #require(try ResultsDocument.Shipped(path: thirdPath).wallSeconds) - walls.reduce(0, +)) <= 1e-9 * walls.reduce(0, +))
         // A missing file is a clear error before the run directory is made.
         let missing = try writeConfig(dir, text.replacingOccurrences(of: shipped, with: "/nonexistent/theta.h5"), name: "missing.toml")
         let m = try Support.mulo(["meta-train", missing, "--out", dir.appendingPathComponent("m").path])

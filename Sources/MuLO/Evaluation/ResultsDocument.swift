@@ -24,12 +24,21 @@ public struct ResultsDocument {
         /// The meta-loss of every outer step and the outer steps its start θ had had (a continued
         /// run's).
         let metaLoss: [Float], earlierSteps: Int
+        /// Wall time of the meta-training (its run's cumulative `metrics/wall_time_s`, which
+        /// stops while the run is stopped), this part and every earlier part kept that records
+        /// one; nil when none does.
+        public let wallSeconds: Double?
         /// The earlier parts of a continued run, oldest first: each start θ's file in
         /// `<checkpoints>/earlier/`, then that file's own start θ, as far as the files are kept.
         let earlierParts: [Part]
 
         struct Part {
-            let firstStep: Int, metaLoss: [Float]
+            let firstStep: Int, metaLoss: [Float], wallSeconds: Double?
+        }
+
+        /// The last entry of a run file's cumulative wall time, nil when it records none.
+        static func wallSeconds(_ f: HDF5File) throws -> Double? {
+            f.exists("metrics/wall_time_s") ? try f.read("metrics/wall_time_s", as: Double.self).values.last : nil
         }
 
         public init(path: String) throws {
@@ -61,10 +70,13 @@ public struct ResultsDocument {
                 defer { try? e.close() }
                 let (firstStep, before) = try Self.start(e)
                 parts.insert(Part(firstStep: firstStep,
-                                  metaLoss: e.exists("metrics/meta_loss") ? try e.read("metrics/meta_loss", as: Float.self).values : []), at: 0)
+                                  metaLoss: e.exists("metrics/meta_loss") ? try e.read("metrics/meta_loss", as: Float.self).values : [],
+                                  wallSeconds: try Self.wallSeconds(e)), at: 0)
                 next = before
             }
             earlierParts = parts
+            let walls = ([wall.last] + parts.map(\.wallSeconds)).compactMap { $0 }
+            wallSeconds = walls.isEmpty ? nil : walls.reduce(0, +)
         }
 
         /// Where a shipped θ file's run started: the outer steps its start θ had had and that θ's
@@ -115,13 +127,14 @@ public struct ResultsDocument {
     public func markdown(prefix: String) -> String {
         var out = "### Learned optimizers shipped in `Checkpoints/`\n\n"
         out += "| file | optimizer | meta-training budget | wall time per outer step (median; the runs shared the machine) "
-        out += "| CPU | meta-loss (mean of the last 100 outer steps) |\n"
-        out += "| --- | --- | --- | --- | --- | --- |\n"
+        out += "| wall time, all parts kept | CPU | meta-loss (mean of the last 100 outer steps) |\n"
+        out += "| --- | --- | --- | --- | --- | --- | --- |\n"
         for s in shipped {
             let wall = s.secondsPerOuterStep.map { String(format: "%.1f s", $0) } ?? "—"
+            let total = s.wallSeconds.map { String(format: "%.1f h", $0 / 3600) } ?? "—"
             let loss = s.finalMetaLoss.map { String(format: "%.3f", $0) } ?? "—"
             let cpu = s.cpuModels.isEmpty ? "not recorded" : s.cpuModels.joined(separator: "; ")
-            out += "| `\(s.name).h5` | \(s.architecture) | \(s.budget) | \(wall) | \(cpu) | \(loss) |\n"
+            out += "| `\(s.name).h5` | \(s.architecture) | \(s.budget) | \(wall) | \(total) | \(cpu) | \(loss) |\n"
         }
         if metaTrainingSVG != nil { out += "\nTheir meta-training: [`\(Self.metaTrainingFile)`](\(prefix)\(Self.metaTrainingFile))\n" }
         let table = RankTable(studies: studies)
@@ -165,6 +178,8 @@ public struct ResultsDocument {
             let plots = s.report.fileNames.filter { $0.hasSuffix(".svg") }
             out += plots.map { "[`\($0)`](\(dir)/\($0))" }.joined(separator: " · ") + " · [`results.h5`](\(dir)/results.h5)\n\n"
         }
+        out += "### Cost of the evaluation\n\nEvery study and finding above together. "
+        out += Self.cost((studies + findings).flatMap(\.report.runs)) + "\n"
         return out
     }
 
