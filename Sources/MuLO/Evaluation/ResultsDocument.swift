@@ -149,7 +149,8 @@ public struct ResultsDocument {
         if !beside.isEmpty {
             out += "### Against the paper's Table 1\n\n"
             out += "The paper's Table 1 (METHOD §6.4) ranks the same six optimizers on 5 tasks in each of 9 columns (1k, 3k "
-            out += "and 5k steps × sizes 2048, 4096 or 3072, and each task's largest); beside it MuLO's mean rank by final "
+            out += "and 5k steps × three sizes: width 2048, width 4096 for MLPs or 3072 otherwise, and each task's largest); "
+            out += "beside it MuLO's mean rank by final "
             out += "training loss over all tasks above and per model family. The scales differ (widths, data, budget: "
             out += "see above), the measure is the same.\n\n" + beside + "\n"
         }
