@@ -94,6 +94,9 @@ struct RankTableTests {
         #expect(lines[5] == "| muadam | μAdam | 2.67 (2.20–3.40) | 3.00 | 3.00 | within |")
         #expect(lines[6] == "Order by mean rank, best first — the paper: μLO_M, μVeLO_M, μAdam, LO_M (SP); "
                     + "here: μLO_M, μVeLO_M, μAdam, LO_M (SP) (6 of 6 pairs ordered as in the paper).")
+        // One optimizer alone has no order to compare.
+        let alone = EvaluationReport(spec: spec, optimizers: [os[0]], runs: runs.filter { $0.optimizer == "lo-a" })
+        #expect(!PaperComparison(table: RankTable(studies: [RankTable.Study(name: "mlp-width", report: alone)])).markdown.contains("Order"))
         let divergence = c.divergenceMarkdown.split(separator: "\n").map(String.init)
         #expect(divergence[0] == "| study | lo-a | lo-b | lo-c | muadam |")
         // Seeds diverged at steps 3 and 5: median 4; one width, so no width is named.

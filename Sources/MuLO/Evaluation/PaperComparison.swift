@@ -86,6 +86,7 @@ public struct PaperComparison {
                 if all[paperOrder[i].key]! < all[paperOrder[j].key]! { agree += 1 }
             }
         }
+        guard pairs > 0 else { return out }
         out += "Order by mean rank, best first — the paper: " + paperOrder.map(\.paper.name).joined(separator: ", ")
         out += "; here: " + hereOrder.map(\.paper.name).joined(separator: ", ")
         out += " (\(agree) of \(pairs) pairs ordered as in the paper).\n"
