@@ -61,6 +61,18 @@ struct HostileInputTests {
             try Self.refused(["train", "--optimizer", "lo", "--checkpoint", path, "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "2",
                               "--out", dir.appendingPathComponent("run\(k).h5").path], mentions: text)
         }
+        // Offsets past the clip of the RMS and Adafactor decays (METHOD §2.1) are valid: the decay is 0 or 1 there.
+        var clipped = theta
+        clipped.adafactorDecays.data[0] = 0.5  // 1 − 0.1·e^5 < 0 → clipped to 0
+        clipped.rmsDecays.data[0] = -5          // → 1 − 0.001·e^−50, rounds to 1
+        let ok = dir.appendingPathComponent("clipped.h5").path
+        try LOCheckpoint.save(clipped, config: .mu, to: ok)
+        let d = LODecays(theta: clipped, config: .mu)
+        #expect(d.adafactor[0] == 0 && d.rms == 1)
+        _ = try LOCheckpoint.loadAny(ok)  // no error
+        let r = try Support.mulo(["train", "--optimizer", "lo", "--checkpoint", ok, "--task", "mumlp-w8-d1_synthetic-8x8x1", "--steps", "2",
+                                  "--out", dir.appendingPathComponent("clipped-run.h5").path])
+        #expect(r.status == 0, "\(r.stderr)")
     }
 
     @Test func checkpointCountersAndMomentsOutsideTheirDomain() throws {

@@ -18,12 +18,15 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
         LearnedOptimizer(theta: try! LOTheta(theta), config: config)
     }
 
-    /// The decays θ's offsets give (METHOD §2.1) must lie in (0, 1): outside it the accumulators
-    /// grow without bound or flip sign every step.
+    /// The momentum decays θ's offsets give (METHOD §2.1) must lie in [0, 1]: outside it the
+    /// momenta grow without bound or flip sign every step. The RMS and Adafactor decays need no
+    /// check: the spec clips them to [0, 1] where they are used, so every offset is valid there
+    /// (μLO_M's meta-training drove its first Adafactor decay to the clip at 0 by outer step 2700).
     public func checkTheta(_ theta: MetaParameters) throws {
-        let d = LODecays(theta: try LOTheta(theta), config: config)
-        let all = d.momentum + [d.rms] + d.adafactor
-        guard all.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw LOError("θ's decays \(all) (after its offsets) must lie in (0, 1)") }
+        let momentum = LODecays(theta: try LOTheta(theta), config: config).momentum
+        guard momentum.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw LOError("θ's momentum decays \(momentum) (after its offsets) must lie in [0, 1]")
+        }
     }
 
     public func writeConfig(to file: HDF5File, on group: String) throws {
