@@ -45,14 +45,13 @@ public struct PaperComparison {
     /// and per model family; nil where it ran no task.
     func meanRanks() -> (all: [String: Double], families: [(family: String, ranks: [String: Double])]) {
         let ranks = table.ranks(by: .trainLoss)
-        let families = table.studies.map(\.family).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         func means(_ keep: (Int) -> Bool) -> [String: Double] {
             ranks.compactMapValues { rs in
                 let r = RankTable.mean(rs.filter { keep($0.study) }.map(\.rank))
                 return r.isNaN ? nil : r
             }
         }
-        return (means { _ in true }, families.map { f in (f, means { table.studies[$0].family == f }) })
+        return (means { _ in true }, table.families.map { f in (f, means { table.studies[$0].family == f }) })
     }
 
     /// The paper's Table 1 beside MuLO's ranks, then both orders of the six rows.

@@ -72,9 +72,11 @@ public struct RankTable {
 
     static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
 
+    /// The model families of the studies, in their order.
+    var families: [String] { studies.map(\.family).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } }
+
     /// Column titles: one per study, one per family with more than one study, and "all".
     var columns: [(title: String, studies: Set<Int>)] {
-        let families = studies.map(\.family).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         var cols = studies.enumerated().map { (title: $1.name, studies: Set([$0])) }
         for f in families {
             let members = Set(studies.indices.filter { studies[$0].family == f })
