@@ -159,13 +159,15 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     var inner = InnerStep(task: task, batchSize: config.batchSize, scales: updateScales)
     var result = TrainResult()
     var firstStep = 0
+    // Runs of an evaluation train side by side into one log: each message names its run.
+    func say(_ message: String) { progress?.log((run.map { "\($0): " } ?? "") + message) }
     do {
         if let saved = try partial?.load(config: config, task: task, optimizer: optimizer) {
             (firstStep, params, state, result) = (saved.step, saved.params, saved.state, saved.result)
-            progress?.log("resuming at step \(firstStep) from \(partial!.path)")
+            say("resuming at step \(firstStep) from \(partial!.path)")
         }
     } catch {
-        progress?.log("starting afresh: \(error)")
+        say("starting afresh: \(error)")
     }
     let evalSplit = task.heldOutSplit
     // Time spent before a resume counts; CPU time only if every part of the run was single-threaded.
@@ -182,7 +184,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         result.testLoss.append(loss)
         result.testAccuracy.append(acc)
         try metrics?.record(step: step, run: run, [("test_loss", loss), ("test_accuracy", acc)])
-        progress?.log(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
+        say(String(format: "step %d  %@ loss %.4f  accuracy %.4f", step, evalSplit.rawValue, loss, acc))
     }
 
     for step in firstStep..<config.steps {
@@ -196,7 +198,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
                 return result
             }
             // A save that fails (a full disk) costs only the protection it would have given.
-            do { try partial.save(saved, config: config, task: task) } catch { progress?.log("not saved at step \(step): \(error)") }
+            do { try partial.save(saved, config: config, task: task) } catch { say("not saved at step \(step): \(error)") }
         }
         if config.testInterval > 0 && step % config.testInterval == 0 { try evaluate(at: step) }
         try inner.sample(key: dataKey.split(UInt64(step)))
@@ -205,7 +207,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         try metrics?.record(step: step, run: run, [("train_loss", loss)])
         guard loss.isFinite, loss <= (config.divergenceBound ?? .infinity) else {
             result.divergedAt = step
-            progress?.log("diverged at step \(step): loss is \(loss)")
+            say("diverged at step \(step): loss is \(loss)")
             break
         }
         inner.update(&params, with: optimizer, state: &state, context: StepContext(step: step, totalSteps: config.steps, loss: loss))
