@@ -6,6 +6,17 @@ import Testing
 /// read back by TensorBoard's own reader in notebooks-export/tests/test_live_metrics.py.
 @Suite("Live metrics")
 struct LoggingTests {
+    /// The ETA scales the elapsed time by what is left: by count, or by the finished share of the
+    /// work for units of unequal cost. An evaluation's first width-4096 run of 108 finishes after
+    /// 25 min with a sixth of the study's compute done: 125 min left, not 107 × 25.
+    @Test func etaExtrapolatesTheFinishedWork() {
+        #expect(Progress.eta(elapsed: 1500, done: 1, total: 108, fractionDone: 1.0 / 6) == 7500)
+        #expect(Progress.eta(elapsed: 1500, done: 1, total: 108) == 107 * 1500)
+        #expect(Progress.eta(elapsed: 30, done: 3, total: 4) == 10)
+        #expect(Progress.eta(elapsed: 30, done: 0, total: 4) == 0 && Progress.eta(elapsed: 30, done: 0, total: 0) == 0)
+        #expect(Progress.eta(elapsed: 30, done: 4, total: 4, fractionDone: 1) == 0)
+    }
+
     /// The CRC catalogue's check value of CRC-32C and RFC 3720's (iSCSI) 32 bytes of zeros.
     @Test func crc32cMatchesPublishedCheckValues() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)

@@ -152,9 +152,15 @@ public struct WidthEvaluation {
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
         let partly = resumesAt.values.filter { $0 > 0 }.count
         if partly > 0 { progress.log("\(partly) unfinished runs continue from where they were saved") }
-        let done = Counter()
         let (sp, opts) = (spec, optimizers)
         let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0]), partial: partialRun(units[$0])) }
+        // A run's cost for the ETA: its forward-backward FLOPs over the steps it has left. The
+        // optimizer's share is left out: it grows with the parameters as these do, and every
+        // optimizer of a width runs before the next width starts.
+        let work = jobs.map { j in
+            tasks[j.unit.optimizer][j.unit.width].trainingFlops(batchSize: sp.batch) * Double(sp.steps - resumesAt[j.name, default: 0])
+        }
+        let totalWork = work.reduce(0, +)
         let box = UncheckedBox(progress)
         try runInParallel(jobs.count, threads: threads) { i in
             let (u, config, path, name, partial) = jobs[i]
@@ -166,8 +172,7 @@ public struct WidthEvaluation {
                                    updateScales: scales[u.optimizer][u.width])
             try result.write(to: path, config: config, task: task, includeParams: false)
             partial.remove()
-            let n = (done.take(below: Int.max) ?? 0) + 1
-            box.value.update(n, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
+            box.value.unitDone(work: work[i], of: totalWork, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
         }
         return try units.map { u in try load(runPath(u), unit: u) }
     }

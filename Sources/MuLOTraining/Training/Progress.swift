@@ -12,6 +12,7 @@ public final class Progress: @unchecked Sendable {
     private var lastPrint = Date.distantPast
     private let logEvery: TimeInterval
     private let enabled: Bool
+    private var unitsDone = 0, workDone = 0.0   // unitDone's tallies
 
     public init(total: Int, label: String, enabled: Bool = true, logEvery: TimeInterval = 10) {
         self.total = total
@@ -26,13 +27,31 @@ public final class Progress: @unchecked Sendable {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
+        show(done, fields, unit: unit, fractionDone: nil)
+    }
+
+    /// One more unit finished, which cost `work` of `totalWork` (any measure proportional to
+    /// compute). For units of unequal cost run biggest first, as an evaluation runs its widest
+    /// runs first: the ETA extrapolates the finished share of the work, not of the count, which
+    /// would put hours of small runs at the price of the big ones. Safe from several threads.
+    public func unitDone(work: Double, of totalWork: Double, _ fields: [(String, String)] = [], unit: String) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        unitsDone += 1
+        workDone += work
+        show(unitsDone, fields, unit: unit, fractionDone: totalWork > 0 ? min(1, workDone / totalWork) : nil)
+    }
+
+    /// Prints the line if it is due (the caller holds the lock).
+    private func show(_ done: Int, _ fields: [(String, String)], unit: String, fractionDone: Double?) {
         let now = Date()
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
         lastPrint = now
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let eta = Self.eta(elapsed: elapsed, done: done, total: total, fractionDone: fractionDone)
         var parts = ["\(label) \(done)/\(total)"]
         parts += fields.map { "\($0.0) \($0.1)" }
         parts.append(String(format: "%.1f %@/s", rate, unit))
@@ -51,6 +70,13 @@ public final class Progress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         FileHandle.standardError.write(Data(((isTTY ? "\r\u{1B}[K" : "") + message + "\n").utf8))
+    }
+
+    /// Seconds left: the elapsed time scaled by what is left of the work — the finished share
+    /// `fractionDone` when given, else the count `done` of `total`; 0 before anything finished.
+    public static func eta(elapsed: Double, done: Int, total: Int, fractionDone: Double? = nil) -> Double {
+        let f = fractionDone ?? (total > 0 ? Double(done) / Double(total) : 1)
+        return f > 0 ? elapsed * (1 - f) / f : 0
     }
 
     public static func duration(_ s: Double) -> String {
