@@ -104,6 +104,9 @@ case ${2:-} in
             # The progress line counts from the last resume; its "step" field is the run's outer step.
             [ -f "$runs/$name.log" ] && echo "$name: $(grep -a '^outer step' "$runs/$name.log" | tail -1 | cut -c1-110)"
         done
+        # The evaluation's study (or tuning) and its latest count of finished runs, whose ETA is by
+        # their compute; the log's last lines interleave the two runs in progress.
+        grep -a -E '^(evaluating |tuning [a-z]+ on |runs [0-9]|tuning trials )' "$runs/pipeline.log" 2> /dev/null | tail -n 2 || true
         tail -n 3 "$runs/pipeline.log" 2> /dev/null || true ;;
     save)
         MULO="$runs/bin/mulo-eval" "$repo/scripts/ship-results.sh" "$runs" ship report
