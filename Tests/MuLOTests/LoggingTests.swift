@@ -13,6 +13,8 @@ struct LoggingTests {
         #expect(Progress.eta(elapsed: 1500, done: 1, total: 108, fractionDone: 1.0 / 6) == 7500)
         #expect(Progress.eta(elapsed: 1500, done: 1, total: 108) == 107 * 1500)
         #expect(Progress.eta(elapsed: 30, done: 3, total: 4) == 10)
+        // A run resumed at step 772 of 1000 counts from there (Progress.resume): at step 800 after 60 s, 200 left.
+        #expect(abs(Progress.eta(elapsed: 60, done: 800 - 772, total: 1000 - 772) - 60 * 200 / 28.0) < 1e-9)
         #expect(Progress.eta(elapsed: 30, done: 0, total: 4) == 0 && Progress.eta(elapsed: 30, done: 0, total: 0) == 0)
         #expect(Progress.eta(elapsed: 30, done: 4, total: 4, fractionDone: 1) == 0)
     }

@@ -13,6 +13,7 @@ public final class Progress: @unchecked Sendable {
     private let logEvery: TimeInterval
     private let enabled: Bool
     private var unitsDone = 0, workDone = 0.0   // unitDone's tallies
+    private var resumedAt = 0                    // units done before this process: not in the rate
 
     public init(total: Int, label: String, enabled: Bool = true, logEvery: TimeInterval = 10) {
         self.total = total
@@ -28,6 +29,14 @@ public final class Progress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         show(done, fields, unit: unit, fractionDone: nil)
+    }
+
+    /// The work resumes with `done` units already done (a run continued from its saved step):
+    /// the rate and ETA count only what this process does.
+    public func resume(at done: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        resumedAt = done
     }
 
     /// One more unit finished, which cost `work` of `totalWork` (any measure proportional to
@@ -50,8 +59,8 @@ public final class Progress: @unchecked Sendable {
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
         lastPrint = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = Self.eta(elapsed: elapsed, done: done, total: total, fractionDone: fractionDone)
+        let rate = elapsed > 0 ? Double(done - resumedAt) / elapsed : 0
+        let eta = Self.eta(elapsed: elapsed, done: done - resumedAt, total: total - resumedAt, fractionDone: fractionDone)
         var parts = ["\(label) \(done)/\(total)"]
         parts += fields.map { "\($0.0) \($0.1)" }
         parts.append(String(format: "%.1f %@/s", rate, unit))

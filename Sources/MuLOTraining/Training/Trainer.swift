@@ -165,6 +165,7 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
         if let saved = try partial?.load(config: config, task: task, optimizer: optimizer) {
             (firstStep, params, state, result) = (saved.step, saved.params, saved.state, saved.result)
             say("resuming at step \(firstStep) from \(partial!.path)")
+            progress?.resume(at: firstStep)
         }
     } catch {
         say("starting afresh: \(error)")
