@@ -154,9 +154,11 @@ public struct WidthEvaluation {
         if partly > 0 { progress.log("\(partly) unfinished runs continue from where they were saved") }
         let (sp, opts) = (spec, optimizers)
         let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0]), partial: partialRun(units[$0])) }
-        // A run's cost for the ETA: its forward-backward FLOPs over the steps it has left. The
-        // optimizer's share is left out: it grows with the parameters as these do, and every
-        // optimizer of a width runs before the next width starts.
+        // A run's cost for the ETA: its forward-backward FLOPs over the steps it has left. Two
+        // things it leaves out make the ETA high early in a study: the optimizer's own cost
+        // (at width 4096 a small_fc_lopt run costs ~5× a baseline's, and the learned
+        // optimizers run first within a width) and the runs in flight, which count only once
+        // finished.
         let work = jobs.map { j in
             tasks[j.unit.optimizer][j.unit.width].trainingFlops(batchSize: sp.batch) * Double(sp.steps - resumesAt[j.name, default: 0])
         }
