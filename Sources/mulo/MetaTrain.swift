@@ -192,7 +192,7 @@ struct MetaTrain: ParsableCommand {
         // Live metrics in DIR; a resume drops the lines of steps after its checkpoint, which it redoes.
         let metrics = isRoot ? try MetricsLog(directory: dir, keep: { ($0["step"] as? Int).map { $0 <= startStep } ?? false }) : nil
         if let metrics { say(trainer, "  live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(dir))") }
-        let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot)
+        let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot, unit: "outer steps")
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
         let end = try trainer.run(until: stopStep, checkpointsIn: dir, shouldStop: { stop.signal != nil }) { loss in
@@ -203,8 +203,7 @@ struct MetaTrain: ParsableCommand {
             let atBound = trainer.state.metrics.lastAtBound ?? 0
             progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!))]
                                 + (atBound > 0 ? [("at bound", String(format: "%.1f%%", 100 * atBound))] : [])
-                                + [("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))],
-                            unit: "outer steps")
+                                + [("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))])
         }
         if end.interrupted {
             progress.log("interrupted at outer step \(trainer.state.outerStep); checkpoint \(end.lastCheckpoint ?? "?") written; resume with --resume")

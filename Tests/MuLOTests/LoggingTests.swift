@@ -19,6 +19,27 @@ struct LoggingTests {
         #expect(Progress.eta(elapsed: 30, done: 4, total: 4, fractionDone: 1) == 0)
     }
 
+    /// An evaluation's runs feed its work step by step, so runs in flight count: a resumed run
+    /// only from its saved step, and a run stopped early (divergence) its whole share at its end.
+    @Test func runsInFlightFeedTheirStudysWork() {
+        let study = Progress(total: 2, label: "runs", enabled: false, totalWork: 100)
+        let a = Progress(total: 10, label: "a", enabled: false, feeding: study, workPerStep: 6)    // 60
+        let b = Progress(total: 20, label: "b", enabled: false, feeding: study, workPerStep: 4)    // 40 left after step 10
+        b.resume(at: 10)
+        a.update(5)
+        b.update(15)
+        #expect(study.workFraction == 0.5)
+        a.update(5)
+        a.update(3)
+        #expect(study.workFraction == 0.5)
+        a.finish()
+        study.unitDone()
+        #expect(study.workFraction == 0.8)
+        b.finish()
+        #expect(study.workFraction == 1)
+        #expect(Progress(total: 1, label: "x", enabled: false).workFraction == nil)
+    }
+
     /// The CRC catalogue's check value of CRC-32C and RFC 3720's (iSCSI) 32 bytes of zeros.
     @Test func crc32cMatchesPublishedCheckValues() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)

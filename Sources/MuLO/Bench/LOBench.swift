@@ -9,9 +9,9 @@ public struct LOBenchRow: Codable, Sendable {
     public let lo_ns_per_param: Double
     public let adam_ns_per_param: Double
     public let lo_over_adam: Double
-    /// 3.2 kFLOP per parameter (METHOD §8.2) over the measured time.
+    /// The subject's FLOP per parameter (small_fc_lopt 3.2k, METHOD §8.2) over the measured time.
     public let lo_effective_gflops: Double
-    /// The compute bound at sgemm speed: 3.2 kFLOP / sgemm rate.
+    /// The compute bound at sgemm speed: the FLOP per parameter / sgemm rate.
     public let bound_ns_per_param: Double
     /// LO time over the compute bound (1 = sgemm speed).
     public let over_bound: Double
@@ -28,14 +28,13 @@ public struct LOBenchRow: Codable, Sendable {
 }
 
 public enum LOBench {
-    public static let flopsPerParam = 3200.0
-
     /// Which learned optimizer to time: small_fc_lopt (μLO), or VeLO's per-parameter part at the
     /// μVeLO or VeLO-4000 size (≈ 300 FLOP per parameter with the reductions of VELO §3.4).
     public enum Subject: String, CaseIterable, Sendable {
         case smallFC = "small_fc_lopt", velo, muvelo
 
-        public var flopsPerParam: Double { self == .smallFC ? LOBench.flopsPerParam : 300 }
+        public var veloConfig: VeLOConfig { self == .muvelo ? .muVeLO : .velo4000 }
+        public var flopsPerParam: Double { self == .smallFC ? SmallFCLOpt(.mu).flopsPerParameter : VeLO(veloConfig).flopsPerParameter }
     }
 
     /// Bytes one LO step moves per element before the MLP sweep and in it, either architecture
@@ -73,7 +72,7 @@ public enum LOBench {
             var loState = lo.initialState(for: tensors)
             loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
         case .velo, .muvelo:
-            let config = subject == .muvelo ? VeLOConfig.muVeLO : VeLOConfig.velo4000
+            let config = subject.veloConfig
             let lo = VeLOOptimizer(config: config, theta: config.initialTheta(key: RNGKey(seed: 2)), implementation: implementation)
             var loState = lo.initialState(for: tensors)
             let context = StepContext(step: 0, totalSteps: 1000, loss: 1)

@@ -41,6 +41,17 @@ public struct EvalOptimizer: Sendable {
         }
     }
 
+    /// FLOPs of one update of `task`'s parameters, for cost estimates. A hand-designed step's
+    /// ~10 FLOP per parameter (about 1% of a batch-128 forward-backward) is left out.
+    public func updateFlops(for task: any Task) -> Double {
+        switch kind {
+        case .learned(let lo, _):
+            return lo.architecture.flopsPerParameter * Double(task.parameterCount)
+                + lo.architecture.flopsPerTensor * Double(task.parameterSpecs.count)
+        case .baseline: return 0
+        }
+    }
+
     public var settingsDescription: [String: String] {
         switch kind {
         case .learned(let lo, let path):

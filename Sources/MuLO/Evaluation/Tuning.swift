@@ -161,7 +161,7 @@ public enum Tuner {
         log?("live metrics: \(metrics.jsonlPath)")
         let todo = settings.indices.filter { done[$0] == nil }
         // A search runs for hours in a queue's log too: a line per finished trial at most every minute.
-        let progress = log == nil ? nil : Progress(total: todo.count, label: "tuning trials", logEvery: 60)
+        let progress = log == nil ? nil : Progress(total: todo.count, label: "tuning trials", logEvery: 60, unit: "trials")
         let finished = Counter()
         try runInParallel(todo.count, threads: threads) { k in
             let i = todo[k]
@@ -174,7 +174,7 @@ public enum Tuner {
             out.base[i] = loss
             let trial = TuningResult.Trial(settings: settings[i], finalLoss: loss.isFinite ? loss : nil)
             try AtomicFile.write(String(decoding: try JSONEncoder.sorted.encode(trial), as: UTF8.self), to: trialPath(i))
-            progress?.update((finished.take(below: Int.max) ?? 0) + 1, unit: "trials")
+            progress?.update((finished.take(below: Int.max) ?? 0) + 1)
         }
         let trials = settings.indices.map { TuningResult.Trial(settings: settings[$0], finalLoss: losses[$0].isFinite ? losses[$0] : nil) }
         guard let best = trials.filter({ $0.finalLoss != nil }).min(by: { $0.finalLoss! < $1.finalLoss! }) else {

@@ -148,33 +148,36 @@ public struct WidthEvaluation {
             guard let run = line["run"] as? String, let step = line["step"] as? Int else { return false }
             return step < resumesAt[run, default: Int.max]
         })
-        let progress = Progress(total: todo.count, label: "runs", enabled: showProgress)
+        let (sp, opts) = (spec, optimizers)
+        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0]), partial: partialRun(units[$0])) }
+        // The ETA weighs each step of a run by its compute: the forward-backward pass and the
+        // update (a small_fc_lopt step on a width-4096 MLP costs ~4× its batch-128 forward-backward,
+        // an Adam step ~1%), so the widest learned-optimizer runs, which go first, are not priced
+        // like the rest. It still reads compute as time: VeLO's memory-bound step takes longer than its FLOPs say.
+        let stepWork = jobs.map { j in
+            let task = tasks[j.unit.optimizer][j.unit.width]
+            return task.trainingFlops(batchSize: sp.batch) + opts[j.unit.optimizer].updateFlops(for: task)
+        }
+        let totalWork = jobs.indices.reduce(0.0) { $0 + stepWork[$1] * Double(sp.steps - resumesAt[jobs[$1].name, default: 0]) }
+        let progress = Progress(total: todo.count, label: "runs", enabled: showProgress, totalWork: totalWork, unit: "runs")
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
         let partly = resumesAt.values.filter { $0 > 0 }.count
         if partly > 0 { progress.log("\(partly) unfinished runs continue from where they were saved") }
-        let (sp, opts) = (spec, optimizers)
-        let jobs = todo.map { (unit: units[$0], config: configs[$0], path: runPath(units[$0]), name: runName(units[$0]), partial: partialRun(units[$0])) }
-        // A run's cost for the ETA: its forward-backward FLOPs over the steps it has left. Two
-        // things it leaves out make the ETA high early in a study: the optimizer's own cost
-        // (at width 4096 a small_fc_lopt run costs ~5× a baseline's, and the learned
-        // optimizers run first within a width) and the runs in flight, which count only once
-        // finished.
-        let work = jobs.map { j in
-            tasks[j.unit.optimizer][j.unit.width].trainingFlops(batchSize: sp.batch) * Double(sp.steps - resumesAt[j.name, default: 0])
-        }
-        let totalWork = work.reduce(0, +)
         let box = UncheckedBox(progress)
         try runInParallel(jobs.count, threads: threads) { i in
             let (u, config, path, name, partial) = jobs[i]
             let task = tasks[u.optimizer][u.width]
-            // In a log (not a terminal) long runs report from inside too, each under its name, once a minute.
-            let inside = showProgress && isatty(STDERR_FILENO) == 0 ? Progress(total: sp.steps, label: "\(name): step", logEvery: 60) : nil
+            // Each run's steps feed the study's ETA as they go. In a log (not a terminal) long runs
+            // also report from inside, each under its name, once a minute.
+            let inside = Progress(total: sp.steps, label: "\(name): step", enabled: showProgress && isatty(STDERR_FILENO) == 0,
+                                  logEvery: 60, feeding: box.value, workPerStep: stepWork[i])
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
                                    progress: inside, metrics: metrics, run: name, partial: partial,
                                    updateScales: scales[u.optimizer][u.width])
             try result.write(to: path, config: config, task: task, includeParams: false)
             partial.remove()
-            box.value.unitDone(work: work[i], of: totalWork, [("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")], unit: "runs")
+            inside.finish()
+            box.value.unitDone([("last", "\(opts[u.optimizer].key) w\(sp.widths[u.width]) s\(u.seed)")])
         }
         return try units.map { u in try load(runPath(u), unit: u) }
     }

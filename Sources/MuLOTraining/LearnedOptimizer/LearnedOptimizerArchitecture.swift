@@ -27,12 +27,18 @@ public protocol LearnedOptimizerArchitecture: Sendable, Equatable {
     /// Rejects a θ read from a file whose values are outside their domain (beyond finiteness,
     /// which every reader checks); default: nothing more.
     func checkTheta(_ theta: MetaParameters) throws
+    /// FLOPs of one update per parameter element and per tensor, after the exact reductions of
+    /// the spec's cost model: the benchmarks' compute bounds and an evaluation's ETA (default
+    /// per tensor: none).
+    var flopsPerParameter: Double { get }
+    var flopsPerTensor: Double { get }
 }
 
 extension LearnedOptimizerArchitecture {
     /// How plots and tables name it: the architecture's name, μ-prefixed in μP.
     public var displayName: String { parametrization == .mup ? "μ\(Self.name)" : Self.name }
     public func checkTheta(_ theta: MetaParameters) throws {}
+    public var flopsPerTensor: Double { 0 }
 }
 
 /// A learned optimizer read from a file, whatever its architecture: what evaluation, `train`

@@ -12,48 +12,99 @@ public final class Progress: @unchecked Sendable {
     private var lastPrint = Date.distantPast
     private let logEvery: TimeInterval
     private let enabled: Bool
-    private var unitsDone = 0, workDone = 0.0   // unitDone's tallies
     private var resumedAt = 0                    // units done before this process: not in the rate
+    // A job of unequal units (an evaluation's runs): the work they have done so far, of `totalWork`,
+    // and the fields of the last finished unit, shown again when only the work moves.
+    private let totalWork: Double?
+    private var unitsDone = 0, workDone = 0.0
+    private var lastFields: [(String, String)] = []
+    private let unit: String
+    // A unit of such a job (one run): where its work goes, and how many of its steps have gone there.
+    private let parent: Progress?
+    private let workPerStep: Double
+    private var forwarded = 0
 
-    public init(total: Int, label: String, enabled: Bool = true, logEvery: TimeInterval = 10) {
+    /// `totalWork` (any measure proportional to compute) makes the ETA extrapolate the share of
+    /// it done rather than the count: its units, run biggest first as an evaluation runs its
+    /// widest runs first, report their work step by step through progresses that `feed` this one.
+    /// `unit` names the units in the rate. A progress that feeds `parent` adds `workPerStep` to
+    /// it with each step it counts.
+    public init(total: Int, label: String, enabled: Bool = true, logEvery: TimeInterval = 10, totalWork: Double? = nil,
+                unit: String = "steps", feeding parent: Progress? = nil, workPerStep: Double = 0) {
         self.total = total
         self.label = label
         self.isTTY = isatty(STDERR_FILENO) != 0
         self.logEvery = logEvery
         self.enabled = enabled
+        self.totalWork = totalWork
+        self.unit = unit
+        self.parent = parent
+        self.workPerStep = workPerStep
     }
 
     /// Reports `done` of `total` units; `fields` are shown as `key value` pairs.
-    public func update(_ done: Int, _ fields: [(String, String)] = [], unit: String = "steps") {
-        guard enabled else { return }
+    public func update(_ done: Int, _ fields: [(String, String)] = []) {
         lock.lock()
         defer { lock.unlock() }
-        show(done, fields, unit: unit, fractionDone: nil)
+        forward(upTo: done)
+        guard enabled else { return }
+        show(done, fields, fractionDone: nil)
     }
 
     /// The work resumes with `done` units already done (a run continued from its saved step):
-    /// the rate and ETA count only what this process does.
+    /// the rate and ETA count only what this process does, and so does the parent's work.
     public func resume(at done: Int) {
         lock.lock()
         defer { lock.unlock() }
         resumedAt = done
+        forwarded = done
     }
 
-    /// One more unit finished, which cost `work` of `totalWork` (any measure proportional to
-    /// compute). For units of unequal cost run biggest first, as an evaluation runs its widest
-    /// runs first: the ETA extrapolates the finished share of the work, not of the count, which
-    /// would put hours of small runs at the price of the big ones. Safe from several threads.
-    public func unitDone(work: Double, of totalWork: Double, _ fields: [(String, String)] = [], unit: String) {
-        guard enabled else { return }
+    /// The unit ended (finished, or stopped early by divergence): the parent gets the rest of its work.
+    public func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        forward(upTo: total)
+    }
+
+    /// Work done by a unit in flight (see `init`). The in-place line on a terminal moves with it;
+    /// a log gets a line only when a unit finishes. Safe from several threads.
+    public func add(work: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        workDone += work
+        if enabled && isTTY { show(unitsDone, lastFields, fractionDone: fractionDone) }
+    }
+
+    /// One more unit finished (its work already added by its own progress). Safe from several threads.
+    public func unitDone(_ fields: [(String, String)] = []) {
         lock.lock()
         defer { lock.unlock() }
         unitsDone += 1
-        workDone += work
-        show(unitsDone, fields, unit: unit, fractionDone: totalWork > 0 ? min(1, workDone / totalWork) : nil)
+        lastFields = fields
+        guard enabled else { return }
+        show(unitsDone, fields, fractionDone: fractionDone)
+    }
+
+    /// The share of `totalWork` done (nil without one).
+    public var workFraction: Double? {
+        lock.lock()
+        defer { lock.unlock() }
+        return fractionDone
+    }
+
+    private var fractionDone: Double? { totalWork.flatMap { $0 > 0 ? min(1, workDone / $0) : nil } }
+
+    /// Hands the work of the steps up to `done` to the parent (the caller holds the lock; the
+    /// parent's lock is only ever taken after a child's).
+    private func forward(upTo done: Int) {
+        guard let parent, done > forwarded else { return }
+        parent.add(work: Double(done - forwarded) * workPerStep)
+        forwarded = done
     }
 
     /// Prints the line if it is due (the caller holds the lock).
-    private func show(_ done: Int, _ fields: [(String, String)], unit: String, fractionDone: Double?) {
+    private func show(_ done: Int, _ fields: [(String, String)], fractionDone: Double?) {
         let now = Date()
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }

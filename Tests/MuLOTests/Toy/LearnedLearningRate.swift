@@ -27,6 +27,8 @@ struct LearnedLearningRate: LearnedOptimizerArchitecture {
         return LearnedLearningRate()
     }
     var settingsDescription: [String: String] { ["parametrization": "mu"] }
+    /// v ← m·v + g, p ← p − (s_W·lr)·v.
+    var flopsPerParameter: Double { 4 }
 
     struct State: LearnedOptimizerState {
         var step = 0

@@ -94,6 +94,14 @@ struct VeLOTests {
         }
     }
 
+    /// The cost model's figures (VELO §4.2's table; METHOD §8.2's 1.6k MAC per element for
+    /// small_fc_lopt at hidden 32): μVeLO's per-tensor part 4,424 MAC, VeLO-4000's 2,300,160.
+    @Test func flopCountsMatchTheCostModel() {
+        #expect(VeLO(.muVeLO).flopsPerTensor == 2 * 4424 && VeLO(.velo4000).flopsPerTensor == 2 * 2_300_160)
+        #expect(VeLO(.muVeLO).flopsPerParameter == 300 && SmallFCLOpt(.mu).flopsPerParameter == 2 * 1600)
+        #expect(SmallFCLOpt(.mu).flopsPerTensor == 0)
+    }
+
     /// The fast path against the reference on several tensors at once (the LSTM couples them),
     /// with θ's bank scaled up so that steps are visible in float32.
     @Test(arguments: Parametrization.allCases)

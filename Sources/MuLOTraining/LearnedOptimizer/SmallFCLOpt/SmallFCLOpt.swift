@@ -10,6 +10,9 @@ public struct SmallFCLOpt: LearnedOptimizerArchitecture {
     public var displayName: String { parametrization == .mup ? "μLO" : "LO (SP)" }
     public var thetaNames: [String] { LOTheta.names }
     public var thetaShapes: [[Int]] { LOTheta.shapes(hidden: config.hiddenSize) }
+    /// METHOD §8.2: 16 per-element features into H hidden units, H×H, H×2 — 3.2 kFLOP at H = 32
+    /// (the features, sums and exp, ~100 more, left out).
+    public var flopsPerParameter: Double { let h = Double(config.hiddenSize); return 2 * (16 * h + h * h + 2 * h) }
 
     public func initialTheta(key: RNGKey) -> MetaParameters { LOTheta.initial(key: key, hidden: config.hiddenSize).parameters }
 

@@ -10,6 +10,14 @@ public struct VeLO: LearnedOptimizerArchitecture {
     public var displayName: String { parametrization == .mup ? "μVeLO" : "VeLO" }
     public var thetaNames: [String] { config.thetaNames }
     public var thetaShapes: [[Int]] { config.thetaShapes }
+    /// VELO §4.2: ~300 FLOP per element with the reductions of §3.4, whatever the sizes; per
+    /// tensor the mixing, LSTM gates and heads (60H + 8H² + H·P + H MAC) and the interpolation
+    /// of the bank (159·P MAC).
+    public var flopsPerParameter: Double { 300 }
+    public var flopsPerTensor: Double {
+        let (h, p) = (Double(config.lstmHidden), Double(config.paramInits))
+        return 2 * (60 * h + 8 * h * h + h * p + h + 159 * p)
+    }
     public func initialTheta(key: RNGKey) -> MetaParameters { config.initialTheta(key: key) }
     public func makeOptimizer(theta: MetaParameters) -> VeLOOptimizer { VeLOOptimizer(config: config, theta: theta) }
 
