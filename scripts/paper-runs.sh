@@ -101,7 +101,6 @@ case ${2:-} in
     status)
         if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; fi
         for name in "${names[@]}"; do
-            # The progress line counts from the last resume; its "step" field is the run's outer step.
             [ -f "$runs/$name.log" ] && echo "$name: $(grep -a '^outer step' "$runs/$name.log" | tail -1 | cut -c1-110)"
         done
         # The evaluation's study (or tuning) and its latest count of finished runs, whose ETA is by

@@ -192,7 +192,8 @@ struct MetaTrain: ParsableCommand {
         // Live metrics in DIR; a resume drops the lines of steps after its checkpoint, which it redoes.
         let metrics = isRoot ? try MetricsLog(directory: dir, keep: { ($0["step"] as? Int).map { $0 <= startStep } ?? false }) : nil
         if let metrics { say(trainer, "  live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(dir))") }
-        let progress = Progress(total: max(0, stopStep - startStep), label: "outer step", enabled: isRoot, unit: "outer steps")
+        let progress = Progress(total: stopStep, label: "outer step", enabled: isRoot, unit: "outer steps")
+        progress.resume(at: startStep)
         var ema: Float? = trainer.state.metrics.metaLoss.last
         let firstLoss = trainer.state.metrics.metaLoss.first
         let end = try trainer.run(until: stopStep, checkpointsIn: dir, shouldStop: { stop.signal != nil }) { loss in
@@ -201,7 +202,7 @@ struct MetaTrain: ParsableCommand {
             try metrics?.record(step: s, Self.scalars(trainer.state.metrics, tasks: trainer.tasks))
             // Diverged inner runs clip to the bound and feed PES a flat signal: show when they occur.
             let atBound = trainer.state.metrics.lastAtBound ?? 0
-            progress.update(s - startStep, [("step", "\(s)"), ("meta-loss EMA", String(format: "%.4f", ema!))]
+            progress.update(s, [("meta-loss EMA", String(format: "%.4f", ema!))]
                                 + (atBound > 0 ? [("at bound", String(format: "%.1f%%", 100 * atBound))] : [])
                                 + [("inner steps/s", String(format: "%.0f", trainer.state.metrics.innerStepsPerSecond.last!))])
         }
