@@ -13,7 +13,7 @@ struct LoggingTests {
         #expect(Progress.eta(elapsed: 1500, done: 1, total: 108, fractionDone: 1.0 / 6) == 7500)
         #expect(Progress.eta(elapsed: 1500, done: 1, total: 108) == 107 * 1500)
         #expect(Progress.eta(elapsed: 30, done: 3, total: 4) == 10)
-        // A run resumed at step 772 of 1000 counts from there (Progress.resume): at step 800 after 60 s, 200 left.
+        // Counted from a first report at step 772 of 1000: at step 800 after 60 s, 200 left.
         #expect(abs(Progress.eta(elapsed: 60, done: 800 - 772, total: 1000 - 772) - 60 * 200 / 28.0) < 1e-9)
         #expect(Progress.eta(elapsed: 30, done: 0, total: 4) == 0 && Progress.eta(elapsed: 30, done: 0, total: 0) == 0)
         #expect(Progress.eta(elapsed: 30, done: 4, total: 4, fractionDone: 1) == 0)
@@ -21,6 +21,21 @@ struct LoggingTests {
 
     /// An evaluation's runs feed its work step by step, so runs in flight count: a resumed run
     /// only from its saved step, and a run stopped early (divergence) its whole share at its end.
+    /// Rates and count ETAs start at the first report, so the setup before a run's first step
+    /// (the step-0 test pass: 20 steps' time) does not make its first lines say hours; the
+    /// study's ETA goes by the share of its work over all its time.
+    @Test func progressLinesRateFromTheFirstReport() {
+        func line(_ done: Int, counted: Int, in s: Double, elapsed: Double = 100, work: Double? = nil) -> String {
+            Progress.line(label: "r: step", done: done, total: 1000, fields: [("loss", "0.5")], unit: "steps",
+                          elapsed: elapsed, counted: counted, countedIn: s, fractionDone: work)
+        }
+        #expect(line(1, counted: 0, in: 0) == "r: step 1/1000  loss 0.5")
+        #expect(line(101, counted: 100, in: 50) == "r: step 101/1000  loss 0.5  2.0 steps/s  ETA 7m30s")
+        #expect(line(1000, counted: 999, in: 500, elapsed: 530) == "r: step 1000/1000  loss 0.5  2.0 steps/s  done in 8m50s")
+        #expect(line(3, counted: 2, in: 10, elapsed: 1800, work: 0.25) == "r: step 3/1000  loss 0.5  0.2 steps/s  ETA 1h30m")
+        #expect(line(0, counted: 0, in: 0, work: 0) == "r: step 0/1000  loss 0.5")
+    }
+
     @Test func runsInFlightFeedTheirStudysWork() {
         let study = Progress(total: 2, label: "runs", enabled: false, totalWork: 100)
         let a = Progress(total: 10, label: "a", enabled: false, feeding: study, workPerStep: 6)    // 60

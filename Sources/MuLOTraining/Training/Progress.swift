@@ -12,7 +12,10 @@ public final class Progress: @unchecked Sendable {
     private var lastPrint = Date.distantPast
     private let logEvery: TimeInterval
     private let enabled: Bool
-    private var resumedAt = 0                    // units done before this process: not in the rate
+    // The first count this process reported and when: rates and count ETAs start there, as the
+    // time before it is one-time setup (data loading, the step-0 test pass, a resumed run's reload)
+    // that made a run's first log line say 0.1 steps/s and an ETA of hours.
+    private var clock: (since: Date, done: Int)?
     // A job of unequal units (an evaluation's runs): the work they have done so far, of `totalWork`,
     // and the fields of the last finished unit, shown again when only the work moves.
     private let totalWork: Double?
@@ -51,12 +54,11 @@ public final class Progress: @unchecked Sendable {
         show(done, fields, fractionDone: nil)
     }
 
-    /// The work resumes with `done` units already done (a run continued from its saved step):
-    /// the rate and ETA count only what this process does, and so does the parent's work.
+    /// The work resumes with `done` units already done (a run continued from its saved step): the
+    /// parent's work counts only what this process does (the rate does anyway, see `clock`).
     public func resume(at done: Int) {
         lock.lock()
         defer { lock.unlock() }
-        resumedAt = done
         forwarded = done
     }
 
@@ -106,22 +108,35 @@ public final class Progress: @unchecked Sendable {
     /// Prints the line if it is due (the caller holds the lock).
     private func show(_ done: Int, _ fields: [(String, String)], fractionDone: Double?) {
         let now = Date()
+        if clock == nil { clock = (now, done) }
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
         lastPrint = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done - resumedAt) / elapsed : 0
-        let eta = Self.eta(elapsed: elapsed, done: done - resumedAt, total: total - resumedAt, fractionDone: fractionDone)
-        var parts = ["\(label) \(done)/\(total)"]
-        parts += fields.map { "\($0.0) \($0.1)" }
-        parts.append(String(format: "%.1f %@/s", rate, unit))
-        parts.append(finished ? "done in \(Self.duration(elapsed))" : "ETA \(Self.duration(eta))")
-        let line = parts.joined(separator: "  ")
+        let line = Self.line(label: label, done: done, total: total, fields: fields, unit: unit,
+                             elapsed: now.timeIntervalSince(start), counted: done - clock!.done,
+                             countedIn: now.timeIntervalSince(clock!.since), fractionDone: fractionDone)
         if isTTY {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (finished ? "\n" : "")).utf8))
         } else {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
+    }
+
+    /// The progress line: `done`/`total`, the fields, then the rate of the `counted` units done in
+    /// the last `countedIn` seconds and the ETA — by the finished share of the work where there is
+    /// one (`fractionDone`, over all `elapsed`), else by that rate; neither before a unit is counted.
+    public static func line(label: String, done: Int, total: Int, fields: [(String, String)], unit: String,
+                     elapsed: Double, counted: Int, countedIn: Double, fractionDone: Double?) -> String {
+        var parts = ["\(label) \(done)/\(total)"] + fields.map { "\($0.0) \($0.1)" }
+        if counted > 0 && countedIn > 0 { parts.append(String(format: "%.1f %@/s", Double(counted) / countedIn, unit)) }
+        if done >= total {
+            parts.append("done in \(duration(elapsed))")
+        } else if let fractionDone {
+            if fractionDone > 0 { parts.append("ETA \(duration(eta(elapsed: elapsed, done: 0, total: 0, fractionDone: fractionDone)))") }
+        } else if counted > 0 {
+            parts.append("ETA \(duration(eta(elapsed: countedIn, done: counted, total: counted + total - done)))")
+        }
+        return parts.joined(separator: "  ")
     }
 
     /// A message that does not disturb the progress line.
