@@ -96,6 +96,21 @@ struct EvaluationTests {
         #expect(width >= 9 * Double(title.count), "\(wide.prefix(200))")
     }
 
+    /// Each label's markers have a shape of their own, in the panels and the legend: the ViT width
+    /// plot's μLO and μVeLO lines lay on top of each other, told apart by colour only.
+    @Test func markersDifferByLabel() throws {
+        let shapes = SVGPlot.Marker.allCases.indices.map { SVGPlot.marker($0, 10, 10, "#000") }
+        #expect(Set(shapes).count == shapes.count)
+        for shape in shapes { _ = try XMLDocument(xmlString: "<svg xmlns=\"http://www.w3.org/2000/svg\">\(shape)</svg>") }
+        let svg = SVGPlot.render([Panel(title: "p", xLabel: "x", yLabel: "y",
+                                        series: [Series(label: "a", x: [1, 2, 3], y: [1, 2, 3], markers: true),
+                                                 Series(label: "b", x: [1, 2, 3], y: [1, 2, 3], markers: true),
+                                                 Series(label: "c", x: [1, 2, 3], y: [3, 2, 1])])])
+        // 3 points and a legend entry each for a (circles) and b (squares); c has none.
+        func count(_ tag: String) -> Int { svg.components(separatedBy: "<\(tag) ").count - 1 }
+        #expect(count("circle") == 4 && count("polygon") == 4)
+    }
+
     /// Log axes end on 1-2-5 values outside the data, so a tick lies at or beyond each end: the
     /// width study's curves from 2.3 down to 0.21 once got ticks 2, 1, 0.5 only.
     @Test func logTicksCoverTheDataRange() {

@@ -54,12 +54,39 @@ public enum SVGPlot {
     /// A colour-blind-safe palette (Okabe–Ito).
     static let colors = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
+    /// Marker shapes, one per series label beside its colour, so series drawn on top of each other
+    /// (two optimizers with the same final losses) stay told apart, in grey print too.
+    enum Marker: CaseIterable { case circle, square, triangleUp, diamond, triangleDown, plus, cross, star }
+
+    /// The marker of label `i` at (x, y), about 7 px across.
+    static func marker(_ i: Int, _ x: Double, _ y: Double, _ c: String) -> String {
+        func poly(_ pts: [(Double, Double)]) -> String {
+            "<polygon points=\"\(pts.map { "\(fmt(x + $0.0)),\(fmt(y + $0.1))" }.joined(separator: " "))\" fill=\"\(c)\"/>\n"
+        }
+        func path(_ d: String) -> String { "<path d=\"\(d)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"/>\n" }
+        switch Marker.allCases[i % Marker.allCases.count] {
+        case .circle: return "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"3.5\" fill=\"\(c)\"/>\n"
+        case .square: return poly([(-3, -3), (3, -3), (3, 3), (-3, 3)])
+        case .triangleUp: return poly([(0, -4.2), (3.8, 2.8), (-3.8, 2.8)])
+        case .diamond: return poly([(0, -4.3), (3.5, 0), (0, 4.3), (-3.5, 0)])
+        case .triangleDown: return poly([(0, 4.2), (3.8, -2.8), (-3.8, -2.8)])
+        case .plus: return path("M\(fmt(x - 4)),\(fmt(y))H\(fmt(x + 4))M\(fmt(x)),\(fmt(y - 4))V\(fmt(y + 4))")
+        case .cross: return path("M\(fmt(x - 3)),\(fmt(y - 3))L\(fmt(x + 3)),\(fmt(y + 3))M\(fmt(x - 3)),\(fmt(y + 3))L\(fmt(x + 3)),\(fmt(y - 3))")
+        case .star:
+            return poly((0..<10).map { k in
+                let (r, a) = (k % 2 == 0 ? 4.5 : 1.9, Double(k) * .pi / 5 - .pi / 2)
+                return (r * cos(a), r * sin(a))
+            })
+        }
+    }
+
     /// Panels laid out in a grid of `columns`, sharing one legend.
     public static func render(_ panels: [Panel], columns: Int = 3, panelWidth: Double = 360, panelHeight: Double = 270,
                               title: String? = nil) -> String {
         let cols = max(1, min(columns, panels.count))
         let rows = (panels.count + cols - 1) / cols
         let labels = panels.flatMap { $0.series.map(\.label) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let marked = Set(panels.flatMap { $0.series.filter(\.markers).map(\.label) })
         // Legend entries in as many columns as the longest label allows.
         let entryWidth = 44 + 7.2 * Double(labels.map(\.count).max() ?? 0)
         let perRow = max(1, min(labels.count, Int((Double(cols) * panelWidth - 40) / entryWidth)))
@@ -84,6 +111,7 @@ public enum SVGPlot {
             let x = 20 + Double(i % perRow) * entryWidth, y = ly + 22 * Double(i / perRow)
             let c = colors[i % colors.count]
             out += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(y + 6))\" x2=\"\(fmt(x + 24))\" y2=\"\(fmt(y + 6))\" stroke=\"\(c)\" stroke-width=\"2.5\"/>\n"
+            if marked.contains(label) { out += marker(i, x + 12, y + 6, c) }
             out += text(x + 30, y + 10, label, size: 12, anchor: "start")
         }
         return out + "</svg>\n"
@@ -133,8 +161,9 @@ public enum SVGPlot {
         out += "<clipPath id=\"c\(Int(ox))_\(Int(oy))\"><rect x=\"\(fmt(x0))\" y=\"\(fmt(y0))\" width=\"\(fmt(pw))\" height=\"\(fmt(ph))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#c\(Int(ox))_\(Int(oy)))\">\n"
         for s in p.series.filter(\.faint) + p.series.filter({ !$0.faint }) {
-            let c = colors[(labels.firstIndex(of: s.label) ?? 0) % colors.count]
-            var points: [String] = []
+            let index = labels.firstIndex(of: s.label) ?? 0
+            let c = colors[index % colors.count]
+            var points: [String] = [], marks = ""   // marks over the line
             for (xv, yv) in s.crosses {
                 guard let a = tx(xv), let b = ty(p.yMax.map { min(yv, $0) } ?? yv) else { continue }
                 let (cx, cy) = (px(a), min(max(py(b), y0 + 5), y0 + ph - 5))
@@ -147,12 +176,13 @@ public enum SVGPlot {
                     continue
                 }
                 points.append("\(fmt(px(a))),\(fmt(py(b)))")
-                if s.markers { out += "<circle cx=\"\(fmt(px(a)))\" cy=\"\(fmt(py(b)))\" r=\"3\" fill=\"\(c)\"/>\n" }
+                if s.markers { marks += marker(index, px(a), py(b), c) }
                 if let e = s.error?[k], e > 0, let lo = ty(max(yv - e, p.yScale == .linear ? -Double.infinity : yv / 10)), let hi = ty(yv + e) {
                     out += "<line x1=\"\(fmt(px(a)))\" y1=\"\(fmt(py(lo)))\" x2=\"\(fmt(px(a)))\" y2=\"\(fmt(py(hi)))\" stroke=\"\(c)\" stroke-width=\"1.2\"/>\n"
                 }
             }
             if points.count > 1 { out += polyline(points, c, faint: s.faint) }
+            out += marks
         }
         return out + "</g>\n</g>\n"
     }
