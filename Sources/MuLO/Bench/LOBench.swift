@@ -33,8 +33,15 @@ public enum LOBench {
     public enum Subject: String, CaseIterable, Sendable {
         case smallFC = "small_fc_lopt", velo, muvelo
 
-        public var veloConfig: VeLOConfig { self == .muvelo ? .muVeLO : .velo4000 }
-        public var flopsPerParam: Double { self == .smallFC ? SmallFCLOpt(.mu).flopsPerParameter : VeLO(veloConfig).flopsPerParameter }
+        /// The size timed for VeLO's two subjects (nil for small_fc_lopt).
+        public var veloConfig: VeLOConfig? {
+            switch self {
+            case .smallFC: nil
+            case .velo: .velo4000
+            case .muvelo: .muVeLO
+            }
+        }
+        public var flopsPerParam: Double { veloConfig.map { VeLO($0).flopsPerParameter } ?? SmallFCLOpt(.mu).flopsPerParameter }
     }
 
     /// Bytes one LO step moves per element before the MLP sweep and in it, either architecture
@@ -66,13 +73,7 @@ public enum LOBench {
         let scales = config.parameterSpecs.map(\.updateScale)
         let loTime: Double
         var perTensor: Double?
-        switch subject {
-        case .smallFC:
-            let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
-            var loState = lo.initialState(for: tensors)
-            loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
-        case .velo, .muvelo:
-            let config = subject.veloConfig
+        if let config = subject.veloConfig {
             let lo = VeLOOptimizer(config: config, theta: config.initialTheta(key: RNGKey(seed: 2)), implementation: implementation)
             var loState = lo.initialState(for: tensors)
             let context = StepContext(step: 0, totalSteps: 1000, loss: 1)
@@ -80,6 +81,10 @@ public enum LOBench {
             var inputs = tensors.indices.map { _ in [Float](repeating: 0, count: VeLOConfig.features) }
             for i in inputs.indices { RNGKey(seed: 3).split(UInt64(i)).fillNormal(&inputs[i]) }
             perTensor = Timing.secondsPerCall(minSeconds: 0.2) { _ = lo.perTensorPart(inputs, state: &loState) } / Double(tensors.count) * 1e6
+        } else {
+            let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 2)), config: .mu, implementation: implementation)
+            var loState = lo.initialState(for: tensors)
+            loTime = Timing.secondsPerCall(minSeconds: 1) { lo.update(&tensors, grads: grads, scales: scales, state: &loState) }
         }
         let flops = subject.flopsPerParam
         let adam = Adam(schedule: .constant(1e-4))
