@@ -34,6 +34,8 @@ struct EvaluationTests {
         let task = try TaskRegistry.parse("mlp-w8-d1_synthetic-4x4x1")
         let r = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)
         #expect(r.best.learningRate == 0.01 && r.trials.count == 2 && r.trials[1].finalLoss == nil)
+        // The best rate is the grid's smallest (the one above it diverged): said, as the optimum may lie below it.
+        #expect(r.learningRateAtGridEnd == "smallest" && r.summary.hasSuffix("the optimum may lie beyond the grid"))
         let cached = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2)
         #expect(cached.bestLoss == r.bestLoss)
         #expect(FileManager.default.fileExists(atPath: Tuner.cachePath(dir: dir.path, kind: .sgd, task: task.description,
@@ -61,6 +63,10 @@ struct EvaluationTests {
         let resumed = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: cacheDir, threads: 2)
         #expect(resumed.best.learningRate == 0.1 && resumed.bestLoss == 1e-9)
         #expect(resumed.trials.map(\.finalLoss) == [fresh.trials[0].finalLoss, 1e-9, fresh.trials[2].finalLoss])
+        #expect(resumed.learningRateAtGridEnd == "largest")
+        let inside = TuningResult(optimizer: "sgd", task: "t", steps: 20, batch: 16, grid: "g", seed: 1000, best: fresh.trials[2].settings,
+                                  bestLoss: 0.5, trials: resumed.trials)
+        #expect(inside.learningRateAtGridEnd == nil && !inside.summary.contains("beyond"))
     }
 
     @Test func statistics() {

@@ -103,6 +103,15 @@ public struct TuningResult: Codable, Sendable {
         "\(optimizer) tuned on \(task), \(steps) steps, batch \(batch), grid \(grid) (\(trials.count) settings, seed \(seed)): "
             + "lr \(best.learningRate), β1 \(best.beta1), β2 \(best.beta2)" + (optimizer == "adamw" ? ", λ \(best.weightDecay)" : "")
             + String(format: ", final loss %.4f", bestLoss)
+            + (learningRateAtGridEnd.map { " — the grid's \($0) learning rate: the optimum may lie beyond the grid" } ?? "")
+    }
+
+    /// "smallest" or "largest" when the best learning rate is at that end of the rates tried
+    /// (diverged ones included), so the baseline may be under-tuned; nil inside them or with one rate.
+    public var learningRateAtGridEnd: String? {
+        let rates = trials.map(\.settings.learningRate)
+        guard let low = rates.min(), let high = rates.max(), low < high else { return nil }
+        return best.learningRate == high ? "largest" : best.learningRate == low ? "smallest" : nil
     }
 }
 
