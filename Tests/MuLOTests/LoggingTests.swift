@@ -19,8 +19,6 @@ struct LoggingTests {
         #expect(Progress.eta(elapsed: 30, done: 4, total: 4, fractionDone: 1) == 0)
     }
 
-    /// An evaluation's runs feed its work step by step, so runs in flight count: a resumed run
-    /// only from its saved step, and a run stopped early (divergence) its whole share at its end.
     /// Rates and count ETAs start at the first report, so the setup before a run's first step
     /// (the step-0 test pass: 20 steps' time) does not make its first lines say hours; the
     /// study's ETA goes by the share of its work over all its time.
@@ -36,6 +34,8 @@ struct LoggingTests {
         #expect(line(0, counted: 0, in: 0, work: 0) == "r: step 0/1000  loss 0.5")
     }
 
+    /// An evaluation's runs feed its work step by step, so runs in flight count: a resumed run
+    /// only from its saved step, and a run stopped early (divergence) its whole share at its end.
     @Test func runsInFlightFeedTheirStudysWork() {
         let study = Progress(total: 2, label: "runs", enabled: false, totalWork: 100)
         let a = Progress(total: 10, label: "a", enabled: false, feeding: study, workPerStep: 6)    // 60

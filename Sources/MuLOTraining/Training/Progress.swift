@@ -126,7 +126,7 @@ public final class Progress: @unchecked Sendable {
     /// the last `countedIn` seconds and the ETA — by the finished share of the work where there is
     /// one (`fractionDone`, over all `elapsed`), else by that rate; neither before a unit is counted.
     public static func line(label: String, done: Int, total: Int, fields: [(String, String)], unit: String,
-                     elapsed: Double, counted: Int, countedIn: Double, fractionDone: Double?) -> String {
+                            elapsed: Double, counted: Int, countedIn: Double, fractionDone: Double?) -> String {
         var parts = ["\(label) \(done)/\(total)"] + fields.map { "\($0.0) \($0.1)" }
         if counted > 0 && countedIn > 0 { parts.append(String(format: "%.1f %@/s", Double(counted) / countedIn, unit)) }
         if done >= total {
