@@ -108,13 +108,14 @@ public final class Progress: @unchecked Sendable {
     /// Prints the line if it is due (the caller holds the lock).
     private func show(_ done: Int, _ fields: [(String, String)], fractionDone: Double?) {
         let now = Date()
-        if clock == nil { clock = (now, done) }
+        let clock = self.clock ?? (now, done)
+        self.clock = clock
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= (isTTY ? 0.1 : logEvery) else { return }
         lastPrint = now
         let line = Self.line(label: label, done: done, total: total, fields: fields, unit: unit,
-                             elapsed: now.timeIntervalSince(start), counted: done - clock!.done,
-                             countedIn: now.timeIntervalSince(clock!.since), fractionDone: fractionDone)
+                             elapsed: now.timeIntervalSince(start), counted: done - clock.done,
+                             countedIn: now.timeIntervalSince(clock.since), fractionDone: fractionDone)
         if isTTY {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (finished ? "\n" : "")).utf8))
         } else {
