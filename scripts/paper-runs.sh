@@ -118,9 +118,10 @@ case ${2:-} in
         for d in "$runs"/eval-*/runs; do
             [ -d "$d" ] || continue
             study=$(basename "$(dirname "$d")")
-            # A finished study (its results.h5 written after its last run) is in results/ already.
+            # A finished study (its results.h5 written after its last finished run) is in results/
+            # already; a partial run of its next part (lm-width's widest) adds nothing to keep.
             done_h5="$(dirname "$d")/results.h5"
-            [ -f "$done_h5" ] && [ -z "$(find "$d" -name '*.h5' -newer "$done_h5")" ] && continue
+            [ -f "$done_h5" ] && [ -z "$(find "$d" -name '*.h5' ! -name '*.partial.h5' -newer "$done_h5")" ] && continue
             mkdir -p "$repo/results/in-progress/$study"
             find "$d" -maxdepth 1 -name '*.h5' ! -name '*.partial.h5' -exec cp -u {} "$repo/results/in-progress/$study/" \;
         done
