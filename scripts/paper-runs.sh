@@ -19,16 +19,27 @@
 #   ships each meta-training's latest θ with its budget and regenerates the report; copies each
 #   unfinished meta-training's restart point (its newest checkpoint without the particles, ~0.1 MB;
 #   the checkpoints themselves are ~90 MB each) to results/in-progress/meta-<name>.h5 and the
-#   finished runs of unfinished studies to results/in-progress/eval-<study>/. start copies both back
-#   into a new RUNS_DIR: a machine lost with its RUNS_DIR then costs only what ran since, and its
-#   meta-trainings go on with the same θ, outer optimizer and schedule, their particles started
-#   afresh (recorded in the metrics and the shipped budget).
+#   finished evaluation runs that results/<study>/results.h5 does not hold yet to
+#   results/in-progress/eval-<study>/. start copies both back into a new RUNS_DIR: a machine lost
+#   with its RUNS_DIR then costs only what ran since, and its meta-trainings go on with the same θ,
+#   outer optimizer and schedule, their particles started afresh (recorded in the metrics and the
+#   shipped budget).
 set -euo pipefail
 shopt -s nullglob
 repo=$(realpath "$(dirname "$0")/..")
 runs=$(realpath -m "$1")
 pidfile=$runs/pipeline.pid
 names=(mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist)
+
+# Whether the evaluation run file RUN (<optimizer>_w<width>_s<seed>.h5) of eval-<study> (evaluate's
+# name for results/<study>, "/" as "-") is in the study's committed results.h5.
+reported() {
+    local name=${1#eval-} run opt rest
+    [[ $name == findings-* ]] && name=findings/${name#findings-}
+    run=$(basename "$2" .h5) opt=${run%_w*_s*}
+    rest=${run#"$opt"_}
+    h5ls "$repo/results/$name/results.h5/runs/$opt/${rest%_s*}/s${rest##*_s}" > /dev/null 2>&1
+}
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
 
@@ -115,15 +126,23 @@ case ${2:-} in
             elif [ -f "$runs/$name/restart.h5" ]; then mkdir -p "$(dirname "$saved")"; cp "$runs/$name/restart.h5" "$saved"
             fi
         done
+        # Each finished run that results/<study>/results.h5 does not hold (a study's unfinished part,
+        # whether or not an earlier part of it is reported); saved runs it now holds go. Decided by
+        # content, not by file times: a step that reports part of a study (lm-width's widths <= 256)
+        # rewrites its run directory's results.h5 without finishing it.
         for d in "$runs"/eval-*/runs; do
-            [ -d "$d" ] || continue
             study=$(basename "$(dirname "$d")")
-            # A finished study (its results.h5 written after its last finished run) is in results/
-            # already; a partial run of its next part (lm-width's widest) adds nothing to keep.
-            done_h5="$(dirname "$d")/results.h5"
-            [ -f "$done_h5" ] && [ -z "$(find "$d" -name '*.h5' ! -name '*.partial.h5' -newer "$done_h5")" ] && continue
-            mkdir -p "$repo/results/in-progress/$study"
-            find "$d" -maxdepth 1 -name '*.h5' ! -name '*.partial.h5' -exec cp -u {} "$repo/results/in-progress/$study/" \;
+            for f in "$d"/*.h5; do
+                [[ $f == *.partial.h5 ]] || reported "$study" "$f" && continue
+                mkdir -p "$repo/results/in-progress/$study"
+                cp -u "$f" "$repo/results/in-progress/$study/"
+            done
+        done
+        for d in "$repo"/results/in-progress/eval-*/; do
+            for f in "$d"*.h5; do
+                if reported "$(basename "$d")" "$f"; then rm "$f"; fi
+            done
+            rmdir --ignore-fail-on-non-empty "$d"
         done
         echo "saved: commit Checkpoints/ notebooks-export/exports/ results/ README.md" ;;
     *) echo "usage: $0 RUNS_DIR start|stop|status|save" >&2; exit 2 ;;

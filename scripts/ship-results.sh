@@ -81,7 +81,7 @@ evaluate() {
         --tuning-dir results/tuning --template "$template" --widths $widths --seeds "${SEEDS:-3}" --batch "$batch" \
         ${THREADS:+--threads "$THREADS"} "${adopt[@]}" --out "$work" "$@"
     if [ -n "${BASELINES_ONLY:-}" ]; then return; fi
-    rm -rf "results/$dir" "results/in-progress/eval-${dir//\//-}"   # the latter: scripts/paper-runs.sh save
+    rm -rf "results/$dir"
     mkdir -p "results/$dir"
     for f in results.h5 summary.csv table.txt table.md loss_curves.svg final_loss_vs_width.svg; do
         if [ -f "$work/$f" ]; then cp "$work/$f" "results/$dir/"; fi

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `scripts/paper-runs.sh save` and `start`, in a copy of the repository's layout: the finished runs
-/// of an unfinished study reach results/in-progress/ (no partial runs, no finished study), and a new
+/// that no committed results.h5 holds reach results/in-progress/ (no partial runs, no reported runs,
+/// whatever the run directory's file times), and a new
 /// run directory gets them back, so a machine lost with its run directory loses none of them; so do
 /// the unfinished meta-trainings' restart points; a meta-training whose shipped θ is already its
 /// whole MetaTasks part does not run again.
@@ -44,23 +45,31 @@ struct PaperRunsScriptTests {
             #expect(r.status == 0, "\(command): \(r.stdout)\(r.stderr)")
         }
 
+        // Run files are named <optimizer>_w<width>_s<seed>.h5; width 99999 is in no committed study.
         let runs = try runDirectory("runs")
-        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"))
-        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s1.partial.h5"))
-        try file(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"))
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"))   // in results/lm-width/results.h5
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s0.h5"))
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s1.partial.h5"))
+        try file(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"))   // in results/mlp-width/results.h5
+        // Saved at an earlier stop, reported since: they go (and mlp-width's directory with them).
+        try file(repo.appendingPathComponent("results/in-progress/eval-lm-width/adamw_w128_s0.h5"))
+        try file(repo.appendingPathComponent("results/in-progress/eval-mlp-width/adamw_w256_s0.h5"))
         // μLO_M's restart point is saved; a stale one of the finished VeLO_M is removed.
         try file(runs.appendingPathComponent("mulo-m-fashionmnist/restart.h5"), "restart point")
         try file(repo.appendingPathComponent("results/in-progress/meta-velo-m-fashionmnist.h5"))
+        // A step that reports part of a study (lm-width's widths <= 256) writes its run directory's
+        // results.h5 after every finished run: that does not make the study finished.
         Thread.sleep(forTimeInterval: 1.1)
-        try file(runs.appendingPathComponent("eval-mlp-width/results.h5"), "finished after its runs")
+        try file(runs.appendingPathComponent("eval-lm-width/results.h5"), "written after its runs")
+        try file(runs.appendingPathComponent("eval-mlp-width/results.h5"), "written after its runs")
         try script(runs, "save")
         let saved = repo.appendingPathComponent("results/in-progress")
-        #expect(try fm.contentsOfDirectory(atPath: saved.path).sorted() == ["eval-lm-width", "meta-mulo-m-fashionmnist.h5"])   // not the finished mlp-width
-        #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path) == ["adamw_w64_s0.h5"])
+        #expect(try fm.contentsOfDirectory(atPath: saved.path).sorted() == ["eval-lm-width", "meta-mulo-m-fashionmnist.h5"])
+        #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path) == ["adamw_w99999_s0.h5"])
 
         let fresh = try runDirectory("fresh")
         try script(fresh, "start")
-        #expect(try String(contentsOf: fresh.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"), encoding: .utf8) == "run")
+        #expect(try String(contentsOf: fresh.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s0.h5"), encoding: .utf8) == "run")
         #expect(try String(contentsOf: fresh.appendingPathComponent("mulo-m-fashionmnist/restart.h5"), encoding: .utf8) == "restart point")
         #expect(try String(contentsOf: fresh.appendingPathComponent("mulo-m-fashionmnist/latest"), encoding: .utf8) == "restart.h5\n")
         #expect(!fm.fileExists(atPath: fresh.appendingPathComponent("lo-m-fashionmnist/latest").path))   // nothing saved for it
