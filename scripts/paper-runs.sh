@@ -32,14 +32,19 @@ pidfile=$runs/pipeline.pid
 names=(mulo-m-fashionmnist lo-m-fashionmnist muvelo-m-fashionmnist velo-m-fashionmnist)
 
 # Whether the evaluation run file RUN (<optimizer>_w<width>_s<seed>.h5) of eval-<study> (evaluate's
-# name for results/<study>, "/" as "-") is in the study's committed results.h5.
+# name for results/<study>, "/" as "-") is the run of that name in the study's results.h5: the same
+# configuration, θ's fingerprint included (a study rerun with new θs still holds the old θs' runs).
 reported() {
-    local name=${1#eval-} run opt rest
+    local name=${1#eval-} run opt rest config
     [[ $name == findings-* ]] && name=findings/${name#findings-}
     run=$(basename "$2" .h5) opt=${run%_w*_s*}
     rest=${run#"$opt"_}
-    h5ls "$repo/results/$name/results.h5/runs/$opt/${rest%_s*}/s${rest##*_s}" > /dev/null 2>&1
+    config=$(attribute "$2" /config)
+    [ -n "$config" ] && [ "$config" = "$(attribute "$repo/results/$name/results.h5" "/runs/$opt/${rest%_s*}/s${rest##*_s}/config")" ]
 }
+
+# An HDF5 attribute's value as h5dump prints it, on one line; empty when there is none.
+attribute() { h5dump -w 0 -a "$2" "$1" 2> /dev/null | grep -o '(0): .*' || true; }
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2> /dev/null; }
 
@@ -49,7 +54,7 @@ shipped_complete() {
     local name=$1 toml=$runs/$1.toml shipped=$repo/Checkpoints/$1.h5
     [ -f "$toml" ] || toml=$repo/MetaTasks/$1.toml   # a RUNS_DIR not started yet
     [ -f "$shipped" ] || return 1
-    attr() { h5dump -a "/$1" "$shipped" 2> /dev/null | grep -o '(0): .*' | cut -c6-; }
+    attr() { attribute "$shipped" "/$1" | cut -c6-; }
     [ "$(attr outer_steps_done)" = "$(sed -n 's/^outer_steps = \([0-9]*\).*/\1/p' "$toml")" ] &&
         [ "$(attr init_theta)" = "\"$(sed -n 's/^init_checkpoint = "\([^"]*\)".*/\1/p' "$toml" | xargs -r basename)\"" ]
 }
@@ -101,7 +106,7 @@ case ${2:-} in
             done
         fi
         # A session of its own, so that stop reaches every process it started and nothing else.
-        setsid bash -c "$(declare -f shipped_complete meta_train pipeline); runs='$runs' repo='$repo'; names=(${names[*]}); pipeline" \
+        setsid bash -c "$(declare -f attribute shipped_complete meta_train pipeline); runs='$runs' repo='$repo'; names=(${names[*]}); pipeline" \
             >> "$runs/pipeline.log" 2>&1 < /dev/null &
         echo $! > "$pidfile"
         echo "started (pid $!): logs in $runs" ;;

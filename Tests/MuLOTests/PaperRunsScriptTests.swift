@@ -1,10 +1,11 @@
 import Foundation
+import MuLO
 import Testing
 
 /// `scripts/paper-runs.sh save` and `start`, in a copy of the repository's layout: the finished runs
-/// that no committed results.h5 holds reach results/in-progress/ (no partial runs, no reported runs,
-/// whatever the run directory's file times), and a new
-/// run directory gets them back, so a machine lost with its run directory loses none of them; so do
+/// that no committed results.h5 holds with their configuration reach results/in-progress/ (no partial
+/// runs, no reported runs, whatever the run directory's file times), and a new run directory gets
+/// them back, so a machine lost with its run directory loses none of them; so do
 /// the unfinished meta-trainings' restart points; a meta-training whose shipped θ is already its
 /// whole MetaTasks part does not run again.
 @Suite("scripts/paper-runs.sh")
@@ -45,15 +46,31 @@ struct PaperRunsScriptTests {
             #expect(r.status == 0, "\(command): \(r.stdout)\(r.stderr)")
         }
 
-        // Run files are named <optimizer>_w<width>_s<seed>.h5; width 99999 is in no committed study.
+        // A run file (<optimizer>_w<width>_s<seed>.h5) is reported when the study's results.h5 holds
+        // a run of that name with its configuration: here the one of the committed run, or that
+        // configuration changed by `edit`.
+        func runFile(_ path: URL, of study: String, _ run: String, edit: (String) -> String = { $0 }) throws {
+            let stored = try HDF5File.open(repo.appendingPathComponent("results/\(study)/results.h5").path)
+            let config = edit(try stored.attributeString("config", on: "runs/\(run)"))
+            try fm.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let f = try HDF5File.create(path.path)
+            try f.setAttribute("config", config)
+            try f.commit()
+        }
         let runs = try runDirectory("runs")
-        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"))   // in results/lm-width/results.h5
-        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s0.h5"))
+        try runFile(runs.appendingPathComponent("eval-lm-width/runs/adamw_w64_s0.h5"), of: "lm-width", "adamw/w64/s0")
+        // The same name with another θ (a study rerun after a new θ was shipped): not reported.
+        try runFile(runs.appendingPathComponent("eval-lm-width/runs/lo-mulo-m-fashionmnist_w64_s0.h5"), of: "lm-width",
+                    "lo-mulo-m-fashionmnist/w64/s0") {
+            $0.replacingOccurrences(of: #""theta_fingerprint":"[0-9a-f]+""#, with: #""theta_fingerprint":"0123456789abcdef""#,
+                                    options: .regularExpression)
+        }
+        try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s0.h5"))   // no such run reported
         try file(runs.appendingPathComponent("eval-lm-width/runs/adamw_w99999_s1.partial.h5"))
-        try file(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"))   // in results/mlp-width/results.h5
+        try runFile(runs.appendingPathComponent("eval-mlp-width/runs/adamw_w128_s0.h5"), of: "mlp-width", "adamw/w128/s0")
         // Saved at an earlier stop, reported since: they go (and mlp-width's directory with them).
-        try file(repo.appendingPathComponent("results/in-progress/eval-lm-width/adamw_w128_s0.h5"))
-        try file(repo.appendingPathComponent("results/in-progress/eval-mlp-width/adamw_w256_s0.h5"))
+        try runFile(repo.appendingPathComponent("results/in-progress/eval-lm-width/adamw_w128_s0.h5"), of: "lm-width", "adamw/w128/s0")
+        try runFile(repo.appendingPathComponent("results/in-progress/eval-mlp-width/adamw_w256_s0.h5"), of: "mlp-width", "adamw/w256/s0")
         // μLO_M's restart point is saved; a stale one of the finished VeLO_M is removed.
         try file(runs.appendingPathComponent("mulo-m-fashionmnist/restart.h5"), "restart point")
         try file(repo.appendingPathComponent("results/in-progress/meta-velo-m-fashionmnist.h5"))
@@ -65,7 +82,8 @@ struct PaperRunsScriptTests {
         try script(runs, "save")
         let saved = repo.appendingPathComponent("results/in-progress")
         #expect(try fm.contentsOfDirectory(atPath: saved.path).sorted() == ["eval-lm-width", "meta-mulo-m-fashionmnist.h5"])
-        #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path) == ["adamw_w99999_s0.h5"])
+        #expect(try fm.contentsOfDirectory(atPath: saved.appendingPathComponent("eval-lm-width").path).sorted()
+                == ["adamw_w99999_s0.h5", "lo-mulo-m-fashionmnist_w64_s0.h5"])
 
         let fresh = try runDirectory("fresh")
         try script(fresh, "start")
