@@ -138,7 +138,7 @@ case ${2:-} in
         for d in "$runs"/eval-*/runs; do
             study=$(basename "$(dirname "$d")")
             for f in "$d"/*.h5; do
-                [[ $f == *.partial.h5 ]] || reported "$study" "$f" && continue
+                if [[ $f == *.partial.h5 ]] || reported "$study" "$f"; then continue; fi
                 mkdir -p "$repo/results/in-progress/$study"
                 cp -u "$f" "$repo/results/in-progress/$study/"
             done
