@@ -71,6 +71,15 @@ evaluate() {
     shift 5
     local var="WIDTHS_$(echo "$dir" | tr 'a-z/-' 'A-Z__')" work="$runs/eval-${dir//\//-}"
     widths=${!var:-$widths}
+    # A study cut to fewer widths (WIDTHS_<STUDY>, as lm-width-to256) would replace results/DIR with
+    # only those: when results/DIR holds a width outside them (the whole study, finished), it is left
+    # as is and nothing runs — the whole study's own step adopts its runs.
+    if [ -n "${!var:-}" ] && [ -f "results/$dir/results.h5" ]; then
+        local held extra
+        held=$(h5ls -r "results/$dir/results.h5" | grep -oE '^/runs/[^/ ]+/w[0-9]+ ' | grep -oE '[0-9]+ $' | tr -d ' ' | sort -u)
+        extra=$(comm -23 <(echo "$held") <(printf '%s\n' $widths | sort -u) | xargs)
+        if [ -n "$extra" ]; then echo "$dir: results/$dir holds widths $extra too, kept (not cut to $widths)"; return; fi
+    fi
     local optimizers=() adopt=()
     if [ -z "${BASELINES_ONLY:-}" ]; then for lo in $LOS; do optimizers+=(--checkpoint "Checkpoints/$lo.h5"); done; fi
     for b in $BASELINES; do optimizers+=(--baseline "$b"); done

@@ -91,4 +91,37 @@ struct ShipResultsScriptTests {
         try ship()
         #expect(try shipped("velo-m-fashionmnist") == velo && fm.fileExists(atPath: evalRun("velo-m-fashionmnist")))
     }
+
+    /// A study cut to fewer widths (`lm-width-to256`, the pipeline's early part of `lm-width`) run after
+    /// the whole study has finished — a fresh run directory — must leave the whole study's results as
+    /// they are rather than replace them with the cut one's widths (the whole study's step would then
+    /// find nothing to adopt for the rest and run it again: hours of compute, as happened once).
+    @Test func aCutStudyLeavesTheWholeStudysResults() throws {
+        let dir = try Support.tempDir()
+        let repo = dir.appendingPathComponent("repo"), fm = FileManager.default
+        try fm.createDirectory(at: repo.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: repo.appendingPathComponent("results/lm-width"), withIntermediateDirectories: true)
+        try fm.copyItem(at: Support.repoRoot.appendingPathComponent("scripts/ship-results.sh"),
+                        to: repo.appendingPathComponent("scripts/ship-results.sh"))
+        // The committed whole study (widths 64–512).
+        let results = repo.appendingPathComponent("results/lm-width/results.h5")
+        try fm.copyItem(at: Support.repoRoot.appendingPathComponent("results/lm-width/results.h5"), to: results)
+        let before = try Data(contentsOf: results)
+        // No evaluation may start: a mulo that fails at once stands for one.
+        func step(_ name: String, widths: String? = nil) throws -> (status: Int32, out: String) {
+            var env = ["MULO": "/bin/false"]
+            if let widths { env["WIDTHS_LM_WIDTH"] = widths }
+            let r = try Support.run(URL(fileURLWithPath: "/bin/bash"),
+                                    [repo.appendingPathComponent("scripts/ship-results.sh").path, dir.appendingPathComponent("runs").path, name],
+                                    env: env)
+            return (r.status, r.stdout + r.stderr)
+        }
+        let cut = try step("lm-width-to256")
+        #expect(cut.status == 0 && cut.out.contains("holds widths 512 too, kept"), "\(cut.out)")
+        #expect(try Data(contentsOf: results) == before)
+        // A cut that loses no width of the results is evaluated (here: the failing mulo is called).
+        let whole = try step("lm-width", widths: "64 128 256 512")
+        #expect(whole.status != 0 && !whole.out.contains("kept"), "\(whole.out)")
+        #expect(try Data(contentsOf: results) == before)
+    }
 }
