@@ -73,8 +73,9 @@ evaluate() {
     widths=${!var:-$widths}
     # A study cut to fewer widths (WIDTHS_<STUDY>, as lm-width-to256) would replace results/DIR with
     # only those: when results/DIR holds a width outside them (the whole study, finished), it is left
-    # as is and nothing runs — the whole study's own step adopts its runs.
-    if [ -n "${!var:-}" ] && [ -f "results/$dir/results.h5" ]; then
+    # as is and nothing runs — the whole study's own step adopts its runs. BASELINES_ONLY writes no
+    # results/, so it runs its cut.
+    if [ -n "${!var:-}" ] && [ -z "${BASELINES_ONLY:-}" ] && [ -f "results/$dir/results.h5" ]; then
         local held extra
         held=$(h5ls -r "results/$dir/results.h5" | grep -oE '^/runs/[^/ ]+/w[0-9]+ ' | grep -oE '[0-9]+ $' | tr -d ' ' | sort -u)
         extra=$(comm -23 <(echo "$held") <(printf '%s\n' $widths | sort -u) | xargs)

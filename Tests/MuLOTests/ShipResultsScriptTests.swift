@@ -108,8 +108,9 @@ struct ShipResultsScriptTests {
         try fm.copyItem(at: Support.repoRoot.appendingPathComponent("results/lm-width/results.h5"), to: results)
         let before = try Data(contentsOf: results)
         // No evaluation may start: a mulo that fails at once stands for one.
-        func step(_ name: String, widths: String? = nil) throws -> (status: Int32, out: String) {
+        func step(_ name: String, widths: String? = nil, baselinesOnly: Bool = false) throws -> (status: Int32, out: String) {
             var env = ["MULO": "/bin/false"]
+            if baselinesOnly { env["BASELINES_ONLY"] = "1" }
             if let widths { env["WIDTHS_LM_WIDTH"] = widths }
             let r = try Support.run(URL(fileURLWithPath: "/bin/bash"),
                                     [repo.appendingPathComponent("scripts/ship-results.sh").path, dir.appendingPathComponent("runs").path, name],
@@ -122,6 +123,10 @@ struct ShipResultsScriptTests {
         // A cut that loses no width of the results is evaluated (here: the failing mulo is called).
         let whole = try step("lm-width", widths: "64 128 256 512")
         #expect(whole.status != 0 && !whole.out.contains("kept"), "\(whole.out)")
+        #expect(try Data(contentsOf: results) == before)
+        // BASELINES_ONLY writes no results/: its cut is evaluated.
+        let baselines = try step("lm-width-to256", baselinesOnly: true)
+        #expect(baselines.status != 0 && !baselines.out.contains("kept"), "\(baselines.out)")
         #expect(try Data(contentsOf: results) == before)
     }
 }
