@@ -137,6 +137,16 @@ struct EvaluationTests {
         let svg = SVGPlot.render([panel], columns: 1, title: "t")
         #expect(svg.contains(">5</text>") && !svg.contains(">10</text>") && !svg.contains(">100</text>"), "\(svg)")
     }
+
+    /// A panel given a span draws its x axis over it: runs that all diverged at step 1 of 1000
+    /// once got an axis from 0 to 1 ticked at 0.25 steps.
+    @Test func spannedAxesCoverTheSpan() {
+        let curves = [Series(label: "a", x: [0, 1], y: [2.3, 26])]
+        let spanned = SVGPlot.render([Panel(title: "p", xLabel: "step", yLabel: "loss", series: curves, xSpan: 0...1000)], columns: 1)
+        #expect(spanned.contains(">1000</text>") && !spanned.contains(">0.25</text>"), "\(spanned)")
+        let bare = SVGPlot.render([Panel(title: "p", xLabel: "step", yLabel: "loss", series: curves)], columns: 1)
+        #expect(bare.contains(">0.25</text>") && !bare.contains(">1000</text>"))
+    }
 }
 
 @Suite("mulo evaluate-on-width and coord-check commands", .serialized)

@@ -208,8 +208,8 @@ public struct EvaluationReport {
         return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint)
     }
 
-    /// loss_curves.svg: one panel per width, each seed faint under the mean of the seeds still
-    /// running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths only; the tables hold a
+    /// loss_curves.svg: one panel per width over the whole run's steps, each seed faint under the
+    /// mean of the seeds still running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths only; the tables hold a
     /// single width): mean ± SE over the seeds that did not diverge, divergences in the legend.
     public func writePlots(in dir: String, title: String) throws {
         let bound = runs.compactMap(\.lossBound).max().map(Double.init)
@@ -225,7 +225,7 @@ public struct EvaluationReport {
                       var m = Self.curve(mean, label: o.label)
                       m.crosses = rs.compactMap { r in r.divergedAt.map { (Double($0), Double(r.trainLoss[$0])) } }
                       return (rs.count > 1 ? rs.map { Self.curve($0.trainLoss, label: o.label, faint: true) } : []) + [m]
-                  }, yMax: bound.map { $0 * 1.2 })
+                  }, yMax: bound.map { $0 * 1.2 }, xSpan: 0...Double(spec.steps))
         }
         let single = curves.count == 1
         try AtomicFile.write(SVGPlot.render(curves, columns: min(3, curves.count), panelWidth: single ? 600 : 360,

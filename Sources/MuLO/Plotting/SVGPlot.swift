@@ -37,9 +37,12 @@ public struct Panel: Sendable {
     public var series: [Series]
     /// Clamp the y range (e.g. to the loss clip bound) so diverging curves do not flatten the rest.
     public var yMax: Double?
+    /// A range the x axis covers whatever the data (e.g. a run's whole horizon, so curves that all
+    /// stop at their first steps are drawn against it rather than stretched over a fraction of a step).
+    public var xSpan: ClosedRange<Double>?
 
     public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [Series], yMax: Double? = nil) {
+                series: [Series], yMax: Double? = nil, xSpan: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -47,6 +50,7 @@ public struct Panel: Sendable {
         self.yScale = yScale
         self.series = series
         self.yMax = yMax
+        self.xSpan = xSpan
     }
 }
 
@@ -123,7 +127,7 @@ public enum SVGPlot {
         let (x0, y0) = (ox + left, oy + topPad)
         func tx(_ v: Double) -> Double? { transform(v, p.xScale) }
         func ty(_ v: Double) -> Double? { transform(v, p.yScale) }
-        let xs = p.series.flatMap { $0.x.compactMap(tx) }
+        let xs = (p.series.flatMap(\.x) + (p.xSpan.map { [$0.lowerBound, $0.upperBound] } ?? [])).compactMap(tx)
         var ys: [Double] = []
         for s in p.series {
             for (k, v) in s.y.enumerated() where v.isFinite {
