@@ -209,8 +209,9 @@ public struct EvaluationReport {
     }
 
     /// loss_curves.svg: one panel per width over the whole run's steps, each seed faint under the
-    /// mean of the seeds still running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths only; the tables hold a
-    /// single width): mean ± SE over the seeds that did not diverge, divergences in the legend.
+    /// mean of the seeds still running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths
+    /// only; the tables hold a single width): mean ± SE over the seeds that did not diverge,
+    /// divergences in the legend.
     public func writePlots(in dir: String, title: String) throws {
         let bound = runs.compactMap(\.lossBound).max().map(Double.init)
         let curves = spec.widths.map { w in
