@@ -147,6 +147,23 @@ struct EvaluationTests {
         let bare = SVGPlot.render([Panel(title: "p", xLabel: "step", yLabel: "loss", series: curves)], columns: 1)
         #expect(bare.contains(">0.25</text>") && !bare.contains(">1000</text>"))
     }
+
+    /// A panel whose runs all diverged says so instead of "no data" (the μLOs-on-SP-MLPs finding).
+    @Test func allNonFinitePanelsSayNoFiniteValues() {
+        let diverged = Panel(title: "p", xLabel: "w", yLabel: "loss", series: [Series(label: "a", x: [128, 512], y: [.infinity, .nan])])
+        #expect(SVGPlot.render([diverged], columns: 1).contains(">no finite values</text>"))
+        #expect(SVGPlot.render([Panel(title: "p", xLabel: "w", yLabel: "loss", series: [])], columns: 1).contains(">no data</text>"))
+    }
+
+    /// Final losses spanning more than a decade get a log axis: the memorisation study's μAdam at
+    /// ~1e-6 was drawn as 0 beside the μLO's ~1e-2 on a linear one. Diverged cells (∞, NaN) and
+    /// a loss of exactly 0 do not decide it.
+    @Test func finalLossesSpanningDecadesGetALogAxis() {
+        #expect(EvaluationReport.lossScale([1.2e-6, 1.1e-2, 0.4]) == .log10)
+        #expect(EvaluationReport.lossScale([0.31, 0.33, 0.41]) == .linear)
+        #expect(EvaluationReport.lossScale([0.3, .infinity, .nan, 0, 2.9]) == .linear)
+        #expect(EvaluationReport.lossScale([.nan]) == .linear)
+    }
 }
 
 @Suite("mulo evaluate-on-width and coord-check commands", .serialized)

@@ -208,6 +208,14 @@ public struct EvaluationReport {
         return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint)
     }
 
+    /// Linear unless the finite positive losses span more than a decade: a fitted run's ~1e-6 beside
+    /// another's ~1e-2 must not both be drawn as 0.
+    static func lossScale(_ losses: [Double]) -> AxisScale {
+        let v = losses.filter { $0.isFinite && $0 > 0 }
+        guard let lo = v.min(), let hi = v.max() else { return .linear }
+        return hi > 10 * lo ? .log10 : .linear
+    }
+
     /// loss_curves.svg: one panel per width over the whole run's steps, each seed faint under the
     /// mean of the seeds still running, × where a run diverged; final_loss_vs_width.svg (≥ 2 widths
     /// only; the tables hold a single width): mean ± SE over the seeds that did not diverge,
@@ -239,7 +247,7 @@ public struct EvaluationReport {
             return
         }
         let final = Panel(title: "final training loss vs width", xLabel: "width (log₂)", yLabel: "final training loss",
-                          xScale: .log2, yScale: .linear,
+                          xScale: .log2, yScale: Self.lossScale(cells.map(\.survivingLoss.mean)),
                           series: optimizers.map { o in
                               let cs = cells.filter { $0.optimizer == o.key }
                               let diverged = cs.filter { $0.diverged > 0 }.map { "\($0.diverged)/\($0.seeds) at w\($0.width)" }

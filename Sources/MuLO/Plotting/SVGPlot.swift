@@ -143,7 +143,9 @@ public enum SVGPlot {
         out += text(x0 + pw / 2, oy + h - 8, p.xLabel, size: 12, anchor: "middle")
         out += "<text x=\"\(fmt(ox + 14))\" y=\"\(fmt(y0 + ph / 2))\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 \(fmt(ox + 14)) \(fmt(y0 + ph / 2)))\">\(escape(p.yLabel))</text>\n"
         guard let xmin = xs.min(), let xmax = xs.max(), let yminRaw = ys.min(), let ymaxRaw = ys.max() else {
-            return out + text(x0 + pw / 2, y0 + ph / 2, "no data", size: 12, anchor: "middle") + "</g>\n"
+            // Series whose every value is non-finite (runs that all diverged) are not "no data".
+            let empty = p.series.isEmpty ? "no data" : "no finite values"
+            return out + text(x0 + pw / 2, y0 + ph / 2, empty, size: 12, anchor: "middle") + "</g>\n"
         }
         let (xa, xb) = pad(xmin, xmax, 0.03)
         // Log axes end on 1-2-5 values, so the ticks cover the data to both ends.
