@@ -155,6 +155,25 @@ struct EvaluationTests {
         #expect(SVGPlot.render([Panel(title: "p", xLabel: "w", yLabel: "loss", series: [])], columns: 1).contains(">no data</text>"))
     }
 
+    /// An optimizer keeps its colour and marker when a finding runs only some of the studies'
+    /// optimizers: the muvit-corrected finding once drew the μVeLO in the SP LO's orange and μAdam
+    /// in the μVeLO's green. Two of one kind, or one of another, fall back to the plot's order.
+    @Test func optimizersKeepTheirStyleAcrossStudies() throws {
+        func report(_ labels: [String]) throws -> EvaluationReport {
+            let spec = EvaluationSpec(template: try TaskTemplate("mumlp-w{W}-d3_synthetic-8x8x1"), widths: [8], steps: 20, seeds: 1, batch: 8)
+            return EvaluationReport(spec: spec, optimizers: labels.enumerated().map { i, l in
+                RecordedOptimizer(key: "k\(i)", label: l, parametrization: .mup, settingsDescription: [:])
+            }, runs: [])
+        }
+        let finding = try report(["μVeLO muvelo-m-fashionmnist", "μAdam (tuned)"])
+        #expect(finding.plotStyles == ["k0": 2, "k1": 4])
+        #expect(try report(["μLO a", "μLO b"]).plotStyles.isEmpty)
+        #expect(try report(["μLO a", "SGD (tuned)"]).plotStyles.isEmpty)
+        let svg = SVGPlot.render([Panel(title: "p", xLabel: "w", yLabel: "loss", series: [
+            Series(label: "μVeLO", x: [8, 16], y: [1, 2], markers: true, style: 2)])], columns: 1)
+        #expect(svg.contains("stroke=\"\(SVGPlot.colors[2])\"") && !svg.contains(SVGPlot.colors[0]))
+    }
+
     /// Final losses spanning more than a decade get a log axis: the memorisation study's μAdam at
     /// ~1e-6 was drawn as 0 beside the μLO's ~1e-2 on a linear one. Diverged cells (∞, NaN) and
     /// a loss of exactly 0 do not decide it.

@@ -202,10 +202,22 @@ public struct EvaluationReport {
     }
 
     /// One smoothed, subsampled curve: ≤ 1000 points (smoothed over n/50 steps, so nothing visible is lost).
-    static func curve(_ y: [Float], label: String, faint: Bool = false) -> Series {
+    static func curve(_ y: [Float], label: String, faint: Bool = false, style: Int? = nil) -> Series {
         let sm = Statistics.smooth(y, window: max(1, y.count / 50))
         let kept = Array(stride(from: 0, to: y.count, by: max(1, y.count / 1000)))
-        return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint)
+        return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint, style: style)
+    }
+
+    /// The optimizers of the full studies, in their order, by label: a study or finding that runs
+    /// some of them draws each in the colour and marker it has in the full ones.
+    static let plotKinds = ["μLO ", "LO (SP) ", "μVeLO ", "VeLO ", "μAdam", "AdamW"]
+
+    /// Plot style per optimizer key: its kind's place in `plotKinds`; empty (the plot's own order)
+    /// when an optimizer is of another kind or two share one, so that no two share a style.
+    var plotStyles: [String: Int] {
+        let kinds = optimizers.map { o in Self.plotKinds.firstIndex { o.label.hasPrefix($0) } }
+        guard kinds.allSatisfy({ $0 != nil }), Set(kinds).count == kinds.count else { return [:] }
+        return Dictionary(uniqueKeysWithValues: zip(optimizers.map(\.key), kinds.compactMap { $0 }))
     }
 
     /// Linear unless the finite positive losses span more than a decade: a fitted run's ~1e-6 beside
@@ -222,6 +234,7 @@ public struct EvaluationReport {
     /// divergences in the legend.
     public func writePlots(in dir: String, title: String) throws {
         let bound = runs.compactMap(\.lossBound).max().map(Double.init)
+        let styles = plotStyles
         let curves = spec.widths.map { w in
             Panel(title: "width \(w)", xLabel: "step", yLabel: "training loss", yScale: .log10,
                   series: optimizers.flatMap { o -> [Series] in
@@ -231,9 +244,9 @@ public struct EvaluationReport {
                           let vals = rs.compactMap { s < $0.trainLoss.count ? $0.trainLoss[s] : nil }
                           return vals.reduce(0, +) / Float(vals.count)
                       }
-                      var m = Self.curve(mean, label: o.label)
+                      var m = Self.curve(mean, label: o.label, style: styles[o.key])
                       m.crosses = rs.compactMap { r in r.divergedAt.map { (Double($0), Double(r.trainLoss[$0])) } }
-                      return (rs.count > 1 ? rs.map { Self.curve($0.trainLoss, label: o.label, faint: true) } : []) + [m]
+                      return (rs.count > 1 ? rs.map { Self.curve($0.trainLoss, label: o.label, faint: true, style: styles[o.key]) } : []) + [m]
                   }, yMax: bound.map { $0 * 1.2 }, xSpan: 0...Double(spec.steps))
         }
         let single = curves.count == 1
@@ -253,7 +266,7 @@ public struct EvaluationReport {
                               let diverged = cs.filter { $0.diverged > 0 }.map { "\($0.diverged)/\($0.seeds) at w\($0.width)" }
                               let label = o.label + (diverged.isEmpty ? "" : " (diverged: \(diverged.joined(separator: ", ")))")
                               return Series(label: label, x: cs.map { Double($0.width) }, y: cs.map(\.survivingLoss.mean),
-                                            error: cs.map(\.survivingLoss.se), markers: true)
+                                            error: cs.map(\.survivingLoss.se), markers: true, style: styles[o.key])
                           })
         try AtomicFile.write(SVGPlot.render([final], columns: 1, panelWidth: 520, panelHeight: 380, title: title), to: vsWidth)
     }

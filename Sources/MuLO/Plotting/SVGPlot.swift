@@ -13,9 +13,12 @@ public struct Series: Sendable {
     public var faint = false
     /// Points marked × (e.g. where a run diverged), y clamped into the panel.
     public var crosses: [(x: Double, y: Double)] = []
+    /// Index into the palette and the marker shapes; nil: the label's place among the plot's labels.
+    /// Set it to keep a curve's look from plot to plot when some plots leave series out.
+    public var style: Int?
 
     public init(label: String, x: [Double], y: [Double], error: [Double]? = nil, markers: Bool = false,
-                faint: Bool = false, crosses: [(x: Double, y: Double)] = []) {
+                faint: Bool = false, crosses: [(x: Double, y: Double)] = [], style: Int? = nil) {
         self.label = label
         self.x = x
         self.y = y
@@ -23,6 +26,7 @@ public struct Series: Sendable {
         self.markers = markers
         self.faint = faint
         self.crosses = crosses
+        self.style = style
     }
 }
 
@@ -91,6 +95,10 @@ public enum SVGPlot {
         let rows = (panels.count + cols - 1) / cols
         let labels = panels.flatMap { $0.series.map(\.label) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let marked = Set(panels.flatMap { $0.series.filter(\.markers).map(\.label) })
+        let series = panels.flatMap(\.series)
+        let styles = Dictionary(uniqueKeysWithValues: labels.enumerated().map { i, label in
+            (label, series.first { $0.label == label }?.style ?? i)
+        })
         // Legend entries in as many columns as the longest label allows.
         let entryWidth = 44 + 7.2 * Double(labels.map(\.count).max() ?? 0)
         let perRow = max(1, min(labels.count, Int((Double(cols) * panelWidth - 40) / entryWidth)))
@@ -108,20 +116,21 @@ public enum SVGPlot {
         if let title { out += text(width / 2, 20, title, size: 15, anchor: "middle", weight: "bold") }
         for (i, p) in panels.enumerated() {
             let ox = left + Double(i % cols) * panelWidth, oy = top + Double(i / cols) * panelHeight
-            out += panel(p, ox: ox, oy: oy, w: panelWidth, h: panelHeight, labels: labels)
+            out += panel(p, ox: ox, oy: oy, w: panelWidth, h: panelHeight, styles: styles)
         }
         let ly = top + Double(rows) * panelHeight + 8
         for (i, label) in labels.enumerated() {
             let x = 20 + Double(i % perRow) * entryWidth, y = ly + 22 * Double(i / perRow)
-            let c = colors[i % colors.count]
+            let style = styles[label] ?? i
+            let c = colors[style % colors.count]
             out += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(y + 6))\" x2=\"\(fmt(x + 24))\" y2=\"\(fmt(y + 6))\" stroke=\"\(c)\" stroke-width=\"2.5\"/>\n"
-            if marked.contains(label) { out += marker(i, x + 12, y + 6, c) }
+            if marked.contains(label) { out += marker(style, x + 12, y + 6, c) }
             out += text(x + 30, y + 10, label, size: 12, anchor: "start")
         }
         return out + "</svg>\n"
     }
 
-    private static func panel(_ p: Panel, ox: Double, oy: Double, w: Double, h: Double, labels: [String]) -> String {
+    private static func panel(_ p: Panel, ox: Double, oy: Double, w: Double, h: Double, styles: [String: Int]) -> String {
         let (left, right, topPad, bottom) = (62.0, 14.0, 28.0, 46.0)
         let (pw, ph) = (w - left - right, h - topPad - bottom)
         let (x0, y0) = (ox + left, oy + topPad)
@@ -167,7 +176,7 @@ public enum SVGPlot {
         out += "<clipPath id=\"c\(Int(ox))_\(Int(oy))\"><rect x=\"\(fmt(x0))\" y=\"\(fmt(y0))\" width=\"\(fmt(pw))\" height=\"\(fmt(ph))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#c\(Int(ox))_\(Int(oy)))\">\n"
         for s in p.series.filter(\.faint) + p.series.filter({ !$0.faint }) {
-            let index = labels.firstIndex(of: s.label) ?? 0
+            let index = styles[s.label] ?? 0
             let c = colors[index % colors.count]
             var points: [String] = [], marks = ""   // marks over the line
             for (xv, yv) in s.crosses {
