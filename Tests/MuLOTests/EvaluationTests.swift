@@ -159,16 +159,18 @@ struct EvaluationTests {
     /// optimizers: the muvit-corrected finding once drew the μVeLO in the SP LO's orange and μAdam
     /// in the μVeLO's green. Two of one kind, or one of another, fall back to the plot's order.
     @Test func optimizersKeepTheirStyleAcrossStudies() throws {
-        func report(_ labels: [String]) throws -> EvaluationReport {
+        // Recognised by what they are, as the paper's rows are: key, architecture, parametrization.
+        func report(_ optimizers: [(key: String, architecture: String?)]) throws -> EvaluationReport {
             let spec = EvaluationSpec(template: try TaskTemplate("mumlp-w{W}-d3_synthetic-8x8x1"), widths: [8], steps: 20, seeds: 1, batch: 8)
-            return EvaluationReport(spec: spec, optimizers: labels.enumerated().map { i, l in
-                RecordedOptimizer(key: "k\(i)", label: l, parametrization: .mup, settingsDescription: [:])
+            return EvaluationReport(spec: spec, optimizers: optimizers.map { o in
+                RecordedOptimizer(key: o.key, label: o.key, parametrization: .mup,
+                                  settingsDescription: o.architecture.map { ["architecture": $0] } ?? [:])
             }, runs: [])
         }
-        let finding = try report(["μVeLO muvelo-m-fashionmnist", "μAdam (tuned)"])
-        #expect(finding.plotStyles == ["k0": 2, "k1": 4])
-        #expect(try report(["μLO a", "μLO b"]).plotStyles.isEmpty)
-        #expect(try report(["μLO a", "SGD (tuned)"]).plotStyles.isEmpty)
+        let finding = try report([("lo-muvelo-m-fashionmnist", VeLO.name), ("muadam", nil)])
+        #expect(finding.plotStyles == ["lo-muvelo-m-fashionmnist": 2, "muadam": 4])
+        #expect(try report([("lo-a", nil), ("lo-b", nil)]).plotStyles.isEmpty)
+        #expect(try report([("lo-a", nil), ("sgd", nil)]).plotStyles.isEmpty)
         let svg = SVGPlot.render([Panel(title: "p", xLabel: "w", yLabel: "loss", series: [
             Series(label: "μVeLO", x: [8, 16], y: [1, 2], markers: true, style: 2)])], columns: 1)
         #expect(svg.contains("stroke=\"\(SVGPlot.colors[2])\"") && !svg.contains(SVGPlot.colors[0]))
@@ -334,6 +336,8 @@ struct EvaluationCommandTests {
         let stored = try EvaluationReport.stored("\(out)/results.h5")
         #expect(stored.spec.taskParametrization == .standard
                     && stored.taskTitle == "mlp-w{W}-d2_synthetic-8x8x1, each optimizer with its own update scales s_W")
+        // Each optimizer keeps its own parametrization, not its tasks' (it decides its plot style and paper row).
+        #expect(stored.optimizers.map(\.parametrization) == [.mup, .mup])
         // The scales those runs applied: input [64, 8], hidden [8, 8], readout [8, 10] and their biases.
         let spec = EvaluationSpec(template: try TaskTemplate("mumlp-w{W}-d2_synthetic-8x8x1"), widths: [8], taskParametrization: .standard)
         let crossed = WidthEvaluation(spec: spec, optimizers: [try EvalOptimizer.learned(path: theta)], directory: out)

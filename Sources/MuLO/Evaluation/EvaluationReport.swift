@@ -208,14 +208,15 @@ public struct EvaluationReport {
         return Series(label: label, x: kept.map(Double.init), y: kept.map { sm[$0] }, faint: faint, style: style)
     }
 
-    /// The optimizers of the full studies, in their order, by label: a study or finding that runs
-    /// some of them draws each in the colour and marker it has in the full ones.
-    static let plotKinds = ["μLO ", "LO (SP) ", "μVeLO ", "VeLO ", "μAdam", "AdamW"]
+    /// The optimizers of the full studies, in their order, by what they are (the paper's rows,
+    /// `PaperComparison.counterpart`): a study or finding that runs some of them draws each in the
+    /// colour and marker it has in the full ones.
+    static let plotKinds = ["μLO_M", "LO_M (SP)", "μVeLO_M", "VeLO_M (SP)", "μAdam", "AdamW"]
 
     /// Plot style per optimizer key: its kind's place in `plotKinds`; empty (the plot's own order)
     /// when an optimizer is of another kind or two share one, so that no two share a style.
     var plotStyles: [String: Int] {
-        let kinds = optimizers.map { o in Self.plotKinds.firstIndex { o.label.hasPrefix($0) } }
+        let kinds = optimizers.map { o in PaperComparison.counterpart(o).flatMap(Self.plotKinds.firstIndex(of:)) }
         guard kinds.allSatisfy({ $0 != nil }), Set(kinds).count == kinds.count else { return [:] }
         return Dictionary(uniqueKeysWithValues: zip(optimizers.map(\.key), kinds.compactMap { $0 }))
     }

@@ -61,8 +61,10 @@ extension EvaluationReport {
                     runs.append(run)
                 }
             }
-            // The optimizer's parametrization is its tasks' (μLOs and μAdam ran the μP ones).
-            let parametrization = try TaskRegistry.parse(runs.last!.task).parametrization
+            // The optimizer's own parametrization, not its tasks' (a crossed finding ran it on the other
+            // one's): a learned optimizer records it in its settings, a baseline's is its kind's.
+            let parametrization = try settings[key]?["parametrization"].flatMap(Parametrization.init(rawValue:))
+                ?? HandDesigned(rawValue: key)?.parametrization ?? TaskRegistry.parse(runs.last!.task).parametrization
             optimizers.append(RecordedOptimizer(key: key, label: label, parametrization: parametrization,
                                                 settingsDescription: settings[key] ?? [:]))
         }
