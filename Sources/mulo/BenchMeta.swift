@@ -14,21 +14,22 @@ struct BenchMeta: ParsableCommand {
     @Option(help: "Truncation length K.") var truncation = 50
     @Option(help: "Inner batch size.") var batch = 128
     @Option(help: "Outer steps to time (after one warm-up step).") var outerSteps = 2
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON instead of text.") var json = false
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard pairs >= 1, truncation >= 1, batch >= 1, outerSteps >= 1 else { throw ValidationError("sizes must be ≥ 1") }
         guard LOBench.Subject(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be small_fc_lopt, velo or muvelo") }
+        do { _ = try TaskRegistry.parse(task) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let n = runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount
             BLAS.setThreads(n)
             let host = BenchHost.measure(threads: n)
             let r = try MetaBench.run(task: task, optimizer: LOBench.Subject(rawValue: optimizer)!, pairs: pairs, truncation: truncation, batch: batch,
-                                      outerSteps: outerSteps, threads: n, sgemm: host.sgemm_gflops)
+                                      outerSteps: outerSteps, threads: n, dataDir: runtime.dataDir, sgemm: host.sgemm_gflops)
             if json {
                 struct Out: Encodable { let host: BenchHost; let result: MetaBenchResult }
                 print(String(decoding: try JSONEncoder.sorted.encode(Out(host: host, result: r)), as: UTF8.self))

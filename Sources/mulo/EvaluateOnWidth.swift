@@ -25,7 +25,7 @@ struct EvaluateOnWidth: ParsableCommand {
     @Option(help: "Seeds per (optimizer, width).") var seeds = 3
     @Option(help: "Batch size.") var batch = 128
     @Option(help: "Test loss/accuracy every N steps (0: only at the end).") var testInterval = 100
-    @Option(help: "Test images per evaluation.") var testExamples = 10_000
+    @Option(help: "Test examples (images or sequences) per evaluation.") var testExamples = 10_000
     @Flag(help: "Use baselines untuned, with --lr (and default β, λ) instead of tuning them.") var noTune = false
     @Option(help: "Learning rate of untuned baselines (with --no-tune).") var lr: Float = 1e-3
     @Option(help: "Output directory (default runs/eval-<first optimizer>).") var out: String?

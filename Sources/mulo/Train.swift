@@ -6,8 +6,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one task with a hand-designed or learned optimizer and write its curves to HDF5.")
 
-    @Option(help: "Task name, {model|mumodel}-w{W}-d{D}_{dataset}.")
-    var task = "mumodel-w128-d3_fashionmnist-28x28x1"
+    @Option(help: "Task name: {mlp|mumlp}-w{W}-d{D}_{dataset}, {transformer|mutransformer}-w{W}-d{D}_{corpus}-s{S}-bytes or {vit|muvit}-w{W}-d{D}_{dataset}.")
+    var task = "mumlp-w128-d3_fashionmnist-28x28x1"
 
     @OptionGroup var optimizerOptions: OptimizerOptions
 
@@ -61,8 +61,8 @@ struct Train: ParsableCommand {
             if case .learned = choice.kind, choice.parametrization != model.parametrization, !force {
                 throw LOError("""
                     the learned optimizer \(choice.label) is \(choice.parametrization == .mup ? "μP (mu)" : "standard (sp)") \
-                    but \(model.name) is \(model.parametrization == .mup ? "μP" : "standard"); μLOs train mumodel-… tasks and \
-                    SP LOs model-… tasks (--force to run anyway)
+                    but \(model.name) is \(model.parametrization == .mup ? "μP" : "standard"); μLOs train μP tasks (mumlp-…, mutransformer-…, muvit-…) \
+                    and SP LOs the others (--force to run anyway)
                     """)
             }
             // A learned optimizer on the other parametrization's task (--force) keeps its own update rule.

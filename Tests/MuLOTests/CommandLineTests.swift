@@ -39,6 +39,17 @@ struct CommandLineTests {
         #expect(try f.read("curves/test_accuracy", as: Float.self).values.last! > 0.6)
     }
 
+    /// `mulo train` with no --task trains its documented default (a rename once left it a name no
+    /// task parser accepts, so the bare command failed).
+    @Test(.enabled(if: Support.fashionMNISTAvailable, "needs Debian's dataset-fashion-mnist"))
+    func trainsItsDefaultTask() throws {
+        let out = try Support.tempDir().appendingPathComponent("default.h5").path
+        let r = try Support.mulo(["train", "--steps", "1", "--batch", "8", "--test-interval", "0", "--test-examples", "8", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(try HDF5File.open(out).attributeString("config").utf8))
+        #expect(config.task == "mumlp-w128-d3_fashionmnist-28x28x1")
+    }
+
     @Test(arguments: [["--optimizer", "adamax"], ["--lr", "-1"], ["--steps", "0"], ["--task", "mumlp-w0-d3_synthetic-8x8x1"],
                       ["--batch", "0"], ["--bogus"], ["--task", "mumlp-w8-d1_nosuchdata-8x8x1"],
                       ["--out", "/nonexistent-dir/x.h5"],

@@ -24,7 +24,7 @@ public enum MetaBench {
     /// task) at the truncation given.
     public static func run(task name: String = "mumlp-w128-d3_fashionmnist-28x28x1", optimizer: LOBench.Subject = .smallFC,
                            pairs: Int = 8, truncation: Int = 50, batch: Int = 128, outerSteps: Int = 2, threads: Int,
-                           sgemm: Double) throws -> MetaBenchResult {
+                           dataDir: String? = nil, sgemm: Double) throws -> MetaBenchResult {
         let t = try TaskRegistry.parse(name)
         var config = MetaConfig(name: "bench")
         config.families = [.init(template: name.replacingOccurrences(of: "-w\(t.width)-", with: "-w{W}-"),
@@ -34,7 +34,7 @@ public enum MetaBench {
         config.estimator.truncation = truncation
         if optimizer == .smallFC {
             config.learnedOptimizer.stepMult = LOConfig.defaultStepMult(t.parametrization)
-            return try time(MetaTrainer(config: config, threads: threads), outerSteps: outerSteps, subject: optimizer, sgemm: sgemm)
+            return try time(MetaTrainer(config: config, dataDir: dataDir, threads: threads), outerSteps: outerSteps, subject: optimizer, sgemm: sgemm)
         }
         guard (optimizer == .muvelo) == (t.parametrization == .mup) else {
             throw TaskError("\(optimizer.rawValue) meta-trains \(optimizer == .muvelo ? "μP (mumlp-…)" : "SP (mlp-…)") tasks, not \(name)")
@@ -43,7 +43,7 @@ public enum MetaBench {
         config.learnedOptimizer.architecture = VeLO.name
         (config.learnedOptimizer.lstmHidden, config.learnedOptimizer.paramInits) = (preset.lstmHidden, preset.paramInits)
         config.learnedOptimizer.stepMult = preset.stepMult
-        return try time(MetaTrainer(config: config, architecture: VeLO(config.learnedOptimizer.veloConfig), threads: threads),
+        return try time(MetaTrainer(config: config, architecture: VeLO(config.learnedOptimizer.veloConfig), dataDir: dataDir, threads: threads),
                         outerSteps: outerSteps, subject: optimizer, sgemm: sgemm)
     }
 
