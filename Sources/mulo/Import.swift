@@ -8,7 +8,7 @@ struct Import: ParsableCommand {
         abstract: "Import a PyLO-layout directory (small_fc_lopt: config.json + model.safetensors; VeLO: VeLO_RNN/, VeLO_MLP/ + mulo_velo.json) as a θ file.",
         discussion: "small_fc_lopt's decay offsets come from mulo_lo.json when present, else the shipped μLO defaults (METHOD §2.1).")
 
-    @Argument(help: "Directory with config.json and model.safetensors.") var directory: String
+    @Argument(help: "A PyLO-layout directory (as `mulo export` writes): config.json + model.safetensors (small_fc_lopt) or VeLO_RNN/, VeLO_MLP/ + mulo_velo.json (VeLO).") var directory: String
     @Option(help: "Output θ file.") var out = "theta.h5"
     @OptionGroup var output: OutputFileOptions
 
