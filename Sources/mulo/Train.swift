@@ -81,10 +81,13 @@ struct Train: ParsableCommand {
             // Live metrics beside the run file: runs/x.h5 logs to runs/x/ (a re-run starts the log afresh, one that
             // continues a saved run from where it continues).
             let stem = path.hasSuffix(".h5") ? String(path.dropLast(3)) : path
+            let logDir = path.hasSuffix(".h5") ? stem : path + ".logs"
+            // One process per run file: a second one would interleave its live metrics and partial saves with ours.
+            let lock = try RunLock.acquire(logDir, command: "mulo train \(model.name) --out \(path)")
+            defer { lock.release() }
             let partial = PartialRun(path: stem + ".partial.h5", interval: saveInterval)
             let resumeAt = partial.savedStep(config: config) ?? 0
             if resumeAt > 0 { print("continuing the run saved at step \(resumeAt) in \(partial.path)") }
-            let logDir = path.hasSuffix(".h5") ? stem : path + ".logs"
             let metrics = try MetricsLog(directory: logDir, keep: { ($0["step"] as? Int).map { $0 < resumeAt } ?? false })
             print("live metrics: \(metrics.jsonlPath) (tensorboard --logdir \(logDir))")
             let progress = Progress(total: steps, label: "step")

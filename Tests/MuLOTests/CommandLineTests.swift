@@ -50,6 +50,36 @@ struct CommandLineTests {
         #expect(config.task == "mumlp-w128-d3_fashionmnist-28x28x1")
     }
 
+    /// One process per run file: while one `mulo train` writes OUT, a second one (even with
+    /// --overwrite) is refused at once, naming the holder, instead of interleaving its live
+    /// metrics and partial saves; a killed holder never blocks the next run.
+    @Test func oneTrainPerRunFile() throws {
+        let dir = try Support.tempDir()
+        let out = dir.appendingPathComponent("run.h5").path
+        let args = ["train", "--task", "mumlp-w64-d2_synthetic-8x8x1", "--batch", "16", "--test-interval", "0", "--threads", "1", "--out", out]
+        let first = Process()
+        first.executableURL = Support.muloExecutable
+        first.arguments = args + ["--steps", "10000000"]
+        (first.standardOutput, first.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try first.run()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/metrics.jsonl").path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        for extra in [[], ["--overwrite"]] {
+            let second = try Support.mulo(args + ["--steps", "5"] + extra)
+            #expect(second.status != 0 && second.stderr.contains("in use by another process")
+                        && second.stderr.contains("\(first.processIdentifier)"), "\(extra): \(second.stderr)")
+        }
+        #expect(first.isRunning)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let next = try Support.mulo(args + ["--steps", "5"])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try HDF5File.open(out).read("curves/train_loss", as: Float.self).values.count == 5)
+    }
+
     @Test(arguments: [["--optimizer", "adamax"], ["--lr", "-1"], ["--steps", "0"], ["--task", "mumlp-w0-d3_synthetic-8x8x1"],
                       ["--batch", "0"], ["--bogus"], ["--task", "mumlp-w8-d1_nosuchdata-8x8x1"],
                       ["--out", "/nonexistent-dir/x.h5"],
