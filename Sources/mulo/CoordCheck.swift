@@ -37,7 +37,7 @@ struct CoordCheck: ParsableCommand {
             let make = { choice.make(totalSteps: steps) }
             let result = try CoordinateCheck.run(template: try TaskTemplate(template), widths: widths.sorted(), depth: depth,
                                                  parametrization: parametrization, optimizer: make, steps: steps,
-                                                 logSteps: measuredSteps, batch: batch, seed: seed, dataDir: runtime.dataDir)
+                                                 logSteps: measuredSteps, batch: batch, seed: seed, dataDir: runtime.dataDir, showProgress: true)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             print("coordinate check, \(label): std over probe coordinates of (pre-activation_t − pre-activation_0)")
             print(result.table)

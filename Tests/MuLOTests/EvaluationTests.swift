@@ -474,6 +474,8 @@ struct EvaluationCommandTests {
                                   "--out", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("widest/narrowest"))
+        // Progress in a log: each width's steps, then the widths done (stdout keeps just the table).
+        #expect(r.stderr.contains("w32: step 5/5") && r.stderr.contains("widths 2/2"), "\(r.stderr)")
         // At step 1 the zero readout has kept layers 0 and 1 exactly still: said, not "-nan×".
         let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("    0     1") || $0.hasPrefix("layer") }
         #expect(!r.stdout.contains("nan") && rows.count == 2 && rows[1].hasSuffix("all 0"), "\(r.stdout)")

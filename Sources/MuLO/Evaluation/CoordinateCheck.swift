@@ -18,18 +18,28 @@ public enum CoordinateCheck {
 
     public static func run(template: TaskTemplate, widths: [Int], depth: Int?, parametrization: Parametrization,
                            optimizer make: () -> any Optimizer, steps: Int, logSteps: [Int], batch: Int,
-                           probeSize: Int = 256, seed: UInt64 = 0, dataDir: String? = nil) throws -> Result {
+                           probeSize: Int = 256, seed: UInt64 = 0, dataDir: String? = nil, showProgress: Bool = false) throws -> Result {
+        let tasks = try widths.map { try template.name(width: $0, depth: depth, parametrization: parametrization).makeTask(dataDir: dataDir) }
+        // The default check trains 7 widths up to 4096 for 500 steps each, a few minutes: the ETA
+        // weighs each width's steps by their compute, as an evaluation's does, since the widest come last.
+        let total = max(steps, logSteps.max() ?? 0)
+        let stepWork = tasks.map { $0.trainingFlops(batchSize: batch) }
+        let progress = Progress(total: tasks.count, label: "widths", enabled: showProgress,
+                                totalWork: stepWork.reduce(0) { $0 + $1 * Double(total) }, unit: "widths")
         var all: [[[Double]]] = []
-        for w in widths {
-            let task = try template.name(width: w, depth: depth, parametrization: parametrization).makeTask(dataDir: dataDir)
-            all.append(try measure(task, optimizer: make(), steps: steps, logSteps: logSteps, batch: batch,
-                                   probeSize: probeSize, seed: seed))
+        for (i, task) in tasks.enumerated() {
+            let inside = Progress(total: total, label: "w\(widths[i]): step", enabled: showProgress && isatty(STDERR_FILENO) == 0,
+                                  logEvery: 60, feeding: progress, workPerStep: stepWork[i])
+            all.append(try measure(task, optimizer: make(), steps: total, logSteps: logSteps, batch: batch,
+                                   probeSize: probeSize, seed: seed, progress: inside))
+            inside.finish()
+            progress.unitDone([("last", "w\(widths[i])")])
         }
         return Result(widths: widths, logSteps: logSteps, layers: all.first?.first?.count ?? 0, std: all)
     }
 
-    static func measure<O: Optimizer>(_ task: any Task, optimizer: O, steps: Int, logSteps: [Int], batch: Int,
-                                      probeSize: Int, seed: UInt64) throws -> [[Double]] {
+    static func measure<O: Optimizer>(_ task: any Task, optimizer: O, steps total: Int, logSteps: [Int], batch: Int,
+                                      probeSize: Int, seed: UInt64, progress: MuLOTraining.Progress? = nil) throws -> [[Double]] {
         let root = RNGKey(seed: seed)
         var params = task.initialize(key: root.split(0))
         var state = optimizer.initialState(for: params)
@@ -39,11 +49,11 @@ public enum CoordinateCheck {
         try task.data.sequentialBatch(split, start: 0, size: min(probeSize, try task.data.count(split)), into: &probe)
         let start = task.activations(params, batch: probe)
         var out: [[Double]] = []
-        let total = max(steps, logSteps.max() ?? 0)
         for step in 1...total {
             try inner.sample(key: root.split(1).split(UInt64(step)))
             let loss = inner.lossAndGradient(at: params)
             inner.update(&params, with: optimizer, state: &state, context: StepContext(step: step - 1, totalSteps: total, loss: loss))
+            progress?.update(step, [("loss", String(format: "%.4f", Double(loss)))])
             if logSteps.contains(step) {
                 let now = task.activations(params, batch: probe)
                 out.append(zip(now, start).map { a, a0 in Statistics.std(zip(a, a0).map { Double($0 - $1) }) })
