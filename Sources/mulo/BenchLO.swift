@@ -24,6 +24,10 @@ struct BenchLO: ParsableCommand {
     func validate() throws {
         guard !params.isEmpty, params.allSatisfy({ $0 >= 1000 }) else { throw ValidationError("--params must be ≥ 1000") }
         guard LOBench.Subject(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be small_fc_lopt, velo or muvelo") }
+        // The parameters and their gradients at least, before the host probes take their seconds.
+        do { for n in params { try MemoryBudget.check(8 * Double(n), "bench lo at \(n) parameters") } } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func run() throws {

@@ -35,6 +35,29 @@ struct HostileInputTests {
         }
     }
 
+    /// Sizes the parsers accept but no machine holds are refused before anything is allocated,
+    /// with what they would need (the allocator's failure was a stack dump): a width of 2^20
+    /// (~2e12 parameters for an MLP, ~1.5e11 for a transformer at 2^16), a billion PES pairs,
+    /// a bench of 1e12 parameters.
+    @Test func workBeyondTheMachinesMemory() throws {
+        let dir = try Support.tempDir()
+        let run = dir.appendingPathComponent("r")
+        for task in ["mumlp-w1048576-d3_synthetic-8x8x1", "mutransformer-w65536-d3_austen-s8-bytes"] {
+            try Self.refused(["train", "--task", task, "--steps", "1", "--out", run.path + ".h5"], mentions: "GB of memory")
+        }
+        try Self.refused(["evaluate-on-width", "--baseline", "muadam", "--no-tune", "--widths", "1048576", "--template",
+                          "mumlp-w{W}-d3_synthetic-8x8x1", "--steps", "1", "--seeds", "1", "--out", run.path], mentions: "GB of memory")
+        let toml = dir.appendingPathComponent("pairs.toml")
+        try MetaTrainCommandTests.config.replacingOccurrences(of: "pairs = 2", with: "pairs = 1000000000").write(to: toml, atomically: true, encoding: .utf8)
+        try Self.refused(["meta-train", toml.path, "--out", run.path], mentions: "PES with 1000000000 antithetic pairs")
+        try Self.refused(["bench", "lo", "--params", "1000000000000"], mentions: "GB of memory")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pairs.toml"])
+        // The budget itself: at most the machine's memory; exactly it is allowed, more is not.
+        #expect(MemoryBudget.bytes > 0 && MemoryBudget.bytes <= Double(ProcessInfo.processInfo.physicalMemory))
+        try MemoryBudget.check(MemoryBudget.bytes, "the whole budget")
+        #expect(throws: ResourceError.self) { try MemoryBudget.check(MemoryBudget.bytes * 1.01, "more") }
+    }
+
     @Test func idxHeadersClaimingHugeSizes() {
         // 2^31 × 2^31 × 2^31 wraps under -Ounchecked; the product is checked now.
         let header: [UInt8] = [0, 0, 8, 3, 128, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0]

@@ -1,6 +1,6 @@
 /// The library's errors: each a message naming what is wrong and where (the file, the object,
 /// the field), printed as is by the command line. One type per concern, so callers can catch
-/// one kind: `DataError`, `TaskError`, `OptimizerError`, `LOError`, `MetaConfigError`, `SafeTensors.FormatError`.
+/// one kind: `DataError`, `TaskError`, `OptimizerError`, `LOError`, `MetaConfigError`, `ResourceError`, `SafeTensors.FormatError`.
 public struct MessageError<Concern>: Error, CustomStringConvertible, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
@@ -13,6 +13,7 @@ public enum OptimizerConcern {}
 public enum LearnedOptimizerConcern {}
 public enum MetaConfigConcern {}
 public enum SafeTensorsConcern {}
+public enum ResourceConcern {}
 
 /// Data problems, each saying what was expected and where, and how to fix it where we know.
 public typealias DataError = MessageError<DataConcern>
@@ -21,3 +22,5 @@ public typealias TaskError = MessageError<TaskConcern>
 public typealias OptimizerError = MessageError<OptimizerConcern>
 public typealias LOError = MessageError<LearnedOptimizerConcern>
 public typealias MetaConfigError = MessageError<MetaConfigConcern>
+/// Work this machine cannot hold (`MemoryBudget`).
+public typealias ResourceError = MessageError<ResourceConcern>

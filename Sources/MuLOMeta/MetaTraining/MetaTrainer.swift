@@ -78,6 +78,9 @@ public final class MetaTrainer<A: LearnedOptimizerArchitecture>: @unchecked Send
         self.architecture = architecture
         self.threads = max(1, threads)
         tasks = try config.taskNames.map { try TaskRegistry.makeTask($0, dataDir: dataDir) }
+        // Every family keeps 2 × pairs particles, each with at least its parameters and as many floats of LO state.
+        let particleFloats = tasks.reduce(0.0) { $0 + 2 * Double($1.parameterCount) } * Double(2 * config.estimator.pairs)
+        try MemoryBudget.check(4 * particleFloats, "PES with \(config.estimator.pairs) antithetic pairs on \(tasks.count) tasks")
         for (task, batch) in zip(tasks, config.batchSizes) where batch > (try task.data.count(.train)) {
             throw MetaConfigError("\(config.name): batch \(batch) is larger than the training split of \(task.name)")
         }

@@ -113,6 +113,12 @@ extension Task {
     public var updateScales: [Float] { parameterSpecs.map(\.updateScale) }
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.count } }
 
+    /// Refuses a training of this task that cannot fit: it holds at least its parameters and
+    /// their gradients, float32.
+    public func checkFitsInMemory() throws {
+        try MemoryBudget.check(Double(parameterCount) * 8, "training \(name) (\(parameterCount) parameters)")
+    }
+
     /// Clips a loss to [0, 1.5·ln C]; NaN and ±∞ become the bound.
     public func normalizedLoss(_ loss: Float) -> Float {
         loss.isFinite ? min(max(loss, 0), lossClipBound) : lossClipBound

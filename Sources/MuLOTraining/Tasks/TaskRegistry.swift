@@ -9,8 +9,17 @@ public protocol TaskSpec: Sendable, CustomStringConvertible {
     var depth: Int { get }
     /// The same task at another width, depth or parametrization (templates, width studies).
     func with(width: Int, depth: Int, parametrization: Parametrization) -> any TaskSpec
-    /// Builds the task, loading its data (from `dataDir` where the family reads files).
-    func makeTask(dataDir: String?) throws -> any Task
+    /// Builds the task, loading its data (from `dataDir` where the family reads files); callers use `makeTask`.
+    func buildTask(dataDir: String?) throws -> any Task
+}
+
+extension TaskSpec {
+    /// Builds the task and refuses it when training it cannot fit in memory.
+    public func makeTask(dataDir: String?) throws -> any Task {
+        let task = try buildTask(dataDir: dataDir)
+        try task.checkFitsInMemory()
+        return task
+    }
 }
 
 /// The model families MuLO knows, keyed by the task name's prefix (the text before the first

@@ -22,7 +22,7 @@ struct ToyQuadraticSpec: TaskSpec {
         ToyQuadraticSpec(width: width, depth: depth)
     }
 
-    func makeTask(dataDir: String?) throws -> any Task { ToyQuadraticTask(spec: self) }
+    func buildTask(dataDir: String?) throws -> any Task { ToyQuadraticTask(spec: self) }
 }
 
 struct ToyQuadraticData: TaskData {

@@ -34,7 +34,7 @@ public struct MLPTaskName: TaskSpec, Hashable {
         MLPTaskName(parametrization: parametrization, width: width, depth: depth, dataset: dataset)
     }
 
-    public func makeTask(dataDir: String?) throws -> any Task { try makeMLPTask(dataDir: dataDir) }
+    public func buildTask(dataDir: String?) throws -> any Task { try makeMLPTask(dataDir: dataDir) }
 
     /// Builds the task, loading its dataset.
     public func makeMLPTask(dataDir: String? = nil) throws -> MLPTask {

@@ -65,7 +65,7 @@ public struct TransformerTaskName: TaskSpec, Hashable {
                             parametrization: parametrization)
     }
 
-    public func makeTask(dataDir: String?) throws -> any Task {
+    public func buildTask(dataDir: String?) throws -> any Task {
         // Templates make specs at other widths without parsing, so the check of `init(parsing:)` is repeated here.
         if parametrization == .mup, width % heads != 0 { throw TaskError("task \(self): width \(width) is not divisible by \(heads) heads") }
         return TransformerLMTask(name: description, config: config,

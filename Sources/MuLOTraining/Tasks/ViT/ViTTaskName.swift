@@ -78,7 +78,7 @@ public struct ViTTaskName: TaskSpec, Hashable {
                     corrected: corrected && parametrization == .mup, dataset: dataset)
     }
 
-    public func makeTask(dataDir: String?) throws -> any Task {
+    public func buildTask(dataDir: String?) throws -> any Task {
         guard explicitPatch != nil || (border.y == border.x && (dataset.height + 2 * border.y) % 16 == 0) else {
             throw TaskError("task \(self): the reference layout pads square images to a multiple of 16; give -p{P} for \(dataset)")
         }
