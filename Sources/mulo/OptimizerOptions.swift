@@ -26,10 +26,15 @@ struct OptimizerOptions: ParsableArguments {
                 throw ValidationError(optimizer == "lo" ? "--optimizer lo needs --checkpoint THETA.h5" : "--checkpoint goes with --optimizer lo")
             }
         }
-        if let lr { guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") } }
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("β1 and β2 must be in [0, 1)") }
-        guard weightDecay >= 0, momentum >= 0, momentum < 1 else { throw ValidationError("--weight-decay must be ≥ 0 and --momentum in [0, 1)") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0") }
+        // The command's own default rate and steps are not known here; 1 and the warmup stand in for them.
+        if let problem = settings(lr: lr ?? 1, steps: max(warmup, 1)).problem { throw ValidationError(problem) }
+    }
+
+    func settings(lr: Float, steps: Int) -> HandDesigned.Settings {
+        var s = HandDesigned.Settings()
+        (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr, beta1, beta2, weightDecay, momentum)
+        (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
+        return s
     }
 
     /// The optimizer's name as given (`lo` with a checkpoint), or `defaultOptimizer`.
@@ -38,9 +43,7 @@ struct OptimizerOptions: ParsableArguments {
     func choice(defaultOptimizer: String, defaultLR: Float, steps: Int) throws -> EvalOptimizer {
         if let checkpoint { return try EvalOptimizer.learned(path: checkpoint) }
         let kind = HandDesigned(rawValue: name(default: defaultOptimizer))!
-        var s = HandDesigned.Settings()
-        (s.learningRate, s.beta1, s.beta2, s.weightDecay, s.momentum) = (lr ?? defaultLR, beta1, beta2, weightDecay, momentum)
-        (s.cosine, s.warmupSteps, s.totalSteps) = (cosine, warmup, steps)
+        let s = settings(lr: lr ?? defaultLR, steps: steps)
         return EvalOptimizer(kind: .baseline(kind, s), key: kind.rawValue, label: "\(kind.label) η=\(s.learningRate)")
     }
 }

@@ -42,6 +42,45 @@ struct EvaluationTests {
                                                                          steps: 20, batch: 16, grid: grid)))
     }
 
+    /// A cache is used only when it is this search's and usable — one of another task at its
+    /// path, one whose best rate an edit made negative, or one cut short is said and searched
+    /// again — and the same grid file by another path is the same search. A grid file with
+    /// β1 = 5 is an error before anything runs.
+    @Test func tuningCachesAndGridFilesAreChecked() throws {
+        let dir = try Support.tempDir()
+        let grid = dir.appendingPathComponent("g.json").path
+        try #"{"lr": [0.01, 0.1]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
+        let task = try TaskRegistry.parse("mlp-w8-d1_synthetic-4x4x1")
+        func tune(_ grid: String) throws -> (TuningResult, [String]) {
+            var said: [String] = []
+            let r = try Tuner.tune(.sgd, task: task, steps: 20, batch: 16, grid: grid, cacheDir: dir.path, threads: 2, log: { said.append($0) })
+            return (r, said)
+        }
+        let (good, _) = try tune(grid)
+        let path = Tuner.cachePath(dir: dir.path, kind: .sgd, task: task.description, steps: 20, batch: 16, grid: grid)
+        var negative = good.best
+        negative.learningRate = -1
+        func result(task: String, best: HandDesigned.Settings) throws -> String {
+            String(decoding: try JSONEncoder().encode(TuningResult(optimizer: "sgd", task: task, steps: 20, batch: 16, grid: grid, seed: 1000,
+                                                                   best: best, bestLoss: 0, trials: good.trials)), as: UTF8.self)
+        }
+        for (text, reason) in [(try result(task: task.description, best: negative), "the learning rate must be a positive number"),
+                               (try result(task: "mlp-w16-d1_synthetic-4x4x1", best: good.best), "it is of sgd on mlp-w16-d1"),
+                               (#"{"optimizer": "sgd", "#, "not a tuning result")] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let (again, said) = try tune(grid)
+            #expect(said.contains { $0.hasPrefix("ignoring cached tuning") && $0.contains(reason) }, "\(said)")
+            #expect(again.best == good.best && again.bestLoss == good.bestLoss)
+        }
+        let moved = dir.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: moved, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: grid, toPath: moved.appendingPathComponent("g.json").path)
+        let (_, said) = try tune(moved.appendingPathComponent("g.json").path)
+        #expect(said == ["using cached tuning \(path)"], "\(said)")
+        try #"{"lr": [0.01], "beta1": [5]}"#.write(toFile: grid, atomically: true, encoding: .utf8)
+        #expect(throws: TaskError.self) { try TuningGrid.named(grid, for: .adamw) }
+    }
+
     /// An interrupted search keeps its finished trials: a trial file whose setting matches is
     /// taken as it is (here a loss no run could reach, so it must win), one whose setting does
     /// not is run again, and the result equals what a search from scratch gives for the rest.

@@ -54,9 +54,14 @@ public struct TuningGrid: Codable, Sendable, Equatable {
             guard let data = FileManager.default.contents(atPath: name) else {
                 throw TaskError("grid '\(name)' is neither small, paper nor a readable JSON file")
             }
-            do { return try JSONDecoder().decode(TuningGrid.self, from: data) } catch {
+            let grid: TuningGrid
+            do { grid = try JSONDecoder().decode(TuningGrid.self, from: data) } catch {
                 throw TaskError("grid file \(name): \(error)")
             }
+            if let problem = grid.settings(for: kind, totalSteps: 1).lazy.compactMap(\.problem).first {
+                throw TaskError("grid file \(name): \(problem)")
+            }
+            return grid
         }
     }
 
@@ -120,8 +125,12 @@ public enum Tuner {
     public static let seed = 1000
 
     public static func cachePath(dir: String, kind: HandDesigned, task: String, steps: Int, batch: Int, grid: String) -> String {
-        let g = ["small", "medium", "paper"].contains(grid) ? grid : URL(fileURLWithPath: grid).deletingPathExtension().lastPathComponent
-        return (dir as NSString).appendingPathComponent("\(kind.rawValue)_\(task)_\(steps)steps_b\(batch)_\(g).json")
+        (dir as NSString).appendingPathComponent("\(kind.rawValue)_\(task)_\(steps)steps_b\(batch)_\(gridKey(grid)).json")
+    }
+
+    /// A named grid, or a grid file by its name alone (the same file given by another path is the same grid).
+    static func gridKey(_ grid: String) -> String {
+        ["small", "medium", "paper"].contains(grid) ? grid : URL(fileURLWithPath: grid).deletingPathExtension().lastPathComponent
     }
 
     /// The cached result if present, else a grid search (selection: lowest final smoothed
@@ -129,11 +138,27 @@ public enum Tuner {
     public static func tune(_ kind: HandDesigned, task name: any TaskSpec, steps: Int, batch: Int, grid gridName: String,
                             cacheDir: String, threads: Int, dataDir: String? = nil, log: ((String) -> Void)? = nil) throws -> TuningResult {
         let path = cachePath(dir: cacheDir, kind: kind, task: name.description, steps: steps, batch: batch, grid: gridName)
-        func cached() -> TuningResult? {
+        // A cache is used only if it is this search's and its best settings are usable; anything
+        // else (edited, truncated, another task's) is said and searched again, the trials kept.
+        func cached(saying: Bool) -> TuningResult? {
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            return try? JSONDecoder().decode(TuningResult.self, from: data)
+            let problem: String
+            if let r = try? JSONDecoder().decode(TuningResult.self, from: data) {
+                let expected = (kind.rawValue, name.description, steps, batch, gridKey(gridName))
+                if (r.optimizer, r.task, r.steps, r.batch, gridKey(r.grid)) != expected {
+                    problem = "it is of \(r.optimizer) on \(r.task), \(r.steps) steps, batch \(r.batch), grid \(r.grid)"
+                } else if let p = r.best.problem {
+                    problem = p
+                } else {
+                    return r
+                }
+            } else {
+                problem = "not a tuning result"
+            }
+            if saying { log?("ignoring cached tuning \(path): \(problem); tuning again") }
+            return nil
         }
-        if let hit = cached() {
+        if let hit = cached(saying: true) {
             log?("using cached tuning \(path)")
             return hit
         }
@@ -145,7 +170,7 @@ public enum Tuner {
         let logDir = String(path.dropLast(".json".count))
         let lock = try RunLock.acquire(logDir, command: "mulo tune \(kind.rawValue) \(name)")
         defer { lock.release() }
-        if let hit = cached() {  // finished by another process between the check and the lock
+        if let hit = cached(saying: false) {  // finished by another process between the check and the lock
             log?("using cached tuning \(path)")
             return hit
         }

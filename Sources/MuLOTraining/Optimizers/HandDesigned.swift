@@ -18,6 +18,17 @@ public enum HandDesigned: String, Sendable, CaseIterable, Codable {
             cosine ? .baseline(peak: learningRate, warmupSteps: warmupSteps, totalSteps: totalSteps)
                 : .constant(learningRate)
         }
+
+        /// What makes these settings unusable, nil if nothing: flags, grid files and tuning caches
+        /// all pass through it, so an edited cache cannot hand an evaluation a negative rate or β1 = 5.
+        public var problem: String? {
+            guard learningRate.isFinite, learningRate > 0 else { return "the learning rate must be a positive number, not \(learningRate)" }
+            guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { return "β1 and β2 must be in [0, 1), not \(beta1) and \(beta2)" }
+            guard weightDecay.isFinite, weightDecay >= 0 else { return "the weight decay must be ≥ 0, not \(weightDecay)" }
+            guard (0..<1).contains(momentum) else { return "the momentum must be in [0, 1), not \(momentum)" }
+            guard totalSteps >= 1, (0...totalSteps).contains(warmupSteps) else { return "the warmup must be in 0…\(totalSteps) steps, not \(warmupSteps)" }
+            return nil
+        }
     }
 
     /// How tables and plots name it.
