@@ -32,7 +32,10 @@ struct ShippedComparison {
         try report.writeAll(in: directory, title: "\(report.taskTitle) at width \(width), \(Self.steps) steps")
         print(report.table)
         for r in runs {
-            print(String(format: "  %@: test accuracy %.1f%% (%@)", r.optimizer, 100 * Double(r.testAccuracy.last ?? .nan), r.task))
+            // A diverged run stops where it diverged and is never tested: say so rather than print "nan%".
+            let accuracy = r.testAccuracy.last.flatMap { $0.isFinite ? String(format: "test accuracy %.1f%%", 100 * Double($0)) : nil }
+                ?? (r.divergedAt.map { "diverged at step \($0)" } ?? "no test accuracy")
+            print("  \(r.optimizer): \(accuracy) (\(r.task))")
         }
         print("wrote \(directory)/ (results.h5, summary.csv, loss_curves.svg); the shipped θ: "
               + (shipped.isEmpty ? "none found in Checkpoints/" : shipped.joined(separator: ", ")))

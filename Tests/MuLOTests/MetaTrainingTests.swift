@@ -455,6 +455,10 @@ struct MetaTrainCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("comparing at width 64 (meta-trained at 8, 12)"))
         for label in ["μLO run", "μLO mulo-m-fashionmnist", "LO (SP) lo-m-fashionmnist"] { #expect(r.stdout.contains(label), "\(label)") }
+        // One line per optimizer: its test accuracy, or where it diverged (never "nan%").
+        let outcomes = r.stdout.split(separator: "\n").filter { $0.hasPrefix("  lo-") }
+        #expect(outcomes.count == 3 && outcomes.allSatisfy { $0.contains("test accuracy") || $0.contains("diverged at step") }
+                    && !r.stdout.contains("nan"), "\(outcomes)")
         let h5 = try HDF5File.open(run.appendingPathComponent("compare-w64/results.h5").path)
         #expect(try h5.attributeString("task", on: "runs/lo-lo-m-fashionmnist/w64/s0") == "mlp-w64-d2_synthetic-6x6x1")
         #expect(try h5.read("runs/lo-run/w64/s0/train_loss", as: Float.self).values.count == 300)
