@@ -8,7 +8,7 @@ struct Export: ParsableCommand {
 
     @Argument(help: "θ file or meta-training checkpoint.") var checkpoint: String
     @Option(help: "Format: pylo, npz, json or h5.") var format = "pylo"
-    @Option(help: "Output directory (default notebooks-export/exports/<name>).") var out: String?
+    @Option(help: "Output directory (default: notebooks-export/exports/<name> in the repository, where the notebooks read it, from any working directory).") var out: String?
     @Flag(help: "Also write probe.h5: MLP inputs and MuLO's outputs, to check other implementations.") var withProbe = false
 
     func validate() throws {
@@ -17,7 +17,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let dir = out ?? "notebooks-export/exports/\(LOCheckpoint.displayName(checkpoint))"
+            let dir = out ?? (RepositoryPaths.root as NSString).appendingPathComponent("notebooks-export/exports/\(LOCheckpoint.displayName(checkpoint))")
             let lo = try LOCheckpoint.loadAny(checkpoint)
             if let velo = lo.architecture as? VeLO {
                 guard !withProbe else { throw LOError("--with-probe is for small_fc_lopt exports") }

@@ -149,6 +149,21 @@ struct ExportCommandTests {
         #expect(fmt.status != 0)
     }
 
+    /// Without --out, an export goes where the notebooks read it — the repository's
+    /// notebooks-export/exports/<name> — whatever the working directory (it went to ./notebooks-export).
+    @Test func exportsGoToTheNotebooksByDefault() throws {
+        let dir = try Support.tempDir()
+        let name = "test-export-\(UUID().uuidString.prefix(8))"
+        let theta = dir.appendingPathComponent("\(name).h5").path
+        #expect(try Support.mulo(["lo-init", "--out", theta]).status == 0)
+        let target = Support.repoRoot.appendingPathComponent("notebooks-export/exports/\(name)")
+        defer { try? FileManager.default.removeItem(at: target) }
+        let r = try Support.mulo(["export", theta, "--format", "json"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("theta.json").path), "\(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("notebooks-export").path))
+    }
+
     @Test func shippableH5CarriesThetaMetricsAndBudget() throws {
         let dir = try Support.tempDir()
         let cfg = dir.appendingPathComponent("c.toml").path
