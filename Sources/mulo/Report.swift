@@ -6,9 +6,13 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write results/RESULTS.md (shipped θ budgets, Table-1 average ranks, every study) from the files alone, and the README's Results block.")
 
-    @Option(help: "Directory of studies (<study>/results.h5).") var results = "results"
-    @Option(help: "Directory of shipped θ files.") var checkpoints = "Checkpoints"
-    @Option(help: "README whose Results block (between the results markers) is rewritten; '' for none.") var readme = "README.md"
+    // The repository's by default, from any working directory (as `export` writes to its notebooks).
+    @Option(help: "Directory of studies (<study>/results.h5; default: the repository's results/).") var results = Self.inRepository("results")
+    @Option(help: "Directory of shipped θ files (default: the repository's Checkpoints/).") var checkpoints = Self.inRepository("Checkpoints")
+    @Option(help: "README whose Results block (between the results markers) is rewritten, '' for none (default: the repository's).")
+    var readme = Self.inRepository("README.md")
+
+    static func inRepository(_ name: String) -> String { (RepositoryPaths.root as NSString).appendingPathComponent(name) }
     @Flag(help: "Write nothing; exit 1 if RESULTS.md or the README block differ from what the files give.") var check = false
 
     func run() throws {

@@ -156,8 +156,14 @@ struct RankTableTests {
 
     /// Every figure in the README's Results block and in results/RESULTS.md is what `mulo report`
     /// computes from Checkpoints/ and results/ (none typed by hand).
+    /// From any working directory the report reads the repository's files (it failed outside it
+    /// with a raw "file doesn't exist" for Checkpoints); a wrong --checkpoints is named.
     @Test func committedResultsAreWhatTheFilesGive() throws {
-        let r = try Support.mulo(["report", "--check"], cwd: Support.repoRoot)
-        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        for cwd in [Support.repoRoot, try Support.tempDir()] {
+            let r = try Support.mulo(["report", "--check"], cwd: cwd)
+            #expect(r.status == 0, "\(cwd.path): \(r.stdout)\(r.stderr)")
+        }
+        let wrong = try Support.mulo(["report", "--check", "--checkpoints", "/nonexistent"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("/nonexistent is not a directory of shipped θ files"), "\(wrong.stderr)")
     }
 }

@@ -100,7 +100,10 @@ public struct ResultsDocument {
     /// `<results>/*/results.h5` (in the rank table's order) and `<results>/findings/*/results.h5`.
     public init(checkpoints: String, results: String) throws {
         let fm = FileManager.default
-        shipped = try fm.contentsOfDirectory(atPath: checkpoints).filter { $0.hasSuffix(".h5") }
+        guard let files = try? fm.contentsOfDirectory(atPath: checkpoints) else {
+            throw DataError("\(checkpoints) is not a directory of shipped θ files (give --checkpoints)")
+        }
+        shipped = try files.filter { $0.hasSuffix(".h5") }
             .map { try Shipped(path: (checkpoints as NSString).appendingPathComponent($0)) }
             .sorted { $0.order != $1.order ? $0.order.lexicographicallyPrecedes($1.order) : $0.name < $1.name }
         metaTrainingSVG = Self.metaTrainingSVG(shipped)
