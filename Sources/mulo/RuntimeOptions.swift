@@ -30,7 +30,21 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let e as ValidationError {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(describe(error))\n".utf8))
         throw ExitCode.failure
     }
+}
+
+/// Foundation's file errors print as a whole NSError dump; the path and the system's reason say it.
+func describe(_ error: Error) -> String {
+    guard let e = error as? CocoaError else { return "\(error)" }
+    let reason: String
+    if let posix = e.underlying as? POSIXError {
+        reason = String(cString: strerror(posix.code.rawValue)).lowercased()
+    } else if let posix = e.underlying.map({ $0 as NSError }), posix.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(posix.code))).lowercased()
+    } else {
+        reason = e.localizedDescription
+    }
+    return e.filePath.map { "\($0): \(reason)" } ?? reason
 }

@@ -165,5 +165,8 @@ struct RankTableTests {
         }
         let wrong = try Support.mulo(["report", "--check", "--checkpoints", "/nonexistent"])
         #expect(wrong.status != 0 && wrong.stderr.contains("/nonexistent is not a directory of shipped θ files"), "\(wrong.stderr)")
+        // Foundation's file errors read as path and reason, not an NSError dump.
+        let noReadme = try Support.mulo(["report", "--check", "--readme", "/nonexistent.md"])
+        #expect(noReadme.status != 0 && noReadme.stderr == "error: /nonexistent.md: no such file or directory\n", "\(noReadme.stderr)")
     }
 }

@@ -52,7 +52,7 @@ public struct TuningGrid: Codable, Sendable, Equatable {
         case ("paper", .sgd): return TuningGrid(lr: logSpaced(16, 1e-4, 1))
         default:
             guard let data = FileManager.default.contents(atPath: name) else {
-                throw TaskError("grid '\(name)' is neither small, paper nor a readable JSON file")
+                throw TaskError("grid '\(name)' is neither small, medium, paper nor a readable JSON file")
             }
             let grid: TuningGrid
             do { grid = try JSONDecoder().decode(TuningGrid.self, from: data) } catch {
