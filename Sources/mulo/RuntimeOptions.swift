@@ -41,8 +41,6 @@ func describe(_ error: Error) -> String {
     let reason: String
     if let posix = e.underlying as? POSIXError {
         reason = String(cString: strerror(posix.code.rawValue)).lowercased()
-    } else if let posix = e.underlying.map({ $0 as NSError }), posix.domain == NSPOSIXErrorDomain {
-        reason = String(cString: strerror(Int32(posix.code))).lowercased()
     } else {
         reason = e.localizedDescription
     }
