@@ -304,6 +304,11 @@ struct MetaTrainingTests {
         ("wrong type", valid + "\n[estimator]\npairs = \"eight\"", "estimator.pairs must be an integer"),
         ("sp task with mu LO", "[[families]]\ntemplate = \"mlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]", "is sp but"),
         ("bad estimator", valid + "\n[estimator]\nkind = \"reinforce\"", "pes"),
+        // TOML's inf and nan: inf passed every comparison and crashed the first checkpoint's JSON.
+        ("infinite learning rate", valid + "\n[outer_optimizer]\nlr_peak = inf", "outer_optimizer.lr_peak must be finite"),
+        ("NaN weight decay", valid + "\n[outer_optimizer]\nweight_decay = nan", "outer_optimizer.weight_decay must be finite"),
+        ("infinite update clip", valid + "\n[outer_optimizer]\nupdate_clip = +inf", "outer_optimizer.update_clip must be finite"),
+        ("infinite VeLO init", valid + "\n[learned_optimizer]\narchitecture = \"velo\"\ninit_lr_mult = -inf", "init_lr_mult must be finite"),
         ("both width forms", "[[families]]\ntemplate = \"mumlp-w{W}-d3_synthetic-4x4x1\"\nwidths = [8]\nwidth_range = [8, 16]", "exactly one"),
     ])
     func badConfigsAreClearErrors(label: String, text: String, message: String) {

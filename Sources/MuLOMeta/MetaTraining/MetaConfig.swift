@@ -220,6 +220,11 @@ public struct MetaConfig: Codable, Sendable, Equatable {
         do {
             if lo.architecture == VeLO.name { try lo.veloConfig.validate() } else { try lo.loConfig.validate() }
         } catch let e as LOError { throw fail(e.message) }
+        // TOML reads nan and inf, which slip through the comparisons below (inf > 0) and would reach
+        // the outer optimizer and the checkpoints' JSON.
+        let reals = [("beta1", oo.beta1), ("beta2", oo.beta2), ("epsilon", oo.epsilon), ("weight_decay", oo.weightDecay),
+                     ("update_clip", oo.updateClip), ("lr_initial", oo.lrInitial), ("lr_peak", oo.lrPeak), ("lr_final", oo.lrFinal)]
+        if let (key, value) = reals.first(where: { !$0.1.isFinite }) { throw fail("outer_optimizer.\(key) must be finite, got \(value)") }
         guard (0..<1).contains(oo.beta1), (0..<1).contains(oo.beta2), oo.epsilon > 0, oo.weightDecay >= 0, oo.updateClip > 0 else {
             throw fail("outer optimizer needs β in [0, 1), ε > 0, weight_decay ≥ 0, update_clip > 0")
         }

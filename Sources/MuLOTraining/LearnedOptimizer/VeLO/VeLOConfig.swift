@@ -142,8 +142,8 @@ public struct VeLOConfig: Sendable, Equatable, Codable {
         guard lstmHidden >= 1, lstmHidden <= 4096, paramInits >= 1, paramInits <= 4096 else {
             throw LOError("VeLO sizes: lstm_hidden_size \(lstmHidden) and param_inits \(paramInits) must lie in 1…4096")
         }
-        guard interpMult.isFinite, stepMult.isFinite, stepMult > 0, expMult.isFinite else {
-            throw LOError("VeLO: interp_mult, step_mult and exp_mult must be finite, step_mult > 0")
+        guard [interpMult, stepMult, expMult, bankInitGain, initControls, initLRMult].allSatisfy(\.isFinite), stepMult > 0 else {
+            throw LOError("VeLO: interp_mult, step_mult, exp_mult, bank_init_gain, init_controls and init_lr_mult must be finite, step_mult > 0")
         }
         guard !descentBank || (initControls > 0 && interpMult > 0) else {
             throw LOError("VeLO: descent_bank needs init_controls > 0 and interp_mult > 0 (the bank's path is scaled by 1/(interp_mult·init_controls))")
