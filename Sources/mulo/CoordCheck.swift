@@ -24,6 +24,7 @@ struct CoordCheck: ParsableCommand {
         guard !widths.isEmpty, widths.allSatisfy({ $0 >= 1 }), steps >= 1, batch >= 1 else {
             throw ValidationError("widths, --steps and --batch must be ≥ 1")
         }
+        if let w = widths.firstRepeated { throw ValidationError("--widths lists \(w) twice") }
         guard measuredSteps.allSatisfy({ (1...steps).contains($0) }) else { throw ValidationError("--log-steps must lie in 1…steps") }
         do { _ = try TaskTemplate(template) } catch { throw ValidationError("\(error)") }
     }

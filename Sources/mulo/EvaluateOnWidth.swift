@@ -40,8 +40,9 @@ struct EvaluateOnWidth: ParsableCommand {
 
     func validate() throws {
         guard !checkpoint.isEmpty || !baseline.isEmpty else { throw ValidationError("give at least one --checkpoint or --baseline") }
-        _ = try parseBaselines(baseline)
+        if let b = try parseBaselines(baseline).firstRepeated { throw ValidationError("--baseline \(b.rawValue) is given twice") }
         guard !widths.isEmpty, widths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--widths must all be ≥ 1") }
+        if let w = widths.firstRepeated { throw ValidationError("--widths lists \(w) twice") }
         guard steps >= 1, seeds >= 1, batch >= 1, testInterval >= 0, testExamples >= 1 else {
             throw ValidationError("--steps, --seeds, --batch, --test-examples must be ≥ 1")
         }
@@ -62,6 +63,7 @@ struct EvaluateOnWidth: ParsableCommand {
                     throw LOError("--checkpoint \(path) is not a learned optimizer: \(error)")
                 }
             }
+            try WidthEvaluation.checkDistinct(optimizers)
             let tmpl = try TaskTemplate(template)
             let spec = EvaluationSpec(template: tmpl, widths: widths, depth: depth, steps: steps, seeds: seeds, batch: batch,
                                       testInterval: testInterval, testExamples: testExamples,

@@ -35,6 +35,29 @@ struct HostileInputTests {
         }
     }
 
+    /// A width, a baseline or a θ file's name given twice made two runs write one file: found only
+    /// after all the training (an HDF5 error, or a crash on the baseline's duplicate key). Now each
+    /// is refused before any work; a repeated coord-check width too (it trained that width twice).
+    @Test func repeatedEntriesAreRefused() throws {
+        let dir = try Support.tempDir()
+        let run = dir.appendingPathComponent("e").path
+        let common = ["--template", "mumlp-w{W}-d1_synthetic-8x8x1", "--steps", "3", "--seeds", "1", "--out", run]
+        try Self.refused(["evaluate-on-width", "--baseline", "adamw", "--no-tune", "--widths", "8", "16", "8"] + common,
+                         mentions: "--widths lists 8 twice")
+        try Self.refused(["evaluate-on-width", "--baseline", "adamw", "--baseline", "sgd", "--baseline", "adamw", "--no-tune",
+                          "--widths", "8"] + common, mentions: "--baseline adamw is given twice")
+        let shipped = Support.repoRoot.appendingPathComponent("Checkpoints/mulo-m-fashionmnist.h5")
+        let copy = dir.appendingPathComponent("mine/mulo-m-fashionmnist.h5")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: shipped, to: copy)
+        try Self.refused(["evaluate-on-width", "--checkpoint", shipped.path, "--checkpoint", copy.path, "--widths", "8"] + common,
+                         mentions: "share the run name 'lo-mulo-m-fashionmnist'")
+        #expect(!FileManager.default.fileExists(atPath: run))
+        try Self.refused(["coord-check", "--widths", "8", "8", "--template", "mumlp-w{W}-d1_synthetic-8x8x1", "--steps", "2",
+                          "--out", run], mentions: "--widths lists 8 twice")
+        #expect(!FileManager.default.fileExists(atPath: run))
+    }
+
     /// Sizes the parsers accept but no machine holds are refused before anything is allocated,
     /// with what they would need (the allocator's failure was a stack dump): a width of 2^20
     /// (~2e12 parameters for an MLP, ~1.5e11 for a transformer at 2^16), a billion PES pairs,

@@ -78,6 +78,14 @@ public struct WidthEvaluation {
         self.dataDir = dataDir
     }
 
+    /// Optimizers name their run files: two with one key (two θ files of one name in different
+    /// directories, or one file given twice) would be two runs writing one file.
+    public static func checkDistinct(_ optimizers: [EvalOptimizer]) throws {
+        if let key = optimizers.map(\.key).firstRepeated {
+            throw TaskError("two optimizers would share the run name '\(key)': give each θ file its own name")
+        }
+    }
+
     struct Unit: Sendable {
         let optimizer: Int, width: Int, seed: Int
     }
@@ -117,6 +125,8 @@ public struct WidthEvaluation {
     /// A finished run made with other settings (another θ, step count, …) is an error rather than
     /// silently reused or overwritten.
     public func run(threads: Int, showProgress: Bool = true) throws -> [EvaluationRun] {
+        try Self.checkDistinct(optimizers)
+        if let w = spec.widths.firstRepeated { throw TaskError("width \(w) is listed twice") }
         // Build every task up front: bad names or missing data fail before any work or any file.
         let tasks = try optimizers.map { o in
             try spec.widths.map { w in

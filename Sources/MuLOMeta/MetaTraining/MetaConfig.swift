@@ -205,7 +205,7 @@ public struct MetaConfig: Codable, Sendable, Equatable {
                 }
             }
         }
-        guard Set(taskNames).count == taskNames.count else { throw fail("the same task appears twice: \(taskNames)") }
+        if let task = taskNames.firstRepeated { throw fail("the task \(task) appears twice") }
         guard es.sigma > 0, es.sigma.isFinite else { throw fail("estimator.sigma must be > 0, got \(es.sigma)") }
         guard es.pairs >= 1 else { throw fail("estimator.pairs must be ≥ 1") }
         guard es.truncation >= 1 else { throw fail("estimator.truncation must be ≥ 1") }
