@@ -14,7 +14,8 @@
 #   describes (finished on an earlier machine) is not run again.
 #   Logs: RUNS_DIR/<name>.log for each meta-training, RUNS_DIR/pipeline.log for the rest.
 #   stop: SIGTERM to everything started: meta-trainings write a checkpoint first, evaluation runs
-#   lose at most their last --save-interval (300 s).
+#   save where they are (a bin/mulo-eval built before 2026-12-04 does not: its runs lose at most
+#   their last --save-interval, 300 s).
 #   save (at a session's end, then commit Checkpoints/ notebooks-export/exports/ results/ README.md):
 #   ships each meta-training's latest θ with its budget and regenerates the report; copies each
 #   unfinished meta-training's restart point (its newest checkpoint without the particles, ~0.1 MB;
@@ -113,7 +114,7 @@ case ${2:-} in
     stop)
         running || { echo "not running"; exit 0; }
         kill -TERM -- -"$(cat "$pidfile")"
-        echo "stopping: meta-trainings finish their outer step and write a checkpoint" ;;
+        echo "stopping: meta-trainings finish their outer step and write a checkpoint, evaluation runs save where they are" ;;
     status)
         if running; then echo "running (pid $(cat "$pidfile"))"; else echo "not running"; fi
         for name in "${names[@]}"; do

@@ -92,6 +92,9 @@ struct EvaluateOnWidth: ParsableCommand {
             let dir = out ?? "runs/eval-\(optimizers[0].key)"
             var eval = WidthEvaluation(spec: spec, optimizers: optimizers, directory: dir, dataDir: runtime.dataDir)
             eval.saveInterval = saveInterval
+            // After tuning (a signal during it stops the process at once; its finished trials are cached).
+            let stop = StopSignal(stopping: "stopping: each run in progress saves where it is")
+            eval.shouldStop = { stop.signal != nil }
             // One evaluation per directory for as long as it writes there (runs, then the report).
             let lock = try RunLock.acquire(dir, command: "mulo evaluate-on-width \(template)")
             print("evaluating \(optimizers.map(\.label).joined(separator: ", ")) on \(template) at widths \(widths.map(String.init).joined(separator: ", ")), \(steps) steps, \(seeds) seeds → \(dir)")
@@ -99,6 +102,10 @@ struct EvaluateOnWidth: ParsableCommand {
             do {
                 for path in adopt { print("adopted \(try eval.adopt(try EvaluationReport.stored(path))) finished runs from \(path)") }
                 runs = try eval.run(threads: threads)
+            } catch is EvaluationInterrupted {
+                lock.release()
+                print("interrupted: finished runs are in \(dir)/runs, unfinished ones saved where they stopped; the same command continues")
+                throw stop.exitCode
             } catch { lock.abandon(); throw error }
             defer { lock.release() }
             let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs, notes: notes)

@@ -91,7 +91,7 @@ struct MetaTrain: ParsableCommand {
     /// Meta-trains `architecture` as `cfg` says, then (the demo) compares the result at a large width.
     private func execute<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, mpi: MPIContext?) throws {
         let dir = out ?? defaultDirectory(cfg.name)
-        let stop = StopSignal()
+        let stop = StopSignal(stopping: "stopping after this outer step and writing a checkpoint")
         // One run per directory (rank 0 writes for all ranks): taken before the latest checkpoint
         // is chosen, so a second process — a second run or a --resume of a live one — is refused.
         let lock = mpi?.isRoot ?? true ? try RunLock.acquire(dir, command: "mulo meta-train \(cfg.name)") : nil
@@ -101,9 +101,14 @@ struct MetaTrain: ParsableCommand {
         try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
         let width = compareWidth ?? (config == nil ? 512 : 0)
         if width > 0 && (mpi?.isRoot ?? true) {
-            try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
-                                  directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
-                                  threads: trainer.threads, dataDir: dataDir).run()
+            do {
+                try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
+                                      directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
+                                      threads: trainer.threads, dataDir: dataDir, shouldStop: { stop.signal != nil }).run()
+            } catch is EvaluationInterrupted {
+                print("comparison interrupted, its runs saved where they stopped: the same command with --resume continues it")
+                throw stop.exitCode
+            }
         }
     }
 
@@ -209,7 +214,7 @@ struct MetaTrain: ParsableCommand {
         if end.interrupted {
             progress.log("interrupted at outer step \(trainer.state.outerStep); checkpoint \(end.lastCheckpoint ?? "?") written; resume with --resume")
             trainer.mpi?.finalize()
-            throw ExitCode(128 + (stop.signal ?? SIGTERM))
+            throw stop.exitCode
         }
         guard isRoot else { return }
         let m = trainer.state.metrics

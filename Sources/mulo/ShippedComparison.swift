@@ -14,6 +14,8 @@ struct ShippedComparison {
     let directory: String
     let threads: Int
     let dataDir: String?
+    /// A signal: the runs save where they are and `run` throws `EvaluationInterrupted`.
+    let shouldStop: @Sendable () -> Bool
 
     func run() throws {
         let family = config.families[0]
@@ -26,8 +28,9 @@ struct ShippedComparison {
                                   testInterval: 0)
         print("\ncomparing at width \(width) (meta-trained at \(family.widths.map(String.init).joined(separator: ", "))), "
               + "\(Self.steps) steps: \(optimizers.map(\.label).joined(separator: ", "))")
-        let runs = try WidthEvaluation(spec: spec, optimizers: optimizers, directory: directory, dataDir: dataDir)
-            .run(threads: threads, showProgress: false)
+        var evaluation = WidthEvaluation(spec: spec, optimizers: optimizers, directory: directory, dataDir: dataDir)
+        evaluation.shouldStop = shouldStop
+        let runs = try evaluation.run(threads: threads, showProgress: false)
         let report = EvaluationReport(spec: spec, optimizers: optimizers, runs: runs)
         try report.writeAll(in: directory, title: "\(report.taskTitle) at width \(width), \(Self.steps) steps")
         print(report.table)

@@ -85,7 +85,8 @@ struct Train: ParsableCommand {
             // One process per run file: a second one would interleave its live metrics and partial saves with ours.
             let lock = try RunLock.acquire(logDir, command: "mulo train \(model.name) --out \(path)")
             defer { lock.release() }
-            let partial = PartialRun(path: stem + ".partial.h5", interval: saveInterval)
+            let stop = StopSignal(stopping: "stopping: saving the run where it is")
+            let partial = PartialRun(path: stem + ".partial.h5", interval: saveInterval, shouldStop: { stop.signal != nil })
             let resumeAt = partial.savedStep(config: config) ?? 0
             if resumeAt > 0 { print("continuing the run saved at step \(resumeAt) in \(partial.path)") }
             let metrics = try MetricsLog(directory: logDir, keep: { ($0["step"] as? Int).map { $0 < resumeAt } ?? false })
@@ -93,6 +94,10 @@ struct Train: ParsableCommand {
             let progress = Progress(total: steps, label: "step")
             let result = try train(task: model, optimizer: opt, config: config, progress: progress, metrics: metrics, partial: partial,
                                    updateScales: scales)
+            if let step = result.stoppedBefore {
+                print("interrupted before step \(step): saved in \(partial.path); the same command continues from there")
+                throw stop.exitCode
+            }
             try result.write(to: path, config: config, task: model)
             partial.remove()
             if let d = result.divergedAt {

@@ -386,27 +386,32 @@ struct EvaluationCommandTests {
         #expect(try Support.mulo(["evaluate-on-width", "--baseline", "muadam", "--task-parametrization", "up", "--out", out]).status != 0)
     }
 
-    /// A killed evaluation loses at most --save-interval of each unfinished run: started again, the
-    /// run continues from its saved step and ends as an uninterrupted evaluation's does, and the
-    /// live metrics hold each of its steps once.
-    @Test func killedEvaluationResumesItsUnfinishedRuns() throws {
+    /// A killed evaluation loses at most --save-interval of each unfinished run, and one stopped by
+    /// SIGTERM (or SIGINT) nothing: it saves each run where it is and exits 143 (before, SIGTERM
+    /// lost everything since the last save). Started again, the run continues from its saved step
+    /// and ends as an uninterrupted evaluation's does, and the live metrics hold each step once.
+    @Test(arguments: [SIGKILL, SIGTERM])
+    func interruptedEvaluationResumesItsUnfinishedRuns(signal: Int32) throws {
         let dir = try Support.tempDir()
+        // Killed: saved every step. Stopped: never saved but on the signal, so a longer run to catch it in.
+        let (steps, saveInterval) = signal == SIGKILL ? (1200, "0") : (20_000, "3600")
         func args(_ out: String) -> [String] {
             ["evaluate-on-width", "--baseline", "adamw", "--no-tune", "--lr", "0.01", "--template", "mumlp-w{W}-d2_synthetic-8x8x1",
-             "--widths", "16", "--steps", "1200", "--seeds", "1", "--batch", "16", "--test-interval", "250", "--test-examples", "50",
-             "--save-interval", "0", "--threads", "1", "--out", dir.appendingPathComponent(out).path]
+             "--widths", "16", "--steps", "\(steps)", "--seeds", "1", "--batch", "16", "--test-interval", "250", "--test-examples", "50",
+             "--save-interval", saveInterval, "--threads", "1", "--out", dir.appendingPathComponent(out).path]
         }
         let partial = dir.appendingPathComponent("cut/runs/adamw_w16_s0.partial.h5").path
-        let (at, again) = try Support.interruptedRun(args, whole: "whole", cut: "cut", partial: partial, atLeast: 300)
-        #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
+        let (at, status, again) = try Support.interruptedRun(args, whole: "whole", cut: "cut", partial: partial, atLeast: 300, signal: signal,
+                                                             log: signal == SIGKILL ? nil : dir.appendingPathComponent("cut/metrics.jsonl").path)
+        #expect((300..<steps).contains(at) && status == 128 + signal, "interrupted (exit \(status)) with the run saved at step \(at)")
         #expect(again.status == 0 && again.stderr.contains("1 unfinished runs continue from where they were saved"), "\(again.stderr)")
         let (whole, cut) = (try EvaluationReport.stored(dir.appendingPathComponent("whole/results.h5").path).runs[0],
                             try EvaluationReport.stored(dir.appendingPathComponent("cut/results.h5").path).runs[0])
         #expect(cut.trainLoss.map(\.bitPattern) == whole.trainLoss.map(\.bitPattern))
         #expect(cut.testStep == whole.testStep && cut.testLoss == whole.testLoss && cut.testAccuracy == whole.testAccuracy)
         #expect(!FileManager.default.fileExists(atPath: partial))
-        let steps = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
-        #expect(steps == Array(0..<1200), "\(steps.count) training-loss lines")
+        let logged = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
+        #expect(logged == Array(0..<steps), "\(logged.count) training-loss lines")
     }
 
     /// A μVeLO's settings hold a float that JSON stores as an integer (interp_mult "1.0" → 1):

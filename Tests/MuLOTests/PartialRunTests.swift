@@ -55,18 +55,23 @@ struct PartialRunTests {
         Self.expectSameRun(try train(task: task, optimizer: opt, config: Self.config(), partial: PartialRun(path: path)), straight, "corrupt")
     }
 
-    /// `mulo train` killed mid-run and run again continues from its saved step to the file an
-    /// uninterrupted run writes (curves and parameters), its live metrics holding each step once.
-    @Test func killedTrainCommandContinues() throws {
+    /// `mulo train` killed mid-run (SIGKILL, saved every step) or stopped (SIGTERM, which makes it
+    /// save where it is and exit 143; before, it lost everything since the last save) and run
+    /// again continues from its saved step to the file an uninterrupted run writes (curves and
+    /// parameters), its live metrics holding each step once.
+    @Test(arguments: [SIGKILL, SIGTERM])
+    func interruptedTrainCommandContinues(signal: Int32) throws {
         let dir = try Support.tempDir()
+        let (steps, saveInterval) = signal == SIGKILL ? (1200, "0") : (20_000, "3600")
         func args(_ out: String) -> [String] {
-            ["train", "--task", "mumlp-w16-d2_synthetic-8x8x1", "--optimizer", "adam", "--steps", "1200", "--batch", "16",
-             "--test-interval", "250", "--test-examples", "50", "--save-interval", "0", "--threads", "1",
+            ["train", "--task", "mumlp-w16-d2_synthetic-8x8x1", "--optimizer", "adam", "--steps", "\(steps)", "--batch", "16",
+             "--test-interval", "250", "--test-examples", "50", "--save-interval", saveInterval, "--threads", "1",
              "--out", dir.appendingPathComponent(out).path]
         }
         let partial = dir.appendingPathComponent("cut.partial.h5").path
-        let (at, again) = try Support.interruptedRun(args, whole: "whole.h5", cut: "cut.h5", partial: partial, atLeast: 300)
-        #expect((300..<1200).contains(at), "killed with the run saved at step \(at)")
+        let (at, status, again) = try Support.interruptedRun(args, whole: "whole.h5", cut: "cut.h5", partial: partial, atLeast: 300, signal: signal,
+                                                             log: signal == SIGKILL ? nil : dir.appendingPathComponent("cut/metrics.jsonl").path)
+        #expect((300..<steps).contains(at) && status == 128 + signal, "interrupted (exit \(status)) with the run saved at step \(at)")
         #expect(again.status == 0 && again.stdout.contains("continuing the run saved at step \(at)"), "\(again.stdout)\(again.stderr)")
         #expect(!FileManager.default.fileExists(atPath: partial), "the stored run's partial file goes")
         let (whole, cut) = try (HDF5File.open(dir.appendingPathComponent("whole.h5").path), HDF5File.open(dir.appendingPathComponent("cut.h5").path))
@@ -76,7 +81,7 @@ struct PartialRunTests {
         for name in try whole.children("params") {
             #expect(try cut.read("params/\(name)", as: Float.self).values == whole.read("params/\(name)", as: Float.self).values, "\(name)")
         }
-        let steps = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
-        #expect(steps == Array(0..<1200), "\(steps.count) training-loss lines")
+        let logged = try Support.trainingLossSteps(dir.appendingPathComponent("cut/metrics.jsonl"))
+        #expect(logged == Array(0..<steps), "\(logged.count) training-loss lines")
     }
 }

@@ -86,30 +86,41 @@ enum Support {
     }
 
     /// A command that saves a partial run, done three ways: `args(whole)` to its end; `args(cut)`
-    /// killed once its partial run (at `partial`) is saved at step `atLeast` or later; and
-    /// `args(cut)` again. Returns the step the killed run was saved at, and the last start's output.
-    static func interruptedRun(_ args: (String) -> [String], whole: String, cut: String, partial: String,
-                               atLeast: Int) throws -> (savedAt: Int, resumed: RunResult) {
+    /// interrupted by `signal`; and `args(cut)` again. SIGKILL comes once its partial run (at
+    /// `partial`) is saved at step `atLeast` or later; another signal once its live metrics (`log`)
+    /// reach that step, so that only the signal makes it save. Returns the step the interrupted
+    /// run was saved at, its exit status, and the last start's output.
+    static func interruptedRun(_ args: (String) -> [String], whole: String, cut: String, partial: String, atLeast: Int,
+                               signal: Int32 = SIGKILL, log: String? = nil) throws -> (savedAt: Int, status: Int32, resumed: RunResult) {
         let first = try mulo(args(whole))
         #expect(first.status == 0, "\(first.stderr)")
-        let at = try killMulo(args(cut), whenSavedAt: partial, atLeast: atLeast)
-        return (at, try mulo(args(cut)))
+        func saved() -> Int { (try? HDF5File.open(partial).attributeInt("next_step")) ?? 0 }
+        let status = try signalMulo(args(cut), signal, when: { log.map { loggedStep($0) >= atLeast } ?? (saved() >= atLeast) })
+        return (saved(), status, try mulo(args(cut)))
     }
 
-    /// Starts `mulo args`, kills it (SIGKILL) once the partial run at `partial` is saved at step
-    /// `atLeast` or later, and returns the step it was saved at (0 if it never was).
-    static func killMulo(_ args: [String], whenSavedAt partial: String, atLeast: Int) throws -> Int {
+    /// Starts `mulo args`, sends `signal` once `ready()` holds (or it ended, or 120 s passed) and
+    /// returns its exit status (a shell's 128 + signal for one it died of).
+    static func signalMulo(_ args: [String], _ signal: Int32, when ready: () -> Bool) throws -> Int32 {
         let p = Process()
         (p.executableURL, p.arguments) = (muloExecutable, args)
         (p.standardOutput, p.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        func saved() -> Int { (try? HDF5File.open(partial).attributeInt("next_step")) ?? 0 }
         let deadline = Date().addingTimeInterval(120)
-        while saved() < atLeast && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        kill(p.processIdentifier, SIGKILL)
+        while !ready() && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        kill(p.processIdentifier, signal)
         p.waitUntilExit()
-        return saved()
+        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+    }
+
+    /// The last step with a training loss in a live-metrics file being written (-1 before any; a
+    /// line cut short by the writer is skipped).
+    static func loggedStep(_ jsonl: String) -> Int {
+        guard let text = try? String(contentsOfFile: jsonl, encoding: .utf8) else { return -1 }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { $0["train_loss"] != nil ? $0["step"] as? Int : nil }
+        }.max() ?? -1
     }
 
     /// Population mean and standard deviation in float64.

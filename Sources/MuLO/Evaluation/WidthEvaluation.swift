@@ -63,6 +63,12 @@ public struct EvaluationRun: Sendable {
     }
 }
 
+/// An evaluation stopped on request (`WidthEvaluation.shouldStop`): its finished runs are stored and
+/// each run it had started is saved where it stopped, so the same evaluation continues from there.
+public struct EvaluationInterrupted: Error, CustomStringConvertible {
+    public var description: String { "interrupted: finished runs kept, unfinished ones saved where they stopped" }
+}
+
 public struct WidthEvaluation {
     public let spec: EvaluationSpec
     public let optimizers: [EvalOptimizer]
@@ -70,6 +76,9 @@ public struct WidthEvaluation {
     public var dataDir: String?
     /// Wall time between saves of an unfinished run, which resumes there after an interruption.
     public var saveInterval: TimeInterval = 300
+    /// Polled before every step of every run: once it says so, each run in progress is saved where
+    /// it is, no other starts, and `run` throws `EvaluationInterrupted`.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(spec: EvaluationSpec, optimizers: [EvalOptimizer], directory: String, dataDir: String? = nil) {
         self.spec = spec
@@ -100,7 +109,8 @@ public struct WidthEvaluation {
     /// Where an unfinished run is saved every few minutes, to resume there (the pattern
     /// `lo-<θ file>_w*.h5` covers both, for scripts that drop a learned optimizer's runs).
     func partialRun(_ u: Unit) -> PartialRun {
-        PartialRun(path: (directory as NSString).appendingPathComponent("runs/\(runName(u)).partial.h5"), interval: saveInterval)
+        PartialRun(path: (directory as NSString).appendingPathComponent("runs/\(runName(u)).partial.h5"), interval: saveInterval,
+                   shouldStop: shouldStop)
     }
 
     func config(_ u: Unit, task: any Task) -> TrainConfig {
@@ -173,8 +183,10 @@ public struct WidthEvaluation {
         if todo.count < units.count { progress.log("resuming: \(units.count - todo.count) of \(units.count) runs already done") }
         let partly = resumesAt.values.filter { $0 > 0 }.count
         if partly > 0 { progress.log("\(partly) unfinished runs continue from where they were saved") }
-        let box = UncheckedBox(progress)
+        let (box, stop) = (UncheckedBox(progress), shouldStop)
+        // An interruption is the first error: runJobs starts no further run, and those in progress save and stop.
         try runInParallel(jobs.count, threads: threads) { i in
+            if stop?() == true { throw EvaluationInterrupted() }
             let (u, config, path, name, partial) = jobs[i]
             let task = tasks[u.optimizer][u.width]
             // Each run's steps feed the study's ETA as they go. In a log (not a terminal) long runs
@@ -184,6 +196,7 @@ public struct WidthEvaluation {
             let result = try train(task: task, optimizer: opts[u.optimizer].make(totalSteps: sp.steps), config: config,
                                    progress: inside, metrics: metrics, run: name, partial: partial,
                                    updateScales: scales[u.optimizer][u.width])
+            if result.stoppedBefore != nil { throw EvaluationInterrupted() }
             try result.write(to: path, config: config, task: task, includeParams: false)
             partial.remove()
             inside.finish()

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Where `train` keeps an unfinished run so that a killed process loses at most `interval` of it:
-/// at the start of a step, the parameters, the optimizer's state, the curves so far and the time
+/// Where `train` keeps an unfinished run so that a killed process loses at most `interval` of it,
+/// and one asked to stop (`shouldStop`, polled before every step) nothing: at the start of a step, the parameters, the optimizer's state, the curves so far and the time
 /// spent, in one file written atomically. Batches are keyed by step and the state is restored
 /// whole, so the resumed run is the run that was never interrupted. The caller removes the file
 /// once it has stored the finished run, so that no instant holds neither.
@@ -11,9 +11,11 @@ public struct PartialRun: Sendable {
     public var interval: TimeInterval
     /// Stop before this step, saved (what an interruption there leaves).
     public var stopBefore: Int?
+    /// Stop before the next step, saved, once this says so (a SIGINT or SIGTERM).
+    public var shouldStop: (@Sendable () -> Bool)?
 
-    public init(path: String, interval: TimeInterval = 300, stopBefore: Int? = nil) {
-        (self.path, self.interval, self.stopBefore) = (path, interval, stopBefore)
+    public init(path: String, interval: TimeInterval = 300, stopBefore: Int? = nil, shouldStop: (@Sendable () -> Bool)? = nil) {
+        (self.path, self.interval, self.stopBefore, self.shouldStop) = (path, interval, stopBefore, shouldStop)
     }
 
     /// What a saved run holds.

@@ -123,7 +123,7 @@ public struct TrainResult: Sendable {
     /// The run's CPU seconds, when its kernels ran on its own thread alone (`evaluate-on-width`,
     /// tuning): its cost, which the wall time overstates when the cores were shared. Nil otherwise.
     public var cpuTime: Double?
-    /// The step the run stopped before, saved to resume (`PartialRun.stopBefore`); nil when it ended.
+    /// The step the run stopped before, saved to resume (`PartialRun.stopBefore`, `shouldStop`); nil when it ended.
     public var stoppedBefore: Int?
 
     public init() {}
@@ -189,11 +189,12 @@ private func trainLoop<O: Optimizer>(task: any Task, optimizer: O, config: Train
     }
 
     for step in firstStep..<config.steps {
-        if let partial, step > firstStep, step == partial.stopBefore || Date().timeIntervalSince(lastSave) >= partial.interval {
+        let stopping = partial.map { step == $0.stopBefore || $0.shouldStop?() == true } ?? false
+        if let partial, step > firstStep, stopping || Date().timeIntervalSince(lastSave) >= partial.interval {
             (result.wallTime, result.cpuTime) = elapsed()
             let saved = PartialRun.Saved(step: step, params: params, state: state, result: result)
             lastSave = Date()
-            if step == partial.stopBefore {
+            if stopping {
                 try partial.save(saved, config: config, task: task)
                 result.stoppedBefore = step
                 return result
