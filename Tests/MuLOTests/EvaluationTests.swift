@@ -320,6 +320,12 @@ struct EvaluationCommandTests {
         for f in ["loss_curves.svg", "final_loss_vs_width.svg"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f)")
         }
+        // The results.h5 itself names its directory (it looked for results.h5/results.h5); another file is refused.
+        try FileManager.default.removeItem(at: out.appendingPathComponent("table.txt"))
+        let byFile = try Support.mulo(["replot", "results.h5"], cwd: out)
+        #expect(byFile.status == 0 && (try? String(contentsOf: out.appendingPathComponent("table.txt"), encoding: .utf8)) == before[0], "\(byFile.stderr)")
+        let other = try Support.mulo(["replot", out.appendingPathComponent("summary.csv").path])
+        #expect(other.status == 1 && other.stderr.contains("give an evaluation's directory or its results.h5"), "\(other.stderr)")
     }
 
     /// `--adopt results.h5`: a study whose run files are gone gains an optimizer by training only

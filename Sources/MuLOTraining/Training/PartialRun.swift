@@ -1,10 +1,11 @@
 import Foundation
 
 /// Where `train` keeps an unfinished run so that a killed process loses at most `interval` of it,
-/// and one asked to stop (`shouldStop`, polled before every step) nothing: at the start of a step, the parameters, the optimizer's state, the curves so far and the time
-/// spent, in one file written atomically. Batches are keyed by step and the state is restored
-/// whole, so the resumed run is the run that was never interrupted. The caller removes the file
-/// once it has stored the finished run, so that no instant holds neither.
+/// and one asked to stop (`shouldStop`, polled before every step) nothing: at the start of a step,
+/// the parameters, the optimizer's state, the curves so far and the time spent, in one file written
+/// atomically. Batches are keyed by step and the state is restored whole, so the resumed run is the
+/// run that was never interrupted. The caller removes the file once it has stored the finished run,
+/// so that no instant holds neither.
 public struct PartialRun: Sendable {
     public let path: String
     /// Wall time between saves.
