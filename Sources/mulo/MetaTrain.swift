@@ -92,6 +92,15 @@ struct MetaTrain: ParsableCommand {
     private func execute<A: LearnedOptimizerArchitecture>(_ cfg: MetaConfig, architecture: A, mpi: MPIContext?) throws {
         let dir = out ?? defaultDirectory(cfg.name)
         let stop = StopSignal(stopping: "stopping after this outer step and writing a checkpoint")
+        let width = compareWidth ?? (config == nil ? 512 : 0)
+        let comparison = width > 0 && (mpi?.isRoot ?? true)
+            ? ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
+                                directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
+                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, dataDir: dataDir,
+                                shouldStop: { stop.signal != nil })
+            : nil
+        // A comparison width no task or no memory allows fails now, not after the meta-training.
+        try comparison?.check()
         // One run per directory (rank 0 writes for all ranks): taken before the latest checkpoint
         // is chosen, so a second process — a second run or a --resume of a live one — is refused.
         let lock = mpi?.isRoot ?? true ? try RunLock.acquire(dir, command: "mulo meta-train \(cfg.name)") : nil
@@ -99,12 +108,9 @@ struct MetaTrain: ParsableCommand {
         do { trainer = try prepare(cfg, architecture: architecture, dir: dir, mpi: mpi) } catch { lock?.abandon(); throw error }
         defer { lock?.release() }
         try train(trainer, dir: dir, until: steps ?? cfg.outerSteps, stop: stop)
-        let width = compareWidth ?? (config == nil ? 512 : 0)
-        if width > 0 && (mpi?.isRoot ?? true) {
+        if let comparison {
             do {
-                try ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
-                                      directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
-                                      threads: trainer.threads, dataDir: dataDir, shouldStop: { stop.signal != nil }).run()
+                try comparison.run()
             } catch is EvaluationInterrupted {
                 print("comparison interrupted, its runs saved where they stopped: the same command with --resume continues it")
                 throw stop.exitCode

@@ -17,6 +17,12 @@ struct ShippedComparison {
     /// A signal: the runs save where they are and `run` throws `EvaluationInterrupted`.
     let shouldStop: @Sendable () -> Bool
 
+    /// The comparison's task, built (data loaded, memory checked) as `run` will build it.
+    func check() throws {
+        _ = try TaskTemplate(config.families[0].template).name(width: width, depth: nil, parametrization: config.parametrization)
+            .makeTask(dataDir: dataDir)
+    }
+
     func run() throws {
         let family = config.families[0]
         let template = try TaskTemplate(family.template)

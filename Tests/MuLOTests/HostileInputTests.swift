@@ -74,7 +74,11 @@ struct HostileInputTests {
         try MetaTrainCommandTests.config.replacingOccurrences(of: "pairs = 2", with: "pairs = 1000000000").write(to: toml, atomically: true, encoding: .utf8)
         try Self.refused(["meta-train", toml.path, "--out", run.path], mentions: "PES with 1000000000 antithetic pairs")
         try Self.refused(["bench", "lo", "--params", "1000000000000"], mentions: "GB of memory")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pairs.toml"])
+        // The comparison after a meta-training: refused before it, not after minutes of meta-training.
+        let tiny = dir.appendingPathComponent("tiny.toml")
+        try MetaTrainCommandTests.config.write(to: tiny, atomically: true, encoding: .utf8)
+        try Self.refused(["meta-train", tiny.path, "--compare-width", "1048576", "--out", run.path], mentions: "GB of memory")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)) == ["pairs.toml", "tiny.toml"])
         // The budget itself: at most the machine's memory; exactly it is allowed, more is not.
         #expect(MemoryBudget.bytes > 0 && MemoryBudget.bytes <= Double(ProcessInfo.processInfo.physicalMemory))
         try MemoryBudget.check(MemoryBudget.bytes, "the whole budget")
