@@ -91,7 +91,8 @@ public struct WidthEvaluation {
     /// directories, or one file given twice) would be two runs writing one file.
     public static func checkDistinct(_ optimizers: [EvalOptimizer]) throws {
         if let key = optimizers.map(\.key).firstRepeated {
-            throw TaskError("two optimizers would share the run name '\(key)': give each θ file its own name")
+            throw TaskError("two optimizers would share the run name '\(key)' (a θ file is named by its file name, "
+                                + "theta.h5 by its directory): give each θ file its own name")
         }
     }
 
