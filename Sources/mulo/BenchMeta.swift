@@ -25,7 +25,7 @@ struct BenchMeta: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let n = runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let n = runtime.threadCount
             BLAS.setThreads(n)
             let host = BenchHost.measure(threads: n)
             let r = try MetaBench.run(task: task, optimizer: LOBench.Subject(rawValue: optimizer)!, pairs: pairs, truncation: truncation, batch: batch,

@@ -56,13 +56,14 @@ struct EvaluateOnWidth: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let threads = runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let threads = runtime.threadCount
             // Every input is checked before any training starts.
             var optimizers = try checkpoint.map { path -> EvalOptimizer in
                 do { return try EvalOptimizer.learned(path: path) } catch {
                     throw LOError("--checkpoint \(path) is not a learned optimizer: \(error)")
                 }
             }
+            // Before tuning, which can take minutes (run() checks again, with the baselines).
             try WidthEvaluation.checkDistinct(optimizers)
             let tmpl = try TaskTemplate(template)
             let spec = EvaluationSpec(template: tmpl, widths: widths, depth: depth, steps: steps, seeds: seeds, batch: batch,

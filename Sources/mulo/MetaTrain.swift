@@ -31,7 +31,6 @@ struct MetaTrain: ParsableCommand {
 
     /// --threads: worker threads for the particles (results do not depend on it); --data-dir.
     @OptionGroup var runtime: RuntimeOptions
-    var threads: Int? { runtime.threads }
     var dataDir: String? { runtime.dataDir }
 
     func validate() throws {
@@ -96,7 +95,7 @@ struct MetaTrain: ParsableCommand {
         let comparison = width > 0 && (mpi?.isRoot ?? true)
             ? ShippedComparison(theta: (dir as NSString).appendingPathComponent("theta.h5"), config: cfg, width: width,
                                 directory: (dir as NSString).appendingPathComponent("compare-w\(width)"),
-                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, dataDir: dataDir,
+                                threads: runtime.threadCount, dataDir: dataDir,
                                 shouldStop: { stop.signal != nil })
             : nil
         // A comparison width no task or no memory allows fails now, not after the meta-training.
@@ -176,7 +175,7 @@ struct MetaTrain: ParsableCommand {
                           file.hasAttribute("outer_steps_done") ? try file.attributeInt("outer_steps_done") + before : nil)
         }
         let trainer = try MetaTrainer(config: cfg, architecture: architecture, dataDir: dataDir,
-                                      threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, initialTheta: initial)
+                                      threads: runtime.threadCount, initialTheta: initial)
         trainer.mpi = mpi
         if let provenance { (trainer.state.metrics.initTheta, trainer.state.metrics.initOuterSteps) = provenance }
         if let latest {

@@ -14,8 +14,11 @@ struct RuntimeOptions: ParsableArguments {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
+    /// --threads, or every core.
+    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
     func apply() {
-        let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let n = threadCount
         BLAS.setThreads(n)
         Parallel.workers = n
     }

@@ -23,7 +23,7 @@ struct Tune: ParsableCommand {
             let t = try TaskTemplate(template).name(width: tuning.tuneWidth, depth: nil,
                                                     parametrization: kind.parametrization)
             let r = try Tuner.tune(kind, task: t, steps: tuning.tuneSteps, batch: batch, grid: tuning.grid,
-                                   cacheDir: tuning.tuningDir, threads: runtime.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                   cacheDir: tuning.tuningDir, threads: runtime.threadCount,
                                    dataDir: runtime.dataDir) { print($0) }
             print(r.summary)
         }
