@@ -179,20 +179,23 @@ void FN(sweep1_matrix)(const float *g, const float *p, float *m, float *v, size_
             vf8 part[S1], rowpart = {0};
             for (int s = 0; s < S1; s++) part[s] = (vf8){0};
 #if LO_VELO
+            // The statistics' sums in their own pass over the run (M and V before their update;
+            // the run stays in L1 for the pass below): together with sweep 1's 13 accumulators
+            // they spilled out of AVX2's 16 registers on every element.
             vf8 mpart[8];
             for (int s = 0; s < 8; s++) mpart[s] = (vf8){0};
+            for (size_t b = b0; b < end; b += 8) {
+                for (int i = 0; i < 4; i++) {
+                    const vf8 d = ld8((i < 3 ? m + i * n : v) + row + b) - shift[i];
+                    mpart[2 * i] += d;
+                    mpart[2 * i + 1] += d * d;
+                }
+            }
 #endif
             for (size_t b = b0; b < end; b += 8) {
                 const size_t e = row + b;
                 const vf8 gv = sanitize8(ld8(g + e)), pv = ld8(p + e), g2 = gv * gv;
                 const vf8 vold = ld8(v + e);
-#if LO_VELO
-                for (int i = 0; i < 4; i++) {
-                    const vf8 d = (i < 3 ? ld8(m + i * n + e) : vold) - shift[i];
-                    mpart[2 * i] += d;
-                    mpart[2 * i + 1] += d * d;
-                }
-#endif
                 const vf8 vv = bv * vold + (1 - bv) * g2;
                 st8(v + e, vv);
                 const vf8 r = 1.0f / __builtin_elementwise_sqrt(vv + 1e-6f);
