@@ -88,4 +88,11 @@ void mulo_velo_apply_vector(const float *g, float *p, const float *m, const floa
 void mulo_velo_moments(const float *p, const float *m, const float *v, size_t n, size_t e0, size_t e1,
                        const float shift[4], double out[9]);
 
+/// VeLO's per-tensor layers (VeLOOptimizer.affine) for outputs o0..o1 of every row:
+/// out[r][o] = Σ_i x[r][i]·w[i][o] in float64, in input order: the bits of the plain loop whatever
+/// the blocking. x: [rows][n_in] float values held as double, w: [n_in][n_out] float; the product
+/// of two floats is exact in float64, so a fused multiply-add gives those bits too.
+void mulo_velo_affine(const double *x, size_t rows, size_t n_in, const float *w, size_t n_out, size_t o0, size_t o1,
+                      double *out);
+
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import MuLO
@@ -206,6 +207,42 @@ struct VeLOTests {
         #expect(close(fused.mMeans + [fused.vMean], reference.mMeans + [reference.vMean]))
         #expect(close(fused.mSpread, reference.mSpread), "\(fused.mSpread) vs \(reference.mSpread)")
         #expect(close(fused.vSpread, reference.vSpread), "\(fused.vSpread) vs \(reference.vSpread)")
+    }
+
+    /// The per-tensor layers (C, all tensors at once, blocks of outputs on every worker) give the
+    /// bits of the plain float64 loop: products added in input order, then the bias. The kernel's
+    /// float64 sums are compared too: rounded to float, another order's would mostly agree.
+    /// Shapes off its blocks: outputs not a multiple of 8, rows not of 4, inputs not of its
+    /// 64-input panels; VeLO-4000's LSTM shape for the packed, parallel path.
+    @Test(arguments: [(1, 30, 16), (3, 30, 5), (7, 1024, 2048), (9, 131, 203), (4, 64, 8)])
+    func perTensorLayersAreThePlainLoop(rows: Int, inputs: Int, outputs: Int) {
+        var w = Tensor(zeros: [inputs, outputs]), b = Tensor(zeros: [outputs])
+        RNGKey(seed: 4).fillNormal(&w.data)
+        RNGKey(seed: 5).fillNormal(&b.data)
+        let xs = (0..<rows).map { r in
+            var x = [Float](repeating: 0, count: inputs)
+            RNGKey(seed: 6).split(UInt64(r)).fillNormal(&x)
+            return x
+        }
+        let sums = xs.map { x in
+            (0..<outputs).map { o in
+                var acc = 0.0
+                for i in 0..<inputs { acc += Double(x[i]) * Double(w.data[i * outputs + o]) }
+                return acc
+            }
+        }
+        let x64 = xs.flatMap { $0.map(Double.init) }
+        var kernel = [Double](repeating: .nan, count: rows * outputs)
+        mulo_velo_affine(x64, rows, inputs, w.data, outputs, 0, outputs, &kernel)
+        #expect(kernel == sums.flatMap { $0 })
+        let plain = sums.map { zip($0, b.data).map { Float($0 + Double($1)) } }
+        for workers in [1, 2, 3] {
+            let saved = Parallel.workers
+            Parallel.workers = workers
+            defer { Parallel.workers = saved }
+            #expect(VeLOOptimizer.affine(xs, w, b) == plain, "\(workers) workers")
+        }
+        #expect(VeLOOptimizer.affine(xs[0], w, b) == plain[0])
     }
 
     /// θ files carry the architecture and its configuration; evaluation reads them back as VeLO.
