@@ -107,14 +107,18 @@ void mulo_velo_affine(const double *x, size_t rows, size_t n_in, const float *w,
     // The panel's blocks of 8 outputs, each a contiguous strip [i][8]: W's rows lie n_out floats
     // apart, a power of two for VeLO-4000 (2048), so a strip read in place, and one packed
     // without padding, had every load in the same few cache sets (a third of the speed).
-    const size_t blocks = (o1 - o0) / 8, stride = AFFINE_KC * 8 + 16;
+    // Each thread keeps its buffer for the next call (at most 4.3 MB, for LSTM size 4096); without
+    // one, the plain loop below takes every output.
     static _Thread_local float *packed;
     static _Thread_local size_t capacity;
+    const size_t stride = AFFINE_KC * 8 + 16;
+    size_t blocks = (o1 - o0) / 8;
     if (blocks * stride > capacity) {
         free(packed);
-        capacity = blocks * stride;
-        packed = malloc(capacity * sizeof(float));
+        packed = malloc(blocks * stride * sizeof(float));
+        capacity = packed ? blocks * stride : 0;
     }
+    if (!packed) blocks = 0;
     for (size_t i0 = 0; i0 < n_in; i0 += AFFINE_KC) {
         const size_t i1 = i0 + AFFINE_KC < n_in ? i0 + AFFINE_KC : n_in;
         for (size_t i = i0; i < i1; i++)

@@ -197,11 +197,11 @@ public struct VeLOOptimizer: Optimizer {
     static func affine(_ x: [Float], _ w: Tensor, _ b: Tensor) -> [Float] { affine([x], w, b)[0] }
 
     /// The same for every row of `xs` (every tensor's input of one layer) at once, in C
-    /// (`mulo_velo_affine`: each output sums its products, exact in float64, in input order,
-    /// then adds the bias, whatever the rows and threads): W is read once for all tensors, and a block of 8
-    /// outputs of 4 tensors stays in registers while W's strip streams past. Tensor by tensor in
-    /// Swift, VeLO-4000's per-tensor part (its LSTM weight is 1024 × 2048) took 0.35–0.47 ms per
-    /// tensor; this way 0.20–0.29 (bench lo, 2-core Zen 3). Blocks of outputs run in parallel.
+    /// (`mulo_velo_affine`: each output sums its products, exact in float64, in input order, then
+    /// adds the bias, whatever the rows and threads): W is read once for all tensors, and a block
+    /// of 8 outputs of 4 tensors stays in registers while W's strip streams past. Tensor by tensor
+    /// in Swift, VeLO-4000's per-tensor part (its LSTM weight is 1024 × 2048) took 0.42–0.53 ms per
+    /// tensor; this way 0.18–0.19 (bench lo, 2-core Zen 3). Blocks of outputs run in parallel.
     static func affine(_ xs: [[Float]], _ w: Tensor, _ b: Tensor) -> [[Float]] {
         let (nIn, nOut, rows) = (w.shape[0], w.shape[1], xs.count)
         precondition(xs.allSatisfy { $0.count == nIn }, "affine: inputs of \(nIn) values expected")
