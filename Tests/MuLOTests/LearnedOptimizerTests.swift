@@ -156,10 +156,7 @@ struct LearnedOptimizerTests {
     /// The fast path's sums use fixed row blocks, so thread count never changes a bit.
     @Test func fastPathIsThreadIndependent() {
         let lo = LearnedOptimizer(theta: .initial(key: RNGKey(seed: 8)), config: .mu)
-        func run(_ workers: Int) -> [Tensor] {
-            let saved = Parallel.workers
-            Parallel.workers = workers
-            defer { Parallel.workers = saved }
+        func run(_ workers: Int) -> [Tensor] { Support.withWorkers(workers) {
             var params = [Tensor(shape: [300, 257], repeating: 0.1), Tensor(shape: [70_000], repeating: -0.2)]
             var state = lo.initialState(for: params)
             for step in 0..<3 {
@@ -171,7 +168,7 @@ struct LearnedOptimizerTests {
                 lo.update(&params, grads: grads, scales: [0.01, 1], state: &state)
             }
             return params
-        }
+        } }
         #expect(run(1) == run(2))
         #expect(run(2) == run(3))
     }

@@ -81,15 +81,12 @@ struct OptimizerTests {
         let n = 30_001
         var g = [Float](repeating: 0, count: n)
         RNGKey(seed: 1).fillNormal(&g)
-        func run(workers: Int) -> [Float] {
-            let saved = Parallel.workers
-            Parallel.workers = workers
-            defer { Parallel.workers = saved }
+        func run(workers: Int) -> [Float] { Support.withWorkers(workers) {
             var p = [Tensor(shape: [n], repeating: 0.3)]
             var s = opt.initialState(for: p)
             for _ in 0..<3 { opt.update(&p, grads: [Tensor(shape: [n], data: g)], scales: [1], state: &s) }
             return p[0].data
-        }
+        } }
         #expect(run(workers: 1) == run(workers: 3))
     }
 

@@ -18,12 +18,8 @@ struct RNGTests {
     @Test func sameSeedSameNumbersAnyThreadCount() {
         let key = RNGKey(seed: 42).split(3)
         var one = [Float](repeating: 0, count: 300_000), two = one
-        let saved = Parallel.workers
-        Parallel.workers = 1
-        key.fillTruncatedNormal(&one, std: 0.5)
-        Parallel.workers = 4
-        key.fillTruncatedNormal(&two, std: 0.5)
-        Parallel.workers = saved
+        Support.withWorkers(1) { key.fillTruncatedNormal(&one, std: 0.5) }
+        Support.withWorkers(4) { key.fillTruncatedNormal(&two, std: 0.5) }
         #expect(one == two)
         var again = one
         RNGKey(seed: 42).split(3).fillTruncatedNormal(&again, std: 0.5)

@@ -9,6 +9,15 @@ enum Support {
 
     static var goldenPath: String { ReferenceChecker.defaultGoldenPath(repoRoot: repoRoot.path) }
 
+    /// `body` with the elementwise kernels on `workers` threads, restored afterwards (the suites
+    /// that check results do not depend on the thread count).
+    static func withWorkers<T>(_ workers: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = Parallel.workers
+        Parallel.workers = workers
+        defer { Parallel.workers = saved }
+        return try body()
+    }
+
     /// A fresh empty directory for one test.
     static func tempDir(_ label: String = #function) throws -> URL {
         let safe = label.filter { $0.isLetter || $0.isNumber }

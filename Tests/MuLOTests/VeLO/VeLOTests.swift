@@ -237,10 +237,7 @@ struct VeLOTests {
         #expect(kernel == sums.flatMap { $0 })
         let plain = sums.map { zip($0, b.data).map { Float($0 + Double($1)) } }
         for workers in [1, 2, 3] {
-            let saved = Parallel.workers
-            Parallel.workers = workers
-            defer { Parallel.workers = saved }
-            #expect(VeLOOptimizer.affine(xs, w, b) == plain, "\(workers) workers")
+            #expect(Support.withWorkers(workers) { VeLOOptimizer.affine(xs, w, b) } == plain, "\(workers) workers")
         }
         #expect(VeLOOptimizer.affine(xs[0], w, b) == plain[0])
     }
